@@ -1,0 +1,45 @@
+//! The one error type of `tvtts-core`. Every boundary (files, text, settings) returns it.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the engine, with the file or input that caused it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A voice file (`.onnx`, `.onnx.json`, cached weights) is corrupt, truncated or not a Piper voice.
+    #[error("{path}: not a usable Piper voice: {reason}")]
+    BadVoice { path: PathBuf, reason: String },
+    /// A setting or argument is out of its domain (NaN scale, unknown speaker, …).
+    #[error("invalid {what}: {reason}")]
+    Invalid { what: &'static str, reason: String },
+    /// The phonemizer failed (espeak-ng missing data, bad voice name, …).
+    #[error("phonemizer: {0}")]
+    Phonemizer(String),
+    /// A tensor operation failed inside the model.
+    #[error("model: {0}")]
+    Model(#[from] candle_core::Error),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A [`Error::BadVoice`] for `path`.
+    pub fn bad_voice(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Error::BadVoice { path: path.into(), reason: reason.into() }
+    }
+    /// An [`Error::Invalid`] for the setting `what`.
+    pub fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid { what, reason: reason.into() }
+    }
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}

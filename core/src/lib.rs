@@ -1,0 +1,13 @@
+//! `tvtts-core`: the tvtts engine. Loads Piper (VITS) voices from their `.onnx` + `.onnx.json`,
+//! runs them natively in candle, and turns text into phonemes the way Piper does.
+//!
+//! No Bevy here: the game-engine side lives in `tvtts-plugin`.
+
+pub mod checkpoint;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod phonemize;
+// pub mod voice;
+
+pub use error::{Error, Result};

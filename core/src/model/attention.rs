@@ -1,0 +1,86 @@
+//! Multi-head self-attention with windowed relative positions (VITS `attentions.MultiHeadAttention`,
+//! `window_size` set, no proximal bias, no block mask).
+//!
+//! For query i and key j with |j − i| ≤ w, the score gains q_i · emb_rel_k[j − i + w] and the output
+//! gains p_ij · emb_rel_v[j − i + w]; outside the window both terms are zero. VITS computes this
+//! with pad/reshape tricks; here the band is gathered directly, which is the same arithmetic.
+
+use candle_core::{Device, Module, Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::modules::{Conv1d, ConvSpec};
+
+/// `enc_p.encoder.attn_layers.N`.
+#[derive(Debug, Clone)]
+pub struct MultiHeadAttention {
+    conv_q: Conv1d,
+    conv_k: Conv1d,
+    conv_v: Conv1d,
+    conv_o: Conv1d,
+    /// `[2w+1, k_channels]`
+    emb_rel_k: Tensor,
+    /// `[2w+1, k_channels]`
+    emb_rel_v: Tensor,
+    n_heads: usize,
+    window: usize,
+}
+
+impl MultiHeadAttention {
+    pub fn load(vb: VarBuilder, channels: usize, n_heads: usize, window: usize) -> Result<Self> {
+        let conv = |name| Conv1d::load(vb.pp(name), channels, channels, 1, ConvSpec::pointwise(), true);
+        let k_channels = channels / n_heads;
+        Ok(MultiHeadAttention {
+            conv_q: conv("conv_q")?,
+            conv_k: conv("conv_k")?,
+            conv_v: conv("conv_v")?,
+            conv_o: conv("conv_o")?,
+            emb_rel_k: vb.get((1, 2 * window + 1, k_channels), "emb_rel_k")?.squeeze(0)?,
+            emb_rel_v: vb.get((1, 2 * window + 1, k_channels), "emb_rel_v")?.squeeze(0)?,
+            n_heads,
+            window,
+        })
+    }
+
+    /// `[b, c, t]` → `[b, c, t]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, c, t) = x.dims3()?;
+        let (h, kc, w) = (self.n_heads, c / self.n_heads, self.window);
+        // [b, c, t] → [b, h, t, kc]
+        let heads = |y: Tensor| y.reshape((b, h, kc, t))?.transpose(2, 3)?.contiguous();
+        let q = (heads(self.conv_q.forward(x)?)? / (kc as f64).sqrt())?;
+        let k = heads(self.conv_k.forward(x)?)?;
+        let v = heads(self.conv_v.forward(x)?)?;
+
+        // Scores with the relative-key term on the band |j − i| ≤ w.
+        let scores = q.matmul(&k.t()?)?; // [b, h, t, t]
+        let rel_logits = q.broadcast_matmul(&self.emb_rel_k.t()?)?; // [b, h, t, 2w+1]
+        // One zero column at index 2w+1 for everything outside the window.
+        let rel_logits = rel_logits.pad_with_zeros(3, 0, 1)?;
+        let band = band_to_absolute(t, w, b, h, x.device())?;
+        let scores = (scores + rel_logits.gather(&band, 3)?)?;
+        let p = candle_nn::ops::softmax_last_dim(&scores)?;
+
+        // Output with the relative-value term: weights p_i,(i+r−w) for r in 0..=2w.
+        let out = p.matmul(&v)?; // [b, h, t, kc]
+        let p_padded = p.pad_with_zeros(3, w, w)?; // [b, h, t, t+2w]
+        let rel_weights = p_padded.gather(&absolute_to_band(t, w, b, h, x.device())?, 3)?; // [b, h, t, 2w+1]
+        let out = (out + rel_weights.broadcast_matmul(&self.emb_rel_v)?)?;
+
+        let out = out.transpose(2, 3)?.reshape((b, c, t))?;
+        self.conv_o.forward(&out)
+    }
+}
+
+/// Index `[b, h, t, t]` into the padded relative logits: j − i + w inside the window, else 2w+1.
+fn band_to_absolute(t: usize, w: usize, b: usize, h: usize, device: &Device) -> Result<Tensor> {
+    let idx: Vec<u32> = (0..t)
+        .flat_map(|i| (0..t).map(move |j| if i.abs_diff(j) <= w { (j + w - i) as u32 } else { (2 * w + 1) as u32 }))
+        .collect();
+    Tensor::from_vec(idx, (1, 1, t, t), device)?.broadcast_as((b, h, t, t))?.contiguous()
+}
+
+/// Index `[b, h, t, 2w+1]` into the attention weights padded by w on both sides: i + r.
+fn absolute_to_band(t: usize, w: usize, b: usize, h: usize, device: &Device) -> Result<Tensor> {
+    let idx: Vec<u32> = (0..t).flat_map(|i| (0..=2 * w).map(move |r| (i + r) as u32)).collect();
+    Tensor::from_vec(idx, (1, 1, t, 2 * w + 1), device)?.broadcast_as((b, h, t, 2 * w + 1))?.contiguous()
+}

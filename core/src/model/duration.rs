@@ -1,0 +1,188 @@
+//! Duration predictors (`dp`): how many latent frames each phoneme lasts.
+//!
+//! Piper voices use VITS' `StochasticDurationPredictor`: normal noise (scaled by `noise_w`) is pushed
+//! backwards through a stack of flows conditioned on the text encoding, giving log-durations. The
+//! deterministic `DurationPredictor` is supported for voices trained without it.
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::config::{DurationConfig, VitsConfig};
+use super::modules::{flip_channels, Conv1d, ConvSpec, LayerNorm};
+use super::spline::rational_quadratic_inverse;
+
+/// `DDSConv`: dilated depth-separable convs (dilation kernᶦ) with layer norms, GELU and residuals.
+#[derive(Debug, Clone)]
+struct DdsConv {
+    layers: Vec<(Conv1d, LayerNorm, Conv1d, LayerNorm)>,
+}
+
+impl DdsConv {
+    fn load(vb: VarBuilder, channels: usize, kernel: usize, n_layers: usize) -> Result<Self> {
+        let layers = (0..n_layers)
+            .map(|i| {
+                let dilation = kernel.pow(i as u32);
+                let spec = ConvSpec { padding: (kernel * dilation - dilation) / 2, dilation, groups: channels };
+                Ok((
+                    Conv1d::load(vb.pp(format!("convs_sep.{i}")), channels, channels, kernel, spec, true)?,
+                    LayerNorm::load(vb.pp(format!("norms_1.{i}")), channels)?,
+                    Conv1d::load(vb.pp(format!("convs_1x1.{i}")), channels, channels, 1, ConvSpec::pointwise(), true)?,
+                    LayerNorm::load(vb.pp(format!("norms_2.{i}")), channels)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DdsConv { layers })
+    }
+
+    /// `[b, c, t]`, optional conditioning `[b, c, t]` added first → `[b, c, t]`.
+    fn forward(&self, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+        let mut x = match g {
+            Some(g) => (x + g)?,
+            None => x.clone(),
+        };
+        for (sep, norm_1, pw, norm_2) in &self.layers {
+            let y = norm_1.forward(&sep.forward(&x)?)?.gelu_erf()?;
+            let y = norm_2.forward(&pw.forward(&y)?)?.gelu_erf()?;
+            x = (x + y)?;
+        }
+        Ok(x)
+    }
+}
+
+/// `ConvFlow`: a spline coupling layer on 2 channels, conditioned on the text.
+#[derive(Debug, Clone)]
+struct ConvFlow {
+    pre: Conv1d,
+    convs: DdsConv,
+    proj: Conv1d,
+    filter_channels: usize,
+    num_bins: usize,
+    tail_bound: f32,
+}
+
+impl ConvFlow {
+    /// Reverse pass: `z` `[1, 2, t]`, conditioning `[1, filter, t]` → `[1, 2, t]`.
+    fn reverse(&self, z: &Tensor, cond: &Tensor) -> Result<Tensor> {
+        let x0 = z.narrow(1, 0, 1)?;
+        let x1 = z.narrow(1, 1, 1)?;
+        let h = self.convs.forward(&self.pre.forward(&x0)?, Some(cond))?;
+        let h = self.proj.forward(&h)?; // [1, 3·bins − 1, t]
+        let t = h.dim(2)?;
+        let params: Vec<Vec<f32>> = h.squeeze(0)?.t()?.to_vec2()?; // [t][3·bins − 1]
+        let x1v: Vec<f32> = x1.flatten_all()?.to_vec1()?;
+        let scale = (self.filter_channels as f32).sqrt();
+        let nb = self.num_bins;
+        let out: Vec<f32> = x1v
+            .iter()
+            .zip(&params)
+            .map(|(&y, p)| {
+                let w: Vec<f32> = p[..nb].iter().map(|v| v / scale).collect();
+                let hgt: Vec<f32> = p[nb..2 * nb].iter().map(|v| v / scale).collect();
+                rational_quadratic_inverse(y, &w, &hgt, &p[2 * nb..], self.tail_bound)
+            })
+            .collect();
+        let x1 = Tensor::from_vec(out, (1, 1, t), z.device())?;
+        Tensor::cat(&[&x0, &x1], 1)
+    }
+}
+
+/// `dp` for either variant.
+#[derive(Debug, Clone)]
+pub enum DurationPredictor {
+    Stochastic {
+        pre: Conv1d,
+        convs: DdsConv,
+        proj: Conv1d,
+        cond: Option<Conv1d>,
+        /// `dp.flows.0` (ElementwiseAffine): `m`, `logs` `[2, 1]`.
+        affine_m: Tensor,
+        affine_logs: Tensor,
+        /// `dp.flows.{2n+1}` for n = n_flows−1 … 1, in the order they run in reverse.
+        flows: Vec<ConvFlow>,
+    },
+    Deterministic {
+        conv_1: Conv1d,
+        norm_1: LayerNorm,
+        conv_2: Conv1d,
+        norm_2: LayerNorm,
+        proj: Conv1d,
+        cond: Option<Conv1d>,
+    },
+}
+
+impl DurationPredictor {
+    pub fn load(vb: VarBuilder, c: &VitsConfig) -> Result<Self> {
+        let (h, gin) = (c.hidden_channels, c.gin_channels);
+        let pw = ConvSpec::pointwise();
+        match &c.duration {
+            &DurationConfig::Stochastic { filter_channels: f, kernel_size: k, dds_layers, n_flows, num_bins, tail_bound } => {
+                let flows = (1..n_flows)
+                    .rev()
+                    .map(|n| {
+                        let vb = vb.pp(format!("flows.{}", 2 * n + 1));
+                        Ok(ConvFlow {
+                            pre: Conv1d::load(vb.pp("pre"), 1, f, 1, pw, true)?,
+                            convs: DdsConv::load(vb.pp("convs"), f, k, dds_layers)?,
+                            proj: Conv1d::load(vb.pp("proj"), f, 3 * num_bins - 1, 1, pw, true)?,
+                            filter_channels: f,
+                            num_bins,
+                            tail_bound,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(DurationPredictor::Stochastic {
+                    pre: Conv1d::load(vb.pp("pre"), h, f, 1, pw, true)?,
+                    convs: DdsConv::load(vb.pp("convs"), f, k, dds_layers)?,
+                    proj: Conv1d::load(vb.pp("proj"), f, f, 1, pw, true)?,
+                    cond: (gin > 0).then(|| Conv1d::load(vb.pp("cond"), gin, f, 1, pw, true)).transpose()?,
+                    affine_m: vb.pp("flows.0").get((2, 1), "m")?.unsqueeze(0)?,
+                    affine_logs: vb.pp("flows.0").get((2, 1), "logs")?.unsqueeze(0)?,
+                    flows,
+                })
+            }
+            &DurationConfig::Deterministic { filter_channels: f, kernel_size: k } => {
+                let spec = ConvSpec::same(k, 1);
+                Ok(DurationPredictor::Deterministic {
+                    conv_1: Conv1d::load(vb.pp("conv_1"), h, f, k, spec, true)?,
+                    norm_1: LayerNorm::load(vb.pp("norm_1"), f)?,
+                    conv_2: Conv1d::load(vb.pp("conv_2"), f, f, k, spec, true)?,
+                    norm_2: LayerNorm::load(vb.pp("norm_2"), f)?,
+                    proj: Conv1d::load(vb.pp("proj"), f, 1, 1, pw, true)?,
+                    cond: (gin > 0).then(|| Conv1d::load(vb.pp("cond"), gin, h, 1, pw, true)).transpose()?,
+                })
+            }
+        }
+    }
+
+    /// Log-durations `[1, 1, t]` from the encoder output `x` `[1, hidden, t]`, the speaker
+    /// embedding `g` `[1, gin, 1]` and, for the stochastic predictor, `noise` `[1, 2, t]`
+    /// already scaled by `noise_w`.
+    pub fn log_durations(&self, x: &Tensor, g: Option<&Tensor>, noise: &Tensor) -> Result<Tensor> {
+        match self {
+            DurationPredictor::Stochastic { pre, convs, proj, cond, affine_m, affine_logs, flows } => {
+                let mut h = pre.forward(x)?;
+                if let (Some(cond), Some(g)) = (cond, g) {
+                    h = h.broadcast_add(&cond.forward(g)?)?;
+                }
+                let h = proj.forward(&convs.forward(&h, None)?)?;
+                // Reverse order: Flip, ConvFlow(2n−1), …, Flip, ElementwiseAffine (flows.1 skipped).
+                let mut z = noise.clone();
+                for flow in flows {
+                    z = flow.reverse(&flip_channels(&z)?, &h)?;
+                }
+                z = flip_channels(&z)?;
+                z = z.broadcast_sub(affine_m)?.broadcast_mul(&affine_logs.neg()?.exp()?)?;
+                z.narrow(1, 0, 1)
+            }
+            DurationPredictor::Deterministic { conv_1, norm_1, conv_2, norm_2, proj, cond } => {
+                let mut x = x.clone();
+                if let (Some(cond), Some(g)) = (cond, g) {
+                    x = x.broadcast_add(&cond.forward(g)?)?;
+                }
+                let x = norm_1.forward(&conv_1.forward(&x)?.relu()?)?;
+                let x = norm_2.forward(&conv_2.forward(&x)?.relu()?)?;
+                proj.forward(&x)
+            }
+        }
+    }
+}

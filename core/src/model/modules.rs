@@ -1,0 +1,134 @@
+//! Building blocks shared by the VITS parts: 1-D convolutions as Piper configures them and the
+//! channels-first layer norm of VITS (`modules.LayerNorm`).
+
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::VarBuilder;
+
+/// How a conv slides: symmetric zero padding, dilation, groups (stride is always 1 here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvSpec {
+    pub padding: usize,
+    pub dilation: usize,
+    pub groups: usize,
+}
+
+impl ConvSpec {
+    /// "Same" padding for an odd `kernel` at `dilation` (VITS' `get_padding`).
+    pub fn same(kernel: usize, dilation: usize) -> Self {
+        ConvSpec { padding: (kernel * dilation - dilation) / 2, dilation, groups: 1 }
+    }
+    /// A 1×1 conv.
+    pub fn pointwise() -> Self {
+        ConvSpec { padding: 0, dilation: 1, groups: 1 }
+    }
+}
+
+/// `nn.Conv1d` with weight `[out, in/groups, k]` and optional bias `[out]`.
+#[derive(Debug, Clone)]
+pub struct Conv1d {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    spec: ConvSpec,
+}
+
+impl Conv1d {
+    /// Loads `{vb}.weight` (and `{vb}.bias` when `bias`), checking shapes.
+    pub fn load(vb: VarBuilder, in_ch: usize, out_ch: usize, kernel: usize, spec: ConvSpec, bias: bool) -> Result<Self> {
+        let weight = vb.get((out_ch, in_ch / spec.groups, kernel), "weight")?;
+        let bias = if bias { Some(vb.get(out_ch, "bias")?) } else { None };
+        Ok(Conv1d { weight, bias, spec })
+    }
+}
+
+impl Module for Conv1d {
+    /// `[b, in, t]` → `[b, out, t]` (for "same" padding).
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let s = self.spec;
+        let y = if self.weight.dim(2)? == 1 && s.groups == 1 {
+            // Pointwise: a plain matmul avoids the im2col copy.
+            let w = self.weight.squeeze(2)?; // [out, in]
+            w.broadcast_matmul(x)?
+        } else {
+            x.conv1d(&self.weight, s.padding, 1, s.dilation, s.groups)?
+        };
+        match &self.bias {
+            Some(b) => y.broadcast_add(&b.reshape((1, (), 1))?),
+            None => Ok(y),
+        }
+    }
+}
+
+/// `nn.ConvTranspose1d` with weight `[in, out, k]`, bias `[out]`, stride and symmetric padding.
+#[derive(Debug, Clone)]
+pub struct ConvTranspose1d {
+    weight: Tensor,
+    bias: Tensor,
+    stride: usize,
+    padding: usize,
+}
+
+impl ConvTranspose1d {
+    /// Loads `{vb}.weight` and `{vb}.bias`.
+    pub fn load(vb: VarBuilder, in_ch: usize, out_ch: usize, kernel: usize, stride: usize, padding: usize) -> Result<Self> {
+        Ok(ConvTranspose1d {
+            weight: vb.get((in_ch, out_ch, kernel), "weight")?,
+            bias: vb.get(out_ch, "bias")?,
+            stride,
+            padding,
+        })
+    }
+}
+
+impl Module for ConvTranspose1d {
+    /// `[b, in, t]` → `[b, out, (t−1)·stride − 2·padding + k]`.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        // candle's fast path needs padding 0: run unpadded, then cut `padding` from both ends.
+        let y = x.conv_transpose1d(&self.weight, 0, 0, self.stride, 1, 1)?;
+        let len = y.dim(2)? - 2 * self.padding;
+        y.narrow(2, self.padding, len)?.broadcast_add(&self.bias.reshape((1, (), 1))?)
+    }
+}
+
+/// VITS' `LayerNorm` over the channel axis of `[b, c, t]` (eps 1e-5), with `gamma`/`beta`.
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    gamma: Tensor,
+    beta: Tensor,
+}
+
+impl LayerNorm {
+    /// Loads `{vb}.gamma` and `{vb}.beta` of size `channels`.
+    pub fn load(vb: VarBuilder, channels: usize) -> Result<Self> {
+        Ok(LayerNorm {
+            gamma: vb.get(channels, "gamma")?.reshape((1, channels, 1))?,
+            beta: vb.get(channels, "beta")?.reshape((1, channels, 1))?,
+        })
+    }
+}
+
+impl Module for LayerNorm {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mean = x.mean_keepdim(1)?;
+        let centered = x.broadcast_sub(&mean)?;
+        let var = centered.sqr()?.mean_keepdim(1)?;
+        let normed = centered.broadcast_div(&(var + 1e-5)?.sqrt()?)?;
+        normed.broadcast_mul(&self.gamma)?.broadcast_add(&self.beta)
+    }
+}
+
+/// `[b, c, t]` → the channel range `start..start+len`.
+pub fn channels(x: &Tensor, start: usize, len: usize) -> Result<Tensor> {
+    x.narrow(1, start, len)
+}
+
+/// Reverses the channel axis of `[b, c, t]` (VITS' `Flip` flow).
+pub fn flip_channels(x: &Tensor) -> Result<Tensor> {
+    let c = x.dim(1)?;
+    let idx: Vec<u32> = (0..c as u32).rev().collect();
+    x.index_select(&Tensor::new(idx, x.device())?, 1)
+}
+
+/// Sum over the last axis, keeping it.
+pub fn sum_last(x: &Tensor) -> Result<Tensor> {
+    x.sum_keepdim(D::Minus1)
+}
