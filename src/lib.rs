@@ -1,4 +1,9 @@
-//! tvtts: neural voices for game characters. Re-exports the engine and the Bevy plugin.
+//! tvtts: neural voices for game characters. Re-exports the engine (`tvtts-core`) and the Bevy
+//! plugin (`tvtts-plugin`), and adds small conveniences shared by the CLI and the examples.
+
 pub use tvtts_core as core;
 pub use tvtts_core::*;
 pub use tvtts_plugin as plugin;
+
+mod wav;
+pub use wav::{set_cpu_threads, write_wav};

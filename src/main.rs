@@ -1,1 +1,36 @@
-fn main(){}
+//! `tvtts`: speak with Piper voices natively, print phonemes, benchmark.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+
+/// Neural voices for game characters (native Piper/VITS in candle).
+#[derive(Parser)]
+#[command(name = "tvtts", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Speak text or IPA phonemes into a WAV file.
+    Say(cli::say::SayArgs),
+    /// Print the phonemes of a text, one sentence per line (the input `say --phonemes` takes).
+    Phonemize(cli::phonemize::PhonemizeArgs),
+    /// Time synthesis of a text file: per sentence and overall, model load excluded.
+    Bench(cli::bench::BenchArgs),
+}
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let result = match Cli::parse().command {
+        Command::Say(a) => cli::say::run(a),
+        Command::Phonemize(a) => cli::phonemize::run(a),
+        Command::Bench(a) => cli::bench::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("tvtts: error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -5,9 +5,12 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod device;
 pub mod error;
 pub mod model;
 pub mod phonemize;
-// pub mod voice;
+pub mod voice;
 
 pub use error::{Error, Result};
+pub use phonemize::Phonemizer;
+pub use voice::{SynthesisOptions, Voice};

@@ -86,9 +86,12 @@ impl ConvFlow {
     }
 }
 
-/// `dp` for either variant.
+/// `dp`, either variant.
 #[derive(Debug, Clone)]
-pub enum DurationPredictor {
+pub struct DurationPredictor(Variant);
+
+#[derive(Debug, Clone)]
+enum Variant {
     Stochastic {
         pre: Conv1d,
         convs: DdsConv,
@@ -130,7 +133,7 @@ impl DurationPredictor {
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
-                Ok(DurationPredictor::Stochastic {
+                Ok(DurationPredictor(Variant::Stochastic {
                     pre: Conv1d::load(vb.pp("pre"), h, f, 1, pw, true)?,
                     convs: DdsConv::load(vb.pp("convs"), f, k, dds_layers)?,
                     proj: Conv1d::load(vb.pp("proj"), f, f, 1, pw, true)?,
@@ -138,18 +141,18 @@ impl DurationPredictor {
                     affine_m: vb.pp("flows.0").get((2, 1), "m")?.unsqueeze(0)?,
                     affine_logs: vb.pp("flows.0").get((2, 1), "logs")?.unsqueeze(0)?,
                     flows,
-                })
+                }))
             }
             &DurationConfig::Deterministic { filter_channels: f, kernel_size: k } => {
                 let spec = ConvSpec::same(k, 1);
-                Ok(DurationPredictor::Deterministic {
+                Ok(DurationPredictor(Variant::Deterministic {
                     conv_1: Conv1d::load(vb.pp("conv_1"), h, f, k, spec, true)?,
                     norm_1: LayerNorm::load(vb.pp("norm_1"), f)?,
                     conv_2: Conv1d::load(vb.pp("conv_2"), f, f, k, spec, true)?,
                     norm_2: LayerNorm::load(vb.pp("norm_2"), f)?,
                     proj: Conv1d::load(vb.pp("proj"), f, 1, 1, pw, true)?,
                     cond: (gin > 0).then(|| Conv1d::load(vb.pp("cond"), gin, h, 1, pw, true)).transpose()?,
-                })
+                }))
             }
         }
     }
@@ -158,8 +161,8 @@ impl DurationPredictor {
     /// embedding `g` `[1, gin, 1]` and, for the stochastic predictor, `noise` `[1, 2, t]`
     /// already scaled by `noise_w`.
     pub fn log_durations(&self, x: &Tensor, g: Option<&Tensor>, noise: &Tensor) -> Result<Tensor> {
-        match self {
-            DurationPredictor::Stochastic { pre, convs, proj, cond, affine_m, affine_logs, flows } => {
+        match &self.0 {
+            Variant::Stochastic { pre, convs, proj, cond, affine_m, affine_logs, flows } => {
                 let mut h = pre.forward(x)?;
                 if let (Some(cond), Some(g)) = (cond, g) {
                     h = h.broadcast_add(&cond.forward(g)?)?;
@@ -174,7 +177,7 @@ impl DurationPredictor {
                 z = z.broadcast_sub(affine_m)?.broadcast_mul(&affine_logs.neg()?.exp()?)?;
                 z.narrow(1, 0, 1)
             }
-            DurationPredictor::Deterministic { conv_1, norm_1, conv_2, norm_2, proj, cond } => {
+            Variant::Deterministic { conv_1, norm_1, conv_2, norm_2, proj, cond } => {
                 let mut x = x.clone();
                 if let (Some(cond), Some(g)) = (cond, g) {
                     x = x.broadcast_add(&cond.forward(g)?)?;

@@ -5,7 +5,7 @@ use candle_nn::ops::leaky_relu;
 use candle_nn::VarBuilder;
 
 use super::config::{ResBlockKind, VitsConfig};
-use super::modules::{Conv1d, ConvSpec, ConvTranspose1d};
+use super::modules::{Conv1d, ConvSpec, ConvTranspose1d, Fused};
 
 /// Slope of the LeakyReLUs inside the generator (VITS `LRELU_SLOPE`).
 const LRELU_SLOPE: f64 = 0.1;
@@ -37,12 +37,16 @@ impl ResBlock {
 impl Module for ResBlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut x = x.clone();
+        let pre = Some(LRELU_SLOPE as f32);
         for (c1, c2) in &self.steps {
-            let mut xt = c1.forward(&leaky_relu(&x, LRELU_SLOPE)?)?;
-            if let Some(c2) = c2 {
-                xt = c2.forward(&leaky_relu(&xt, LRELU_SLOPE)?)?;
-            }
-            x = (xt + x)?;
+            // x + conv(lrelu(x)), or x + conv2(lrelu(conv1(lrelu(x)))) for ResBlock1.
+            x = match c2 {
+                None => c1.forward_fused(&x, Fused { pre_slope: pre, residual: Some(&x) })?,
+                Some(c2) => {
+                    let xt = c1.forward_fused(&x, Fused { pre_slope: pre, residual: None })?;
+                    c2.forward_fused(&xt, Fused { pre_slope: pre, residual: Some(&x) })?
+                }
+            };
         }
         Ok(x)
     }
@@ -113,6 +117,6 @@ impl Generator {
             x = (sum / blocks.len() as f64)?;
         }
         // The last activation uses PyTorch's default slope 0.01, not LRELU_SLOPE.
-        self.conv_post.forward(&leaky_relu(&x, 0.01)?)?.tanh()
+        self.conv_post.forward_fused(&x, Fused { pre_slope: Some(0.01), residual: None })?.tanh()
     }
 }

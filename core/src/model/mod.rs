@@ -7,6 +7,7 @@
 
 pub mod attention;
 pub mod config;
+pub mod cpu_conv;
 pub mod duration;
 pub mod flow;
 pub mod generator;
@@ -153,10 +154,19 @@ impl Vits {
         Ok((m + (eps * logs.exp()?)?)?)
     }
 
+    /// The flow in reverse: prior frames z_p `[1, inter, t]` → latent z `[1, inter, t]`.
+    pub fn flow_reverse(&self, z_p: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+        Ok(self.flow.reverse(z_p, g)?)
+    }
+
+    /// The decoder: latent z `[1, inter, t]` → audio `[t · hop]`.
+    pub fn decode(&self, z: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+        Ok(self.dec.forward(z, g)?.flatten_all()?)
+    }
+
     /// Flow (reverse) and decoder on a span of prior frames `[1, inter, t]` → audio `[t · hop]`.
     pub fn flow_decode(&self, z_p: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
-        let z = self.flow.reverse(z_p, g)?;
-        Ok(self.dec.forward(&z, g)?.flatten_all()?)
+        self.decode(&self.flow_reverse(z_p, g)?, g)
     }
 
     /// One sentence's ids → raw model audio (Piper's `output`), deterministic for a given `noise`.

@@ -1,8 +1,12 @@
 //! Building blocks shared by the VITS parts: 1-D convolutions as Piper configures them and the
 //! channels-first layer norm of VITS (`modules.LayerNorm`).
 
-use candle_core::{Module, Result, Tensor, D};
+use candle_core::{DType, Module, Result, Tensor};
+use candle_nn::ops::leaky_relu;
 use candle_nn::VarBuilder;
+
+use super::cpu_conv;
+pub use super::cpu_conv::Fused;
 
 /// How a conv slides: symmetric zero padding, dilation, groups (stride is always 1 here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,21 +44,33 @@ impl Conv1d {
     }
 }
 
+impl Conv1d {
+    /// `[b, in, t]` → `[b, out, t]` (for "same" padding), with an optional LeakyReLU on the input
+    /// and a residual added to the output, fused into one pass on the CPU.
+    pub fn forward_fused(&self, x: &Tensor, fused: Fused<'_>) -> Result<Tensor> {
+        let s = self.spec;
+        if x.device().is_cpu() && x.dtype() == DType::F32 && s.groups == 1 {
+            return cpu_conv::conv1d(x, &self.weight, self.bias.as_ref(), s.padding, s.dilation, fused);
+        }
+        let x = match fused.pre_slope {
+            Some(slope) => leaky_relu(x, slope as f64)?,
+            None => x.clone(),
+        };
+        let mut y = x.conv1d(&self.weight, s.padding, 1, s.dilation, s.groups)?;
+        if let Some(b) = &self.bias {
+            y = y.broadcast_add(&b.reshape((1, (), 1))?)?;
+        }
+        match fused.residual {
+            Some(r) => y + r,
+            None => Ok(y),
+        }
+    }
+}
+
 impl Module for Conv1d {
     /// `[b, in, t]` → `[b, out, t]` (for "same" padding).
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let s = self.spec;
-        let y = if self.weight.dim(2)? == 1 && s.groups == 1 {
-            // Pointwise: a plain matmul avoids the im2col copy.
-            let w = self.weight.squeeze(2)?; // [out, in]
-            w.broadcast_matmul(x)?
-        } else {
-            x.conv1d(&self.weight, s.padding, 1, s.dilation, s.groups)?
-        };
-        match &self.bias {
-            Some(b) => y.broadcast_add(&b.reshape((1, (), 1))?),
-            None => Ok(y),
-        }
+        self.forward_fused(x, Fused::default())
     }
 }
 
@@ -116,19 +132,9 @@ impl Module for LayerNorm {
     }
 }
 
-/// `[b, c, t]` → the channel range `start..start+len`.
-pub fn channels(x: &Tensor, start: usize, len: usize) -> Result<Tensor> {
-    x.narrow(1, start, len)
-}
-
 /// Reverses the channel axis of `[b, c, t]` (VITS' `Flip` flow).
 pub fn flip_channels(x: &Tensor) -> Result<Tensor> {
     let c = x.dim(1)?;
     let idx: Vec<u32> = (0..c as u32).rev().collect();
     x.index_select(&Tensor::new(idx, x.device())?, 1)
-}
-
-/// Sum over the last axis, keeping it.
-pub fn sum_last(x: &Tensor) -> Result<Tensor> {
-    x.sum_keepdim(D::Minus1)
 }

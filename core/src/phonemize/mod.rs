@@ -1,0 +1,118 @@
+//! Text → phonemes → phoneme ids, the way Piper (piper-tts 1.8.0) does it.
+//!
+//! - [`EspeakPhonemizer`] (feature `espeak`, links the GPL libespeak-ng) turns text into IPA
+//!   phonemes, one string per sentence, byte-identical to piper-tts for ordinary text.
+//! - [`IpaPhonemizer`] takes the phonemes as given (baked at build time; no espeak-ng needed).
+//! - [`PhonemeIdMap`] turns a phoneme string into the ids the voice model reads.
+
+mod ids;
+
+#[cfg(feature = "espeak")]
+mod blocks;
+#[cfg(feature = "espeak")]
+mod clauses;
+#[cfg(feature = "espeak")]
+mod compat;
+#[cfg(feature = "espeak")]
+mod espeak;
+#[cfg(feature = "espeak")]
+mod ffi;
+#[cfg(feature = "espeak")]
+mod nfd;
+#[cfg(feature = "espeak")]
+mod nfd_tables;
+#[cfg(feature = "espeak")]
+mod terminator;
+
+#[cfg(feature = "espeak")]
+pub use espeak::EspeakPhonemizer;
+pub use ids::{PhonemeIdMap, PhonemeIds};
+
+use crate::error::Result;
+
+/// Something that turns text into IPA phonemes, one string per sentence.
+pub trait Phonemizer: Send + Sync {
+    /// IPA phonemes for `text`, one string per sentence, as Piper makes them. Empty/whitespace text → Ok(vec![]).
+    fn phonemize(&self, text: &str) -> Result<Vec<String>>;
+}
+
+/// Phonemes given directly as IPA (studios bake them at build time and ship without espeak-ng).
+///
+/// Splits into sentences after `.`, `?`, `!` (keeping the mark; a run such as `?!` or `...`
+/// stays together) and at newlines; trims each sentence; drops empty ones. Nothing else is
+/// changed: the phonemes reach [`PhonemeIdMap::ids`] exactly as written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IpaPhonemizer;
+
+impl Phonemizer for IpaPhonemizer {
+    fn phonemize(&self, text: &str) -> Result<Vec<String>> {
+        let mut sentences = Vec::new();
+        let mut current = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            let ends = match c {
+                '\n' | '\r' => true,
+                '.' | '?' | '!' => {
+                    current.push(c);
+                    !matches!(chars.peek(), Some('.' | '?' | '!'))
+                }
+                _ => {
+                    current.push(c);
+                    false
+                }
+            };
+            if ends {
+                push_trimmed(&mut sentences, &current);
+                current.clear();
+            }
+        }
+        push_trimmed(&mut sentences, &current);
+        Ok(sentences)
+    }
+}
+
+/// Pushes `sentence` trimmed, unless that leaves nothing.
+fn push_trimmed(sentences: &mut Vec<String>, sentence: &str) {
+    let trimmed = sentence.trim();
+    if !trimmed.is_empty() {
+        sentences.push(trimmed.to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ipa(text: &str) -> Vec<String> {
+        IpaPhonemizer.phonemize(text).unwrap()
+    }
+
+    #[test]
+    fn ipa_splits_after_sentence_marks() {
+        assert_eq!(
+            ipa("həlˈoʊ ðˈɛɹ, tɹˈævəlɚ. hˈaʊ ɑːɹ juː? ɡɹˈeɪt!"),
+            ["həlˈoʊ ðˈɛɹ, tɹˈævəlɚ.", "hˈaʊ ɑːɹ juː?", "ɡɹˈeɪt!"]
+        );
+    }
+
+    #[test]
+    fn ipa_keeps_runs_of_marks_together() {
+        assert_eq!(ipa("ɹˈiəli?! jˈɛs... nˈoʊ"), ["ɹˈiəli?!", "jˈɛs...", "nˈoʊ"]);
+    }
+
+    #[test]
+    fn ipa_splits_at_newlines_and_trims() {
+        assert_eq!(ipa("  həlˈoʊ \r\n\n wˈɜːld  \n"), ["həlˈoʊ", "wˈɜːld"]);
+    }
+
+    #[test]
+    fn ipa_empty_and_blank_give_nothing() {
+        assert!(ipa("").is_empty());
+        assert!(ipa(" \n\t \r\n ").is_empty());
+    }
+
+    #[test]
+    fn ipa_lone_marks_are_sentences() {
+        assert_eq!(ipa(". ?"), [".", "?"]);
+    }
+}

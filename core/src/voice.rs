@@ -1,0 +1,155 @@
+//! A Piper voice ready to speak: config, model, phoneme ids, phonemizer.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+
+use crate::checkpoint::Checkpoint;
+use crate::config::VoiceConfig;
+use crate::error::{Error, Result};
+use crate::model::{Noise, Scales, Vits, VitsConfig};
+use crate::phonemize::{IpaPhonemizer, PhonemeIdMap, Phonemizer};
+
+/// Per-request synthesis settings. `None` fields take the voice's defaults from its config.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SynthesisOptions {
+    pub noise_scale: Option<f32>,
+    pub length_scale: Option<f32>,
+    pub noise_w: Option<f32>,
+    /// Speaker id for multi-speaker voices.
+    pub speaker: Option<usize>,
+    /// Seed of the noise (same seed → same audio).
+    pub seed: u64,
+}
+
+/// What is said: text through the phonemizer, or IPA phonemes given directly.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    Text(&'a str),
+    Phonemes(&'a str),
+}
+
+/// One sentence as spoken.
+#[derive(Debug, Clone)]
+pub struct Sentence {
+    pub phonemes: String,
+    pub ids: Vec<i64>,
+    /// Raw model output (peaks around ±0.5 for Piper voices), at the voice's sample rate.
+    pub audio: Vec<f32>,
+}
+
+/// A loaded voice.
+pub struct Voice {
+    pub config: VoiceConfig,
+    pub model: Vits,
+    pub ids: PhonemeIdMap,
+    phonemizer: Box<dyn Phonemizer>,
+    pub path: PathBuf,
+}
+
+impl std::fmt::Debug for Voice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Voice").field("path", &self.path).field("config", &self.model.config).finish_non_exhaustive()
+    }
+}
+
+/// `voice.onnx` → `voice.onnx.json`.
+pub fn config_path(onnx: &Path) -> PathBuf {
+    let mut p = onnx.as_os_str().to_owned();
+    p.push(".json");
+    PathBuf::from(p)
+}
+
+impl Voice {
+    /// Loads the Piper voice `onnx` (its config is `<onnx>.json`) onto `device`, with the
+    /// phonemizer its config asks for (espeak-ng when built with the `espeak` feature).
+    pub fn load(onnx: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let onnx = onnx.as_ref();
+        let config = VoiceConfig::from_file(config_path(onnx))?;
+        let phonemizer = default_phonemizer(&config)?;
+        Self::load_with(onnx, config, phonemizer, device)
+    }
+
+    /// Loads with an explicit config and phonemizer.
+    pub fn load_with(onnx: &Path, config: VoiceConfig, phonemizer: Box<dyn Phonemizer>, device: &Device) -> Result<Self> {
+        let ckpt = Checkpoint::from_onnx_file(onnx)?;
+        let arch = VitsConfig::infer(&ckpt)?;
+        let model = Vits::load(&ckpt, arch, device)?;
+        let ids = PhonemeIdMap::new(&config.phoneme_id_map)
+            .map_err(|e| Error::bad_voice(config_path(onnx), e.to_string()))?;
+        Ok(Voice { config, model, ids, phonemizer, path: onnx.to_path_buf() })
+    }
+
+    /// Audio samples per second.
+    pub fn sample_rate(&self) -> u32 {
+        self.config.audio.sample_rate
+    }
+
+    /// The sentences of `input` as phoneme strings.
+    pub fn phonemize(&self, input: Input<'_>) -> Result<Vec<String>> {
+        match input {
+            Input::Text(t) => self.phonemizer.phonemize(t),
+            Input::Phonemes(p) => IpaPhonemizer.phonemize(p),
+        }
+    }
+
+    /// Checks and fills in `opts` from the voice's defaults.
+    pub fn scales(&self, opts: &SynthesisOptions) -> Result<Scales> {
+        let d = self.config.inference;
+        let s = Scales {
+            noise_scale: opts.noise_scale.unwrap_or(d.noise_scale),
+            length_scale: opts.length_scale.unwrap_or(d.length_scale),
+            noise_w: opts.noise_w.unwrap_or(d.noise_w),
+        };
+        for (what, v) in [("noise_scale", s.noise_scale), ("noise_w", s.noise_w)] {
+            if !v.is_finite() || v < 0.0 {
+                return Err(Error::invalid(if what == "noise_w" { "noise_w" } else { "noise_scale" }, format!("{v} (must be finite and ≥ 0)")));
+            }
+        }
+        if !s.length_scale.is_finite() || s.length_scale <= 0.0 {
+            return Err(Error::invalid("length_scale", format!("{} (must be finite and > 0)", s.length_scale)));
+        }
+        Ok(s)
+    }
+
+    /// Speaks `input`, sentence by sentence. Empty input gives no sentences.
+    pub fn synthesize(&self, input: Input<'_>, opts: &SynthesisOptions) -> Result<Vec<Sentence>> {
+        let scales = self.scales(opts)?;
+        let mut noise = Noise::seeded(opts.seed);
+        let mut out = Vec::new();
+        for phonemes in self.phonemize(input)? {
+            let ids = self.ids.ids(&phonemes).ids;
+            let audio = self.model.synthesize(&ids, scales, opts.speaker, &mut noise)?;
+            out.push(Sentence { phonemes, ids, audio });
+        }
+        Ok(out)
+    }
+}
+
+/// The phonemizer a voice's config asks for.
+fn default_phonemizer(config: &VoiceConfig) -> Result<Box<dyn Phonemizer>> {
+    match config.phoneme_type.as_str() {
+        #[cfg(feature = "espeak")]
+        "espeak" => Ok(Box::new(crate::phonemize::EspeakPhonemizer::new(&config.espeak.voice)?)),
+        #[cfg(not(feature = "espeak"))]
+        "espeak" => Ok(Box::new(WithoutEspeak)),
+        other => Err(Error::Phonemizer(format!("phoneme_type `{other}` is not supported (only `espeak`)"))),
+    }
+}
+
+/// Stands in for espeak-ng in builds without the `espeak` feature: IPA input still works, text
+/// input is an error that says how to get it.
+#[cfg(not(feature = "espeak"))]
+struct WithoutEspeak;
+
+#[cfg(not(feature = "espeak"))]
+impl Phonemizer for WithoutEspeak {
+    fn phonemize(&self, text: &str) -> Result<Vec<String>> {
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        Err(Error::Phonemizer(
+            "this build has no espeak-ng (feature `espeak` off): give IPA phonemes instead of text".into(),
+        ))
+    }
+}

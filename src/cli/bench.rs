@@ -1,0 +1,122 @@
+//! `tvtts bench`: synthesis speed per sentence and overall, model load excluded.
+//!
+//! Each sentence is phonemized once, synthesized once as a warm-up, then `--runs` times; the median
+//! is reported (noise 0, so every run does the same work). A second pass times the model's parts
+//! (enc_p, dp, flow, dec) separately, so a slow run shows where the time goes.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+use tvtts::core::model::{Noise, Scales};
+use tvtts::core::voice::Input;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub voice: super::VoiceArgs,
+    /// UTF-8 text file to speak (split into sentences as `say` does).
+    #[arg(long)]
+    pub text_file: PathBuf,
+    /// Timed runs per sentence after one warm-up.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+/// Peak resident memory of this process in MB (Linux `VmHWM`), if known.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn run(a: BenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(a.runs > 0, "--runs must be at least 1");
+    let voice = a.voice.load()?;
+    let text = std::fs::read_to_string(&a.text_file).with_context(|| format!("{}: cannot read", a.text_file.display()))?;
+    let sr = voice.sample_rate() as f64;
+    let scales = Scales { noise_scale: 0.0, length_scale: 1.0, noise_w: 0.0 };
+    let model = &voice.model;
+    let time = |f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<f64> {
+        let t0 = Instant::now();
+        f()?;
+        Ok(t0.elapsed().as_secs_f64())
+    };
+
+    let mut sentences = Vec::new();
+    let mut modules = [0f64; 4];
+    for phonemes in voice.phonemize(Input::Text(&text))? {
+        let ids = voice.ids.ids(&phonemes).ids;
+        let mut samples = 0;
+        let mut synth = || -> anyhow::Result<()> {
+            samples = model.synthesize(&ids, scales, None, &mut Noise::seeded(0))?.len();
+            Ok(())
+        };
+        time(&mut synth)?;
+        let runs = (0..a.runs).map(|_| time(&mut synth)).collect::<anyhow::Result<Vec<_>>>()?;
+        let synth_s = median(runs);
+
+        // Per-module split (each stage forced to finish before the next timer starts).
+        let mut parts = vec![Vec::new(); 4];
+        for _ in 0..a.runs {
+            let mut noise = Noise::seeded(0);
+            let t0 = Instant::now();
+            let enc = model.encode(&ids, None)?;
+            enc.text.x.to_vec3::<f32>()?;
+            let t1 = Instant::now();
+            let d = model.durations(&enc, 1.0, 0.0, &mut noise)?;
+            let t2 = Instant::now();
+            let z = model.flow_reverse(&model.prior(&enc, &d, 0.0, &mut noise)?, None)?;
+            z.to_vec3::<f32>()?;
+            let t3 = Instant::now();
+            model.decode(&z, None)?.to_vec1::<f32>()?;
+            let t4 = Instant::now();
+            for (p, (s, e)) in parts.iter_mut().zip([(t0, t1), (t1, t2), (t2, t3), (t3, t4)]) {
+                p.push((e - s).as_secs_f64());
+            }
+        }
+        for (m, p) in modules.iter_mut().zip(parts) {
+            *m += median(p);
+        }
+        let audio_s = samples as f64 / sr;
+        sentences.push(json!({"phonemes": phonemes, "audio_s": audio_s, "synth_s": synth_s, "rtf": synth_s / audio_s}));
+    }
+    let audio_s: f64 = sentences.iter().map(|s| s["audio_s"].as_f64().unwrap_or(0.0)).sum();
+    let synth_s: f64 = sentences.iter().map(|s| s["synth_s"].as_f64().unwrap_or(0.0)).sum();
+    let threads = a.voice.threads.unwrap_or_else(candle_core::utils::get_num_threads);
+    let report = json!({
+        "threads": threads,
+        "runs": a.runs,
+        "sentences": sentences,
+        "total": {"audio_s": audio_s, "synth_s": synth_s, "rtf": if audio_s > 0.0 { synth_s / audio_s } else { 0.0 }},
+        "modules_s": {"enc_p": modules[0], "dp": modules[1], "flow": modules[2], "dec": modules[3]},
+        "peak_rss_mb": peak_rss_mb(),
+    });
+    if a.json {
+        println!("{report}");
+    } else {
+        println!("| sentence | audio s | synth ms | RTF |\n|---|---|---|---|");
+        for (i, s) in report["sentences"].as_array().into_iter().flatten().enumerate() {
+            println!("| {} | {:.2} | {:.1} | {:.3} |", i + 1, s["audio_s"].as_f64().unwrap_or(0.0), 1e3 * s["synth_s"].as_f64().unwrap_or(0.0), s["rtf"].as_f64().unwrap_or(0.0));
+        }
+        println!("| total | {audio_s:.2} | {:.1} | {:.3} |", 1e3 * synth_s, report["total"]["rtf"].as_f64().unwrap_or(0.0));
+        println!(
+            "threads {threads}; modules (ms): enc_p {:.1}, dp {:.1}, flow {:.1}, dec {:.1}; peak RSS {:.0} MB",
+            1e3 * modules[0], 1e3 * modules[1], 1e3 * modules[2], 1e3 * modules[3],
+            peak_rss_mb().unwrap_or(f64::NAN)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! The `tvtts` subcommands, one file each, and the options they share.
+
+pub mod bench;
+pub mod phonemize;
+pub mod say;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use tvtts::core::Voice;
+
+/// Where the voice is and what runs it.
+#[derive(Args, Debug, Clone)]
+pub struct VoiceArgs {
+    /// Piper voice `.onnx` file (its config is the `.onnx.json` beside it).
+    #[arg(long)]
+    pub voice: PathBuf,
+    /// CPU threads for the model's kernels (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// `cpu`, or `cuda` / `cuda:N` when built with the `cuda` feature.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+impl VoiceArgs {
+    /// Sets the thread count and loads the voice.
+    pub fn load(&self) -> anyhow::Result<Voice> {
+        if let Some(t) = self.threads {
+            anyhow::ensure!(t > 0, "--threads must be at least 1");
+            tvtts::set_cpu_threads(t);
+        }
+        let device = tvtts::core::device::parse(&self.device)?;
+        Voice::load(&self.voice, &device).with_context(|| format!("cannot load voice {}", self.voice.display()))
+    }
+}

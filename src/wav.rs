@@ -1,0 +1,34 @@
+//! Writing synthesized audio to WAV files.
+
+use std::path::Path;
+
+/// Writes mono `samples` (model output in [−1, 1]) at `sample_rate` to `path`: 32-bit float when
+/// `float`, else 16-bit PCM (scaled by 32767 and clipped). No loudness normalisation is applied,
+/// so lines of one voice keep their relative levels.
+pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32, float: bool) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: if float { 32 } else { 16 },
+        sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
+    };
+    let mut w = hound::WavWriter::create(path, spec).with_context(|| format!("{}: cannot create WAV file", path.display()))?;
+    for &s in samples {
+        if float {
+            w.write_sample(s)?;
+        } else {
+            w.write_sample((s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)?;
+        }
+    }
+    w.finalize().with_context(|| format!("{}: cannot finish WAV file", path.display()))?;
+    Ok(())
+}
+
+/// Sets the number of CPU threads candle's kernels use (its rayon pool), before any inference.
+/// Call once, early; later calls keep the first pool.
+pub fn set_cpu_threads(threads: usize) {
+    // candle reads RAYON_NUM_THREADS to size its matmul parallelism; the global pool does the rest.
+    std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+}

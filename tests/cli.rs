@@ -1,0 +1,78 @@
+//! The `tvtts` binary, as people and outside checks use it.
+
+mod common;
+
+use std::process::Command;
+
+fn tvtts() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tvtts"))
+}
+
+fn read_wav(path: &std::path::Path) -> (hound::WavSpec, usize) {
+    let r = hound::WavReader::open(path).unwrap();
+    (r.spec(), r.len() as usize)
+}
+
+#[test]
+fn say_writes_pcm16_and_float_wavs() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = common::voice_path();
+    let pcm = dir.path().join("a.wav");
+    let st = tvtts()
+        .args(["say", "--voice"]).arg(&voice)
+        .args(["--text", "Hello there, traveler.", "--noise-scale", "0", "--noise-w", "0", "--out"]).arg(&pcm)
+        .status().unwrap();
+    assert!(st.success());
+    let (spec, n) = read_wav(&pcm);
+    assert_eq!((spec.sample_rate, spec.bits_per_sample, spec.channels), (22050, 16, 1));
+    assert_eq!(n, 32000, "same length as the reference for this sentence");
+    let peak = hound::WavReader::open(&pcm).unwrap().samples::<i16>().map(|s| s.unwrap().unsigned_abs()).max().unwrap();
+    assert!(peak > 5000, "not silent (peak {peak})");
+
+    let float = dir.path().join("b.wav");
+    let st = tvtts()
+        .args(["say", "--voice"]).arg(&voice)
+        .args(["--text", "Hello there, traveler.", "--noise-scale", "0", "--noise-w", "0", "--float", "--out"]).arg(&float)
+        .status().unwrap();
+    assert!(st.success());
+    let (spec, n) = read_wav(&float);
+    assert_eq!((spec.bits_per_sample, spec.sample_format, n), (32, hound::SampleFormat::Float, 32000));
+}
+
+#[test]
+fn phonemes_printed_by_phonemize_speak_the_same_as_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = common::voice_path();
+    let text = "Where is the blacksmith? He owes me gold!";
+    let out = tvtts().args(["phonemize", "--voice"]).arg(&voice).args(["--text", text]).output().unwrap();
+    assert!(out.status.success());
+    let phonemes = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(phonemes.lines().count(), 2, "two sentences: {phonemes}");
+
+    let render = |args: &[&str], name: &str| {
+        let path = dir.path().join(name);
+        let st = tvtts().args(["say", "--voice"]).arg(&voice).args(args).args(["--seed", "7", "--float", "--out"]).arg(&path).status().unwrap();
+        assert!(st.success());
+        hound::WavReader::open(&path).unwrap().samples::<f32>().map(Result::unwrap).collect::<Vec<f32>>()
+    };
+    let from_text = render(&["--text", text], "t.wav");
+    let from_ipa = render(&["--phonemes", &phonemes], "p.wav");
+    assert!(!from_text.is_empty());
+    assert_eq!(from_text, from_ipa, "baked phonemes must give the same audio");
+}
+
+#[test]
+fn errors_go_to_stderr_with_a_nonzero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.wav");
+    let missing = tvtts().args(["say", "--voice", "no/such/voice.onnx", "--text", "hi", "--out"]).arg(&out).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/voice.onnx"));
+    let nan = tvtts()
+        .args(["say", "--voice"]).arg(common::voice_path())
+        .args(["--text", "hi", "--noise-scale", "NaN", "--out"]).arg(&out)
+        .output().unwrap();
+    assert!(!nan.status.success());
+    assert!(String::from_utf8_lossy(&nan.stderr).contains("noise_scale"));
+    assert!(!out.exists());
+}
