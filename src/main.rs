@@ -20,6 +20,8 @@ enum Command {
     Phonemize(cli::phonemize::PhonemizeArgs),
     /// Time synthesis of a text file: per sentence and overall, model load excluded.
     Bench(cli::bench::BenchArgs),
+    /// List a voice's parameters by their stable checkpoint names (what style vectors address).
+    Params(cli::params::ParamsArgs),
 }
 
 fn main() {
@@ -28,6 +30,7 @@ fn main() {
         Command::Say(a) => cli::say::run(a),
         Command::Phonemize(a) => cli::phonemize::run(a),
         Command::Bench(a) => cli::bench::run(a),
+        Command::Params(a) => cli::params::run(a),
     };
     if let Err(e) = result {
         eprintln!("tvtts: error: {e:#}");

@@ -1,6 +1,7 @@
 //! The `tvtts` subcommands, one file each, and the options they share.
 
 pub mod bench;
+pub mod params;
 pub mod phonemize;
 pub mod say;
 

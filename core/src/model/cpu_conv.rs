@@ -153,6 +153,43 @@ pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize
     Tensor::from_vec(out, (b, c_out, l_out), &Device::Cpu)
 }
 
+/// Depthwise conv (groups = channels): `x` `[b, c, l]`, `weight` `[c, 1, k]`, `bias` `[c]` →
+/// `[b, c, l_out]`. candle runs grouped convs as one conv per group, which is slow for 192 groups.
+pub fn depthwise_conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize, dilation: usize) -> Result<Tensor> {
+    let (b, c, l) = x.dims3()?;
+    let (c_w, one, k) = weight.dims3()?;
+    if c_w != c || one != 1 {
+        candle_core::bail!("depthwise_conv1d: weight {:?} does not fit {c} channels", weight.dims());
+    }
+    let span = dilation * (k - 1);
+    if l + 2 * padding <= span {
+        candle_core::bail!("depthwise_conv1d: input of {l} frames is shorter than the kernel span");
+    }
+    let l_out = l + 2 * padding - span;
+    let x = x.flatten_all()?.to_vec1::<f32>()?;
+    let w = weight.flatten_all()?.to_vec1::<f32>()?;
+    let bias = match bias {
+        Some(t) => t.to_vec1::<f32>()?,
+        None => vec![0.0; c],
+    };
+    let mut out = vec![0f32; b * c * l_out];
+    for (row, (y, x)) in out.chunks_exact_mut(l_out).zip(x.chunks_exact(l)).enumerate() {
+        let ch = row % c;
+        y.fill(bias[ch]);
+        for tap in 0..k {
+            let wv = w[ch * k + tap];
+            // y[t] += w · x[t + tap·dilation − padding] where that index is inside x.
+            let shift = (tap * dilation) as isize - padding as isize;
+            let t_lo = (-shift).max(0) as usize;
+            let t_hi = ((l as isize - shift).min(l_out as isize)).max(t_lo as isize) as usize;
+            for (yv, &xv) in y[t_lo..t_hi].iter_mut().zip(&x[(t_lo as isize + shift) as usize..]) {
+                *yv += wv * xv;
+            }
+        }
+    }
+    Tensor::from_vec(out, (b, c, l_out), &Device::Cpu)
+}
+
 /// `dst[t] = act(row[start + t])`, zero where `start + t` falls outside `row`.
 fn fill_shifted(dst: &mut [f32], row: &[f32], start: isize, slope: Option<f32>) {
     let n = dst.len() as isize;
@@ -196,6 +233,21 @@ mod tests {
             }
         }
         y
+    }
+
+    #[test]
+    fn depthwise_matches_candle() {
+        let dev = Device::Cpu;
+        for &(c, l, k, dil) in &[(6, 50, 3, 1), (6, 50, 3, 9), (4, 3, 3, 9)] {
+            let pad = (k * dil - dil) / 2;
+            let x = Tensor::randn(0f32, 1.0, (1, c, l), &dev).unwrap();
+            let w = Tensor::randn(0f32, 1.0, (c, 1, k), &dev).unwrap();
+            let b = Tensor::randn(0f32, 1.0, c, &dev).unwrap();
+            let want = x.conv1d(&w, pad, 1, dil, c).unwrap().broadcast_add(&b.reshape((1, c, 1)).unwrap()).unwrap();
+            let got = depthwise_conv1d(&x, &w, Some(&b), pad, dil).unwrap();
+            let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            assert!(err < 1e-5, "c {c} l {l} dil {dil}: {err}");
+        }
     }
 
     #[test]

@@ -52,6 +52,9 @@ impl Conv1d {
         if x.device().is_cpu() && x.dtype() == DType::F32 && s.groups == 1 {
             return cpu_conv::conv1d(x, &self.weight, self.bias.as_ref(), s.padding, s.dilation, fused);
         }
+        if x.device().is_cpu() && x.dtype() == DType::F32 && s.groups == x.dim(1)? && fused.pre_slope.is_none() && fused.residual.is_none() {
+            return cpu_conv::depthwise_conv1d(x, &self.weight, self.bias.as_ref(), s.padding, s.dilation);
+        }
         let x = match fused.pre_slope {
             Some(slope) => leaky_relu(x, slope as f64)?,
             None => x.clone(),
