@@ -181,8 +181,12 @@ pub fn depthwise_conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padd
             // y[t] += w · x[t + tap·dilation − padding] where that index is inside x.
             let shift = (tap * dilation) as isize - padding as isize;
             let t_lo = (-shift).max(0) as usize;
-            let t_hi = ((l as isize - shift).min(l_out as isize)).max(t_lo as isize) as usize;
-            for (yv, &xv) in y[t_lo..t_hi].iter_mut().zip(&x[(t_lo as isize + shift) as usize..]) {
+            let t_hi = (l as isize - shift).min(l_out as isize);
+            if t_hi <= t_lo as isize {
+                continue; // the whole tap window lies in the padding
+            }
+            let src = &x[(t_lo as isize + shift) as usize..];
+            for (yv, &xv) in y[t_lo..t_hi as usize].iter_mut().zip(src) {
                 *yv += wv * xv;
             }
         }
@@ -238,7 +242,7 @@ mod tests {
     #[test]
     fn depthwise_matches_candle() {
         let dev = Device::Cpu;
-        for &(c, l, k, dil) in &[(6, 50, 3, 1), (6, 50, 3, 9), (4, 3, 3, 9)] {
+        for &(c, l, k, dil) in &[(6, 50, 3, 1), (6, 50, 3, 9), (4, 3, 3, 9), (3, 1, 3, 9), (2, 2, 3, 3)] {
             let pad = (k * dil - dil) / 2;
             let x = Tensor::randn(0f32, 1.0, (1, c, l), &dev).unwrap();
             let w = Tensor::randn(0f32, 1.0, (c, 1, k), &dev).unwrap();

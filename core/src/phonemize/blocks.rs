@@ -57,7 +57,9 @@ fn split(text: &str) -> Vec<&str> {
     while let Some(offset) = text[from..].find("[[") {
         let start = from + offset;
         let inside = start + 2;
-        let Some(close) = text[inside..].find("]]").map(|o| inside + o) else { break };
+        let Some(close) = text[inside..].find("]]").map(|o| inside + o) else {
+            break;
+        };
         match text[inside..close].find('\n') {
             // No block can start before this newline and end after it: go on behind it.
             Some(newline) => from = inside + newline + 1,
@@ -76,7 +78,10 @@ fn split(text: &str) -> Vec<&str> {
 /// Python's `part[2:-2]`: all but the first two and last two characters.
 fn inner(part: &str) -> &str {
     let mut starts = part.char_indices().map(|(i, _)| i);
-    let (Some(from), Some(to)) = (starts.nth(2), part.char_indices().map(|(i, _)| i).nth_back(1)) else {
+    let (Some(from), Some(to)) = (
+        starts.nth(2),
+        part.char_indices().map(|(i, _)| i).nth_back(1),
+    ) else {
         return "";
     };
     if from < to {
@@ -94,7 +99,10 @@ mod tests {
     /// and like espeak-ng returns a single empty sentence for empty text. (Expected values
     /// below come from piper-tts 1.8.0's `PiperVoice.phonemize` code run with the same stand-in.)
     fn fake(text: &str) -> Result<Vec<String>> {
-        let mut out: Vec<String> = text.split_inclusive('.').map(|s| s.trim().to_uppercase()).collect();
+        let mut out: Vec<String> = text
+            .split_inclusive('.')
+            .map(|s| s.trim().to_uppercase())
+            .collect();
         if out.is_empty() {
             out.push(String::new());
         }
@@ -117,7 +125,10 @@ mod tests {
 
     #[test]
     fn blocks_join_the_surrounding_sentences() {
-        assert_eq!(run("hi [[ wˈɜːld ]] there. next."), ["HI wˈɜːld THERE.", "NEXT."]);
+        assert_eq!(
+            run("hi [[ wˈɜːld ]] there. next."),
+            ["HI wˈɜːld THERE.", "NEXT."]
+        );
         assert_eq!(run("[[həlˈoʊ]]"), ["həlˈoʊ"]);
         assert_eq!(run("end. [[a]] [[b]]"), ["END.", " a  b"]);
         assert_eq!(run("a.[[b]]c. d"), ["A.bC.", "D"]);

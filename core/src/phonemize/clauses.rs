@@ -13,7 +13,7 @@
 
 use std::ffi::{c_int, c_void, CStr};
 
-use super::espeak::Engine;
+use super::engine::Engine;
 use super::ffi;
 
 /// Bytes of text shown to espeak-ng per call at first (espeak cuts clauses at ~800 bytes).
@@ -43,10 +43,18 @@ pub(super) fn read_clauses(_engine: &mut Engine, text: &str, phoneme_mode: c_int
         let (phonemes, read_to) = next_clause(text, start, read, phoneme_mode, &mut window);
         let stop = match read_to {
             // espeak pushed back the last character it read: it starts the next clause.
-            Some(pos) => text[..pos].char_indices().next_back().map_or(pos, |(i, _)| i.max(start)),
+            Some(pos) => text[..pos]
+                .char_indices()
+                .next_back()
+                .map_or(pos, |(i, _)| i.max(start)),
             None => text.len(),
         };
-        clauses.push(Clause { phonemes, start, stop, at_end: read_to.is_none() });
+        clauses.push(Clause {
+            phonemes,
+            start,
+            stop,
+            at_end: read_to.is_none(),
+        });
         match read_to {
             Some(pos) => {
                 start = stop;
@@ -86,7 +94,9 @@ fn next_clause(
             String::new()
         } else {
             // SAFETY: espeak returns a NUL-terminated string that stays valid until its next call.
-            unsafe { CStr::from_ptr(out) }.to_string_lossy().into_owned()
+            unsafe { CStr::from_ptr(out) }
+                .to_string_lossy()
+                .into_owned()
         };
         if ptr.is_null() {
             if to == text.len() {

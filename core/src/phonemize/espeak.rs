@@ -7,25 +7,39 @@
 //! from the text espeak read for each clause (see [`super::clauses`], [`super::terminator`]),
 //! and its IPA is made to read like 1.52's (see [`super::compat`]).
 //!
+//! Like Piper, text between `[[` and `]]` is taken as phonemes as written (see
+//! [`super::blocks`]). Empty sentences, which Piper skips when it synthesises, are left out.
+//!
+//! Known differences from piper-tts 1.8.0 (whose espeak-ng is 1.52 with its own data):
+//! - Debian's 1.51 *data* (dictionary) differs for a few words, e.g. "has been" (`hˈæzbiːn`,
+//!   Piper `hɐzbɪn`). [`EspeakPhonemizer::with_data_dir`] with piper-tts's `espeak-ng-data`
+//!   removes these.
+//! - A few *library* differences remain: a lone "One." is stressed `wˈʌn` (Piper `wˌʌn`);
+//!   1.52 reads emoji names and repeated symbols (`___`, `|||`) that 1.51 skips, groups long
+//!   digit strings differently, and cuts clauses of ~800 bytes without punctuation elsewhere.
+//!
 //! Input that espeak-ng must not see is replaced before it gets there: control characters
 //! (C0 except tab, newline, vertical tab, form feed and carriage return; DEL; C1), NUL
 //! included, become spaces. (Piper itself rejects NUL and passes the others on, where U+0001
 //! would start one of espeak-ng's embedded commands.)
 //!
-//! espeak-ng is one global, non-thread-safe engine: every call goes through one mutex.
+//! espeak-ng is one global, non-thread-safe engine: every call goes through one lock
+//! (see [`super::engine`]).
 
 use std::borrow::Cow;
-use std::ffi::CString;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::path::Path;
 
 use super::clauses::read_clauses;
+use super::engine::{lock, Engine};
 use super::terminator::{clause_end, ClauseEnd};
-use super::{blocks, compat, ffi, nfd, Phonemizer};
+use unicode_normalization::UnicodeNormalization;
+
+use super::{blocks, compat, Phonemizer};
 use crate::error::{Error, Result};
 
-/// Longest voice name accepted. espeak-ng copies names (and `+variant` suffixes) into small
-/// fixed buffers; real names are far shorter.
-const MAX_VOICE_NAME: usize = 32;
+/// Longest voice name accepted. espeak-ng 1.51 copies names (and `+variant` suffixes) into
+/// small fixed buffers (40 bytes for `!v/` + variant); real names are shorter.
+const MAX_VOICE_NAME: usize = 36;
 
 /// Text → IPA phonemes with espeak-ng, one string per sentence, as piper-tts 1.8.0 makes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,21 +49,52 @@ pub struct EspeakPhonemizer {
 
 impl EspeakPhonemizer {
     /// A phonemizer for the espeak-ng voice `voice` (the `espeak.voice` of a Piper voice config,
-    /// e.g. `en-us`). Initialises espeak-ng on first use (data from its default place, or
-    /// `ESPEAK_DATA_PATH`). Unknown voice, or no espeak-ng data → `Error::Phonemizer`.
+    /// e.g. `en-us`; selected with `espeak_SetVoiceByName` as Piper does, so a bare language
+    /// code such as `en-gb` that names no voice file is unknown, as in Piper). Initialises
+    /// espeak-ng on first use (data from the directory holding `espeak-ng-data` named by
+    /// `ESPEAK_DATA_PATH`, else the installed data).
+    ///
+    /// # Errors
+    /// Unknown voice, a name with characters other than ASCII letters, digits, space and
+    /// `-_+/()` (or longer than 36 bytes), or no espeak-ng data → `Error::Phonemizer` naming it.
     pub fn new(voice: &str) -> Result<Self> {
-        let valid = !voice.is_empty()
+        Self::open(voice, None)
+    }
+
+    /// Like [`EspeakPhonemizer::new`], with espeak-ng's data read from `data_dir` (an
+    /// `espeak-ng-data` directory, or one holding it). For example the one piper-tts ships:
+    /// with it, Debian's 1.51 library gives Piper's phonemes for the words whose dictionary
+    /// entries changed in 1.52 too (e.g. "has been").
+    ///
+    /// # Errors
+    /// As [`EspeakPhonemizer::new`]; also when `data_dir` holds no espeak-ng data, or when
+    /// espeak-ng already reads another directory: it reads one per process, so this must come
+    /// before any other use, or name the directory already in use.
+    pub fn with_data_dir(voice: &str, data_dir: &Path) -> Result<Self> {
+        Self::open(voice, Some(data_dir))
+    }
+
+    fn open(voice: &str, data_dir: Option<&Path>) -> Result<Self> {
+        let valid = !voice.trim().is_empty()
             && voice.len() <= MAX_VOICE_NAME
-            && voice.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+'));
+            && voice
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b" -_+/()".contains(&b));
         if !valid {
-            return Err(Error::Phonemizer(format!("invalid espeak-ng voice name {voice:?}")));
+            return Err(Error::Phonemizer(format!(
+                "invalid espeak-ng voice name {voice:?}"
+            )));
         }
         let mut engine = lock();
+        engine.init(data_dir)?;
         engine.select_voice(voice)?;
-        Ok(Self { voice: voice.to_owned() })
+        Ok(Self {
+            voice: voice.to_owned(),
+        })
     }
 
     /// The espeak-ng voice name.
+    #[must_use]
     pub fn voice(&self) -> &str {
         &self.voice
     }
@@ -62,102 +107,53 @@ impl Phonemizer for EspeakPhonemizer {
             return Ok(Vec::new());
         }
         let mut engine = lock();
+        engine.init(None)?;
         engine.select_voice(&self.voice)?;
-        let mut sentences = blocks::phonemize_with_blocks(&text, |part| Ok(engine.sentences(part)))?;
+        let mut sentences =
+            blocks::phonemize_with_blocks(&text, |part| Ok(espeak_sentences(&mut engine, part)))?;
         // Piper skips empty sentences when it synthesises; leave them out here already.
         sentences.retain(|s| !s.is_empty());
         Ok(sentences)
     }
 }
 
-/// The state of the one espeak-ng engine in this process. Holding `&mut Engine` means holding
-/// its lock: only then may espeak-ng be called.
-pub(super) struct Engine {
-    initialized: bool,
-    /// The voice espeak-ng has selected, if known.
-    voice: Option<String>,
-}
-
-static ENGINE: Mutex<Engine> = Mutex::new(Engine { initialized: false, voice: None });
-
-/// Locks the engine. A panic elsewhere while it was held leaves it usable.
-fn lock() -> MutexGuard<'static, Engine> {
-    ENGINE.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Engine {
-    /// Initialises espeak-ng once (synchronous, no audio output) and selects `voice` if it is
-    /// not already selected.
-    fn select_voice(&mut self, voice: &str) -> Result<()> {
-        if !self.initialized {
-            // SAFETY: null path = default data location; we hold the engine lock.
-            let rate = unsafe {
-                ffi::espeak_Initialize(
-                    ffi::AUDIO_OUTPUT_SYNCHRONOUS,
-                    0,
-                    std::ptr::null(),
-                    ffi::INITIALIZE_DONT_EXIT,
-                )
-            };
-            if rate < 0 {
-                return Err(Error::Phonemizer(
-                    "espeak-ng could not be initialised: is espeak-ng-data installed (or ESPEAK_DATA_PATH set)?"
-                        .into(),
-                ));
+/// Piper's `EspeakPhonemizer.phonemize` for text without `[[ ]]` blocks: one string per
+/// sentence, empty ones included (as Piper has them).
+fn espeak_sentences(engine: &mut Engine, text: &str) -> Vec<String> {
+    let clauses = read_clauses(engine, text, compat::IPA_SEPARATED);
+    // Where Debian's espeak-ng 1.51 writes IPA differently from Piper's 1.52, the ASCII
+    // phoneme names tell which phoneme it was.
+    let ascii = clauses
+        .iter()
+        .any(|c| compat::needs_ascii(&c.phonemes))
+        .then(|| read_clauses(engine, text, compat::ASCII_SEPARATED))
+        .filter(|ascii| {
+            let same = ascii.len() == clauses.len()
+                && ascii
+                    .iter()
+                    .zip(&clauses)
+                    .all(|(a, c)| (a.start, a.stop) == (c.start, c.stop));
+            if !same {
+                log::debug!("espeak-ng split {text:?} differently the second time; IPA left as is");
             }
-            self.initialized = true;
-        }
-        if self.voice.as_deref() == Some(voice) {
-            return Ok(());
-        }
-        let name = CString::new(voice)
-            .map_err(|_| Error::Phonemizer(format!("invalid espeak-ng voice name {voice:?}")))?;
-        // SAFETY: `name` is NUL-terminated and short (checked by `EspeakPhonemizer::new`).
-        let rc = unsafe { ffi::espeak_SetVoiceByName(name.as_ptr()) };
-        if rc != ffi::EE_OK {
-            self.voice = None; // a failed switch may have left espeak-ng in between voices
-            return Err(Error::Phonemizer(format!("espeak-ng has no voice {voice:?} (error {rc})")));
-        }
-        self.voice = Some(voice.to_owned());
-        Ok(())
-    }
+            same
+        });
 
-    /// Piper's `EspeakPhonemizer.phonemize` for text without `[[ ]]` blocks: one string per
-    /// sentence, empty ones included (as Piper has them).
-    fn sentences(&mut self, text: &str) -> Vec<String> {
-        let english = self.voice.as_deref().is_some_and(|v| v.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("en")));
-        let clauses = read_clauses(self, text, compat::IPA_SEPARATED);
-        // Where Debian's espeak-ng 1.51 writes IPA differently from Piper's 1.52, the ASCII
-        // phoneme names tell which phoneme it was.
-        let ascii = clauses
-            .iter()
-            .any(|c| compat::needs_ascii(&c.phonemes, english))
-            .then(|| read_clauses(self, text, compat::ASCII_SEPARATED))
-            .filter(|ascii| {
-                let same = ascii.len() == clauses.len()
-                    && ascii.iter().zip(&clauses).all(|(a, c)| (a.start, a.stop) == (c.start, c.stop));
-                if !same {
-                    log::debug!("espeak-ng split {text:?} differently the second time; IPA left as is");
-                }
-                same
-            });
-
-        let mut sentences = Vec::new();
-        let mut sentence = String::new();
-        for (i, clause) in clauses.iter().enumerate() {
-            let ascii_phonemes = ascii.as_ref().map(|a| a[i].phonemes.as_str());
-            let phonemes = compat::restore(&clause.phonemes, ascii_phonemes, english);
-            let end = clause_end(&text[clause.start..clause.stop], clause.at_end);
-            push_clause(&mut sentence, &phonemes, end);
-            if end.end_of_sentence {
-                sentences.push(std::mem::take(&mut sentence));
-            }
+    let mut sentences = Vec::new();
+    let mut sentence = String::new();
+    for (i, clause) in clauses.iter().enumerate() {
+        let ascii_phonemes = ascii.as_ref().map(|a| a[i].phonemes.as_str());
+        let phonemes = compat::restore(&clause.phonemes, ascii_phonemes);
+        let end = clause_end(&text[clause.start..clause.stop], clause.at_end);
+        push_clause(&mut sentence, &phonemes, end);
+        if end.end_of_sentence {
+            sentences.push(std::mem::take(&mut sentence));
         }
-        if !sentence.is_empty() {
-            sentences.push(sentence);
-        }
-        sentences
     }
+    if !sentence.is_empty() {
+        sentences.push(sentence);
+    }
+    sentences
 }
 
 /// Appends one clause to the sentence as Piper does: language-switch flags removed, the
@@ -168,7 +164,8 @@ fn push_clause(sentence: &mut String, phonemes: &str, end: ClauseEnd) {
     if matches!(end.terminator, "," | ":" | ";") {
         clause.push(' ');
     }
-    nfd::push_nfd(&clause, sentence);
+    // piper-tts applies `unicodedata.normalize("NFD", ..)` to espeak's output (ç → c + U+0327).
+    sentence.extend(clause.nfd());
 }
 
 /// Python's `re.sub(r"\([^)]+\)", "", phonemes)`: drops the `(en)`-style flags espeak puts
@@ -213,7 +210,8 @@ mod tests {
     use super::*;
 
     fn en() -> EspeakPhonemizer {
-        EspeakPhonemizer::new("en-us").expect("espeak-ng with en-us (apt-get install espeak-ng-data)")
+        EspeakPhonemizer::new("en-us")
+            .expect("espeak-ng with en-us (apt-get install espeak-ng-data)")
     }
 
     fn ph(text: &str) -> Vec<String> {
@@ -276,7 +274,17 @@ mod tests {
             "Emoji \u{1F600}\u{1F389} \u{2764}\u{FE0F} \u{1F1FA}\u{1F1F8}.",
             "\u{4F60}\u{597D}\u{4E16}\u{754C}\u{3002}\u{3053}\u{3093}\u{306B}\u{3061}\u{306F}",
             "\u{645}\u{631}\u{62D}\u{628}\u{627} \u{5E9}\u{5DC}\u{5D5}\u{5DD} \u{202E}rtl",
-            ".", "?", "!", "...", "\u{2026}", "\"", "(", "[[", "]]", "[[x", "&amp; <b>",
+            ".",
+            "?",
+            "!",
+            "...",
+            "\u{2026}",
+            "\"",
+            "(",
+            "[[",
+            "]]",
+            "[[x",
+            "&amp; <b>",
             "\u{E000}\u{E03C}\u{F8FF}\u{FFFD}\u{FEFF}\u{200B}\u{FFFF}",
             &long_word,
             &long_spaces,
@@ -308,7 +316,7 @@ mod tests {
 
     #[test]
     fn voices_switch_and_threads_share_the_engine() {
-        let gb = EspeakPhonemizer::new("en-gb").unwrap();
+        let gb = EspeakPhonemizer::new("en").unwrap(); // British English
         let us = en();
         let text = "Four more doors.";
         let (gb_once, us_once) = (gb.phonemize(text).unwrap(), us.phonemize(text).unwrap());
@@ -318,7 +326,11 @@ mod tests {
                 let (gb, us, gb_once, us_once) = (&gb, &us, &gb_once, &us_once);
                 scope.spawn(move || {
                     for _ in 0..20 {
-                        let (p, expected) = if i % 2 == 0 { (gb, gb_once) } else { (us, us_once) };
+                        let (p, expected) = if i % 2 == 0 {
+                            (gb, gb_once)
+                        } else {
+                            (us, us_once)
+                        };
                         assert_eq!(&p.phonemize(text).unwrap(), expected);
                     }
                 });
@@ -327,23 +339,53 @@ mod tests {
     }
 
     #[test]
+    fn data_dir_must_hold_espeak_data_and_stay_the_same() {
+        let _ = en(); // the engine now reads its default data
+        let err =
+            EspeakPhonemizer::with_data_dir("en-us", Path::new("/nonexistent/espeak")).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/espeak"), "{err}");
+        let other = std::env::temp_dir().join(format!("tvtts-espeak-data-{}", std::process::id()));
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("phontab"), b"").unwrap();
+        let err = EspeakPhonemizer::with_data_dir("en-us", &other).unwrap_err();
+        std::fs::remove_dir_all(&other).unwrap();
+        assert!(err.to_string().contains("already reads its data"), "{err}");
+    }
+
+    #[test]
     fn flags_are_removed_like_piper() {
-        assert_eq!(remove_language_flags("(fr)bɔ̃ʒˈuːɹ(en) fɹˈɛnd"), "bɔ̃ʒˈuːɹ fɹˈɛnd");
+        assert_eq!(
+            remove_language_flags("(fr)bɔ̃ʒˈuːɹ(en) fɹˈɛnd"),
+            "bɔ̃ʒˈuːɹ fɹˈɛnd"
+        );
         assert_eq!(remove_language_flags("a() b(c"), "a() b(c");
         assert_eq!(remove_language_flags("((x)y)"), "y)");
     }
 
     #[test]
     fn sanitize_replaces_controls_only() {
-        assert_eq!(sanitize("a\0b\u{1}c\u{7f}d\u{85}e\tf\ng\r"), "a b c d e\tf\ng\r");
+        assert_eq!(
+            sanitize("a\0b\u{1}c\u{7f}d\u{85}e\tf\ng\r"),
+            "a b c d e\tf\ng\r"
+        );
         assert!(matches!(sanitize("plain ☃ text\n"), Cow::Borrowed(_)));
     }
 
     #[test]
     fn unknown_and_invalid_voices_are_errors_naming_them() {
-        for voice in ["xx-nosuchvoice", "", "en us", "en-us\0", "../../etc/passwd", &"a".repeat(64)] {
+        for voice in [
+            "xx-nosuchvoice",
+            "en-gb",
+            "",
+            " ",
+            "en-us\0",
+            "../../etc/passwd",
+            &"a".repeat(64),
+        ] {
             match EspeakPhonemizer::new(voice) {
-                Err(Error::Phonemizer(msg)) => assert!(msg.contains(&format!("{voice:?}")), "{msg}"),
+                Err(Error::Phonemizer(msg)) => {
+                    assert!(msg.contains(&format!("{voice:?}")), "{msg}")
+                }
                 other => panic!("{voice:?}: {other:?}"),
             }
         }

@@ -17,7 +17,16 @@ pub(super) const EE_OK: c_int = 0;
 extern "C" {
     /// Loads the data (from `path`, or the default/`ESPEAK_DATA_PATH` when null). Returns the
     /// sample rate, or a negative value on error.
-    pub(super) fn espeak_Initialize(output: c_int, buflength: c_int, path: *const c_char, options: c_int) -> c_int;
+    pub(super) fn espeak_Initialize(
+        output: c_int,
+        buflength: c_int,
+        path: *const c_char,
+        options: c_int,
+    ) -> c_int;
+
+    /// Returns the version string and stores a pointer to the data directory in `*path_data`
+    /// (both static strings).
+    pub(super) fn espeak_Info(path_data: *mut *const c_char) -> *const c_char;
 
     /// Selects a voice (language) by name, e.g. `en-us`. Returns `EE_OK` on success.
     pub(super) fn espeak_SetVoiceByName(name: *const c_char) -> c_int;
@@ -25,5 +34,9 @@ extern "C" {
     /// Translates the clause at `*textptr` (NUL-terminated) and advances `*textptr` past what it
     /// read, or sets it to null at the end of the text. Returns the clause's phonemes in a static
     /// buffer that the next call overwrites.
-    pub(super) fn espeak_TextToPhonemes(textptr: *mut *const c_void, textmode: c_int, phonememode: c_int) -> *const c_char;
+    pub(super) fn espeak_TextToPhonemes(
+        textptr: *mut *const c_void,
+        textmode: c_int,
+        phonememode: c_int,
+    ) -> *const c_char;
 }

@@ -27,9 +27,11 @@ pub struct PhonemeIds {
 }
 
 impl PhonemeIdMap {
-    /// From the voice config's `phoneme_id_map` (keys are single codepoints as strings). Keys that are not exactly one codepoint → Err (Error::invalid("phoneme_id_map", ..)).
+    /// From the voice config's `phoneme_id_map` (keys are single codepoints as strings).
     ///
-    /// The map must also hold `^`, `_` and `$`, which every id sequence uses.
+    /// # Errors
+    /// Keys that are not exactly one codepoint, or a map without `^`, `_` or `$` (which every
+    /// id sequence uses) → `Err(Error::invalid("phoneme_id_map", ..))`.
     pub fn new(map: &HashMap<String, Vec<i64>>) -> Result<Self> {
         let mut out = HashMap::with_capacity(map.len());
         for (key, ids) in map {
@@ -48,13 +50,19 @@ impl PhonemeIdMap {
         }
         for special in [BOS, PAD, EOS] {
             if !out.contains_key(&special) {
-                return Err(Error::invalid("phoneme_id_map", format!("has no {special:?}")));
+                return Err(Error::invalid(
+                    "phoneme_id_map",
+                    format!("has no {special:?}"),
+                ));
             }
         }
         Ok(Self { map: out })
     }
 
-    /// Piper's ids: `^`, `_`, then each phoneme codepoint's ids followed by `_`, then `$`  (2n+3 for n known phonemes). Unknown codepoints are skipped with log::warn! and listed in `skipped`.
+    /// Piper's ids: `^`, `_`, then each phoneme codepoint's ids followed by `_`, then `$`
+    /// (2n+3 for n known phonemes). Unknown codepoints are skipped with `log::warn!` and listed
+    /// in `skipped`.
+    #[must_use]
     pub fn ids(&self, phonemes: &str) -> PhonemeIds {
         let pad = self.special(PAD);
         let mut ids = Vec::with_capacity(2 * phonemes.chars().count() + 3);
@@ -78,16 +86,19 @@ impl PhonemeIdMap {
     }
 
     /// The ids of one phoneme, if the voice knows it.
+    #[must_use]
     pub fn get(&self, phoneme: char) -> Option<&[i64]> {
         self.map.get(&phoneme).map(Vec::as_slice)
     }
 
     /// Number of phonemes in the map.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
     /// Whether the map is empty (never, for a map made by [`PhonemeIdMap::new`]).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
@@ -103,35 +114,40 @@ mod tests {
     use super::*;
 
     /// The joe voice's real map (present after `scripts/setup.sh`).
-    fn joe_map() -> Option<PhonemeIdMap> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/voices/en_US-joe-medium.onnx.json");
-        let Ok(text) = std::fs::read_to_string(path) else {
-            eprintln!("skipping: {path} not found (run scripts/setup.sh)");
-            return None;
-        };
+    fn joe_map() -> PhonemeIdMap {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../assets/voices/en_US-joe-medium.onnx.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e} (run scripts/setup.sh)"));
         let config: serde_json::Value = serde_json::from_str(&text).unwrap();
         let map: HashMap<String, Vec<i64>> =
             serde_json::from_value(config["phoneme_id_map"].clone()).unwrap();
-        Some(PhonemeIdMap::new(&map).unwrap())
+        PhonemeIdMap::new(&map).unwrap()
     }
 
     fn small_map(extra: &[(&str, &[i64])]) -> HashMap<String, Vec<i64>> {
-        let mut map: HashMap<String, Vec<i64>> =
-            [("_", &[0][..]), ("^", &[1]), ("$", &[2]), ("a", &[5]), ("b", &[6, 7])]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_vec()))
-                .collect();
+        let mut map: HashMap<String, Vec<i64>> = [
+            ("_", &[0][..]),
+            ("^", &[1]),
+            ("$", &[2]),
+            ("a", &[5]),
+            ("b", &[6, 7]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_vec()))
+        .collect();
         map.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_vec())));
         map
     }
 
     #[test]
     fn hello_there_traveler_matches_piper() {
-        let Some(map) = joe_map() else { return };
+        let map = joe_map();
         // From the shared README: piper-tts 1.8.0's ids for "Hello there, traveler.".
         let expected: Vec<i64> = vec![
-            1, 0, 20, 0, 59, 0, 24, 0, 120, 0, 27, 0, 100, 0, 3, 0, 41, 0, 120, 0, 61, 0, 88, 0, 8, 0, 3,
-            0, 32, 0, 88, 0, 120, 0, 39, 0, 34, 0, 59, 0, 24, 0, 60, 0, 10, 0, 2,
+            1, 0, 20, 0, 59, 0, 24, 0, 120, 0, 27, 0, 100, 0, 3, 0, 41, 0, 120, 0, 61, 0, 88, 0, 8,
+            0, 3, 0, 32, 0, 88, 0, 120, 0, 39, 0, 34, 0, 59, 0, 24, 0, 60, 0, 10, 0, 2,
         ];
         let out = map.ids("həlˈoʊ ðˈɛɹ, tɹˈævəlɚ.");
         assert_eq!(out.ids, expected);
@@ -141,7 +157,7 @@ mod tests {
 
     #[test]
     fn palatal_mark_is_in_the_real_map() {
-        let Some(map) = joe_map() else { return };
+        let map = joe_map();
         assert_eq!(map.get('ʲ'), Some(&[119][..]));
         assert_eq!(map.ids("ðɪʲ").ids, [1, 0, 41, 0, 74, 0, 119, 0, 2]);
     }
@@ -165,7 +181,16 @@ mod tests {
     fn keys_must_be_one_codepoint() {
         for bad in ["aɪ", "", "e\u{301}"] {
             let err = PhonemeIdMap::new(&small_map(&[(bad, &[9])])).unwrap_err();
-            assert!(matches!(err, Error::Invalid { what: "phoneme_id_map", .. }), "{bad:?}: {err}");
+            assert!(
+                matches!(
+                    err,
+                    Error::Invalid {
+                        what: "phoneme_id_map",
+                        ..
+                    }
+                ),
+                "{bad:?}: {err}"
+            );
         }
     }
 
@@ -173,6 +198,9 @@ mod tests {
     fn specials_are_required() {
         let mut map = small_map(&[]);
         map.remove("$");
-        assert!(matches!(PhonemeIdMap::new(&map), Err(Error::Invalid { .. })));
+        assert!(matches!(
+            PhonemeIdMap::new(&map),
+            Err(Error::Invalid { .. })
+        ));
     }
 }

@@ -1,7 +1,8 @@
 //! Text → phonemes → phoneme ids, the way Piper (piper-tts 1.8.0) does it.
 //!
 //! - [`EspeakPhonemizer`] (feature `espeak`, links the GPL libespeak-ng) turns text into IPA
-//!   phonemes, one string per sentence, byte-identical to piper-tts for ordinary text.
+//!   phonemes, one string per sentence, byte-identical to piper-tts for ordinary English text
+//!   (known differences: see the `espeak` module).
 //! - [`IpaPhonemizer`] takes the phonemes as given (baked at build time; no espeak-ng needed).
 //! - [`PhonemeIdMap`] turns a phoneme string into the ids the voice model reads.
 
@@ -14,13 +15,13 @@ mod clauses;
 #[cfg(feature = "espeak")]
 mod compat;
 #[cfg(feature = "espeak")]
+mod engine;
+#[cfg(feature = "espeak")]
 mod espeak;
 #[cfg(feature = "espeak")]
 mod ffi;
-#[cfg(feature = "espeak")]
-mod nfd;
-#[cfg(feature = "espeak")]
-mod nfd_tables;
+#[cfg(all(test, feature = "espeak"))]
+mod piper_compare;
 #[cfg(feature = "espeak")]
 mod terminator;
 
@@ -33,6 +34,9 @@ use crate::error::Result;
 /// Something that turns text into IPA phonemes, one string per sentence.
 pub trait Phonemizer: Send + Sync {
     /// IPA phonemes for `text`, one string per sentence, as Piper makes them. Empty/whitespace text → Ok(vec![]).
+    ///
+    /// # Errors
+    /// When the phonemizer itself fails (e.g. espeak-ng cannot load its data or voice).
     fn phonemize(&self, text: &str) -> Result<Vec<String>>;
 }
 
@@ -97,7 +101,10 @@ mod tests {
 
     #[test]
     fn ipa_keeps_runs_of_marks_together() {
-        assert_eq!(ipa("ɹˈiəli?! jˈɛs... nˈoʊ"), ["ɹˈiəli?!", "jˈɛs...", "nˈoʊ"]);
+        assert_eq!(
+            ipa("ɹˈiəli?! jˈɛs... nˈoʊ"),
+            ["ɹˈiəli?!", "jˈɛs...", "nˈoʊ"]
+        );
     }
 
     #[test]

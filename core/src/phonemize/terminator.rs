@@ -26,13 +26,22 @@ pub(super) struct ClauseEnd {
 }
 
 const fn end(terminator: &'static str, end_of_sentence: bool) -> Option<ClauseEnd> {
-    Some(ClauseEnd { terminator, end_of_sentence })
+    Some(ClauseEnd {
+        terminator,
+        end_of_sentence,
+    })
 }
 
 /// A clause cut without punctuation (or ended by an ellipsis): nothing appended, sentence goes on.
-const CONTINUES: ClauseEnd = ClauseEnd { terminator: "", end_of_sentence: false };
+const CONTINUES: ClauseEnd = ClauseEnd {
+    terminator: "",
+    end_of_sentence: false,
+};
 /// The end of the text or of a paragraph: nothing appended, sentence ends.
-const SENTENCE: ClauseEnd = ClauseEnd { terminator: "", end_of_sentence: true };
+const SENTENCE: ClauseEnd = ClauseEnd {
+    terminator: "",
+    end_of_sentence: true,
+};
 
 /// How the clause `clause` ended.
 ///
@@ -81,39 +90,44 @@ fn is_space(c: char) -> bool {
 /// categories P*, Sm, So, Sk, Zl and Zp: these are all that end a clause there.
 fn punctuation(c: char) -> Option<ClauseEnd> {
     match c {
-        '.' | '\u{6D4}' | '\u{701}' | '\u{704}' | '\u{1362}' | '\u{166E}' | '\u{1803}' | '\u{1809}'
-        | '\u{2CF9}' | '\u{2CFE}' | '\u{2E33}' | '\u{2E3C}' | '\u{A4FF}' | '\u{A60E}' | '\u{A6F3}'
-        | '\u{FE12}' | '\u{FE52}' | '\u{FF61}' | '\u{16AF5}' | '\u{1BC9F}' | '\u{1DA88}' => end(".", true),
+        '.' | '\u{6D4}' | '\u{701}' | '\u{704}' | '\u{1362}' | '\u{166E}' | '\u{1803}'
+        | '\u{1809}' | '\u{2CF9}' | '\u{2CFE}' | '\u{2E33}' | '\u{2E3C}' | '\u{A4FF}'
+        | '\u{A60E}' | '\u{A6F3}' | '\u{FE12}' | '\u{FE52}' | '\u{FF61}' | '\u{16AF5}'
+        | '\u{1BC9F}' | '\u{1DA88}' => end(".", true),
 
-        '?' | '\u{37E}' | '\u{61F}' | '\u{709}' | '\u{1367}' | '\u{1945}' | '\u{2047}' | '\u{2753}'
-        | '\u{2754}' | '\u{2CFA}' | '\u{2CFB}' | '\u{A60F}' | '\u{A6F7}' | '\u{FE16}' | '\u{FE56}'
-        | '\u{11143}' | '\u{1E95F}' => end("?", true),
+        '?' | '\u{37E}' | '\u{61F}' | '\u{709}' | '\u{1367}' | '\u{1945}' | '\u{2047}'
+        | '\u{2753}' | '\u{2754}' | '\u{2CFA}' | '\u{2CFB}' | '\u{A60F}' | '\u{A6F7}'
+        | '\u{FE16}' | '\u{FE56}' | '\u{11143}' | '\u{1E95F}' => end("?", true),
 
-        '!' | '\u{703}' | '\u{7F9}' | '\u{1944}' | '\u{203C}' | '\u{2755}' | '\u{2757}' | '\u{2762}'
-        | '\u{2763}' | '\u{FE15}' | '\u{FE57}' | '\u{1E95E}' => end("!", true),
+        '!' | '\u{703}' | '\u{7F9}' | '\u{1944}' | '\u{203C}' | '\u{2755}' | '\u{2757}'
+        | '\u{2762}' | '\u{2763}' | '\u{FE15}' | '\u{FE57}' | '\u{1E95E}' => end("!", true),
 
-        ',' | '\u{55D}' | '\u{60C}' | '\u{702}' | '\u{7F8}' | '\u{F14}' | '\u{1363}' | '\u{1802}'
-        | '\u{1808}' | '\u{2E32}' | '\u{2E34}' | '\u{2E41}' | '\u{A4FE}' | '\u{A60D}' | '\u{A6F5}'
-        | '\u{FE10}' | '\u{FE11}' | '\u{FE50}' | '\u{FE51}' | '\u{FF64}' | '\u{1144D}' | '\u{1DA87}' => {
-            end(",", false)
+        ',' | '\u{55D}' | '\u{60C}' | '\u{702}' | '\u{7F8}' | '\u{F14}' | '\u{1363}'
+        | '\u{1802}' | '\u{1808}' | '\u{2E32}' | '\u{2E34}' | '\u{2E41}' | '\u{A4FE}'
+        | '\u{A60D}' | '\u{A6F5}' | '\u{FE10}' | '\u{FE11}' | '\u{FE50}' | '\u{FE51}'
+        | '\u{FF64}' | '\u{1144D}' | '\u{1DA87}' => end(",", false),
+
+        ':' | '\u{706}' | '\u{707}' | '\u{1365}' | '\u{1366}' | '\u{1804}' | '\u{2982}'
+        | '\u{A6F4}' | '\u{FE13}' | '\u{FE55}' | '\u{12471}' | '\u{12472}' | '\u{1DA8A}' => {
+            end(":", false)
         }
 
-        ':' | '\u{706}' | '\u{707}' | '\u{1365}' | '\u{1366}' | '\u{1804}' | '\u{2982}' | '\u{A6F4}'
-        | '\u{FE13}' | '\u{FE55}' | '\u{12471}' | '\u{12472}' | '\u{1DA8A}' => end(":", false),
-
         // Semicolons, and the long dashes (– — ⸺ ⸻ ︱ ︲), which espeak-ng counts as semicolons.
-        ';' | '\u{387}' | '\u{61B}' | '\u{708}' | '\u{1364}' | '\u{2013}' | '\u{2014}' | '\u{204F}'
-        | '\u{2E35}' | '\u{2E3A}' | '\u{2E3B}' | '\u{A6F6}' | '\u{FE14}' | '\u{FE31}' | '\u{FE32}'
-        | '\u{FE54}' | '\u{1DA89}' => end(";", false),
+        ';' | '\u{387}' | '\u{61B}' | '\u{708}' | '\u{1364}' | '\u{2013}' | '\u{2014}'
+        | '\u{204F}' | '\u{2E35}' | '\u{2E3A}' | '\u{2E3B}' | '\u{A6F6}' | '\u{FE14}'
+        | '\u{FE31}' | '\u{FE32}' | '\u{FE54}' | '\u{1DA89}' => end(";", false),
 
         // Ellipses, inverted marks and the full-width/ideographic clause marks ("optional
         // space after"): they end a clause but Piper keeps nothing.
         '\u{A1}' | '\u{BF}' | '\u{1801}' | '\u{2026}' | '\u{22EE}' | '\u{22EF}' | '\u{22F0}'
-        | '\u{22F1}' | '\u{3001}' | '\u{FE19}' | '\u{FF0C}' | '\u{FF1A}' | '\u{FF1B}' => end("", false),
+        | '\u{22F1}' | '\u{3001}' | '\u{FE19}' | '\u{FF0C}' | '\u{FF1A}' | '\u{FF1B}' => {
+            end("", false)
+        }
 
         // Sentence ends that Piper keeps nothing of (danda, ideographic full stop, U+2029, …).
-        '\u{589}' | '\u{700}' | '\u{964}' | '\u{965}' | '\u{DF4}' | '\u{F0D}' | '\u{F0E}' | '\u{10FB}'
-        | '\u{1368}' | '\u{2029}' | '\u{3002}' | '\u{FF01}' | '\u{FF0E}' | '\u{FF1F}' => end("", true),
+        '\u{589}' | '\u{700}' | '\u{964}' | '\u{965}' | '\u{DF4}' | '\u{F0D}' | '\u{F0E}'
+        | '\u{10FB}' | '\u{1368}' | '\u{2029}' | '\u{3002}' | '\u{FF01}' | '\u{FF0E}'
+        | '\u{FF1F}' => end("", true),
 
         _ => None,
     }
@@ -165,7 +179,10 @@ mod tests {
 
     #[test]
     fn cut_clauses_and_text_ends() {
-        assert_eq!(of("a very long clause without punctuation ", false), ("", false));
+        assert_eq!(
+            of("a very long clause without punctuation ", false),
+            ("", false)
+        );
         assert_eq!(of("the end", true), ("", true));
         assert_eq!(of("   ", true), ("", true));
         assert_eq!(of("!!!", true), ("", true)); // no word before the marks
