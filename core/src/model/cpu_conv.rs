@@ -10,8 +10,10 @@
 //!   y[:, t] = bias + residual[:, t] + Σ_tap W[:, :, tap] · act(x)[:, t + tap·dilation − padding]
 //!
 //! The optional pre-activation (LeakyReLU) is applied while gathering, so a HiFi-GAN resblock step
-//! is one pass instead of four tensor ops. Threads split the blocks (one rayon pool — candle's —
-//! and `Parallelism::None` inside each product, so nothing is oversubscribed).
+//! is one pass instead of four tensor ops. Blocks run on candle's own CPU worker pool (the
+//! "barrier pool" its element-wise ops use), with `Parallelism::None` inside each product, so the
+//! model's parallel work shares one set of threads and nothing is oversubscribed; a sequence too
+//! short for one block per thread is split by output rows instead.
 
 use candle_core::{Device, Layout, Result, Storage, Tensor};
 use gemm::Parallelism;
@@ -39,6 +41,12 @@ fn cpu_slice<'a>(storage: &'a Storage, layout: &Layout) -> Result<&'a [f32]> {
         }
         _ => candle_core::bail!("cpu_conv: tensor is not on the CPU"),
     }
+}
+
+thread_local! {
+    /// Each thread's column buffer, kept between calls so blocks do not allocate (and fault in
+    /// fresh pages) every time.
+    static COLS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The output pointer, shared by the tasks that write disjoint column blocks.
@@ -88,14 +96,25 @@ pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize
 
     let mut out: Vec<f32> = Vec::with_capacity(b * c_out * l_out);
     let y = OutPtr(out.as_mut_ptr());
-    let block = block_len(c_in * k);
+    // Tasks: (batch item, block of output columns, block of output rows). Column blocks are near
+    // the cache-friendly size, their count a multiple of the thread count so no thread idles at
+    // the end; a sequence too short for that is split by output rows instead.
+    let pool = candle_core::utils::barrier_pool();
+    let threads = pool.n_workers() + 1;
+    let n_blocks = match l_out.div_ceil(block_len(c_in * k)) {
+        1 => 1,
+        n => n.next_multiple_of(threads),
+    };
+    let block = l_out.div_ceil(n_blocks);
     let n_blocks = l_out.div_ceil(block);
+    let n_row_blocks = if b * n_blocks < threads { threads.min(c_out.div_ceil(16)) } else { 1 };
+    let rows = c_out.div_ceil(n_row_blocks);
 
-    // One task per (batch item, block of output columns).
     let run = |task: usize, cols: &mut Vec<f32>| {
-        let (bi, blk) = (task / n_blocks, task % n_blocks);
+        let (bi, blk, rb) = (task / (n_blocks * n_row_blocks), (task / n_row_blocks) % n_blocks, task % n_row_blocks);
         let t0 = blk * block;
         let n = block.min(l_out - t0);
+        let (r0, r1) = (rb * rows, ((rb + 1) * rows).min(c_out));
         let x = &x[bi * c_in * l..(bi + 1) * c_in * l];
         // cols[(i, tap), t] = act(x[i, t0 + t + tap·dilation − padding]), zero outside the input.
         cols.resize(c_in * k * n, 0.0);
@@ -106,11 +125,11 @@ pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize
             }
         }
         let base = bi * c_out * l_out + t0;
-        // SAFETY: this task alone writes columns t0..t0+n of batch item bi's [c_out, l_out] output,
-        // which lies inside `out`'s capacity; lhs is the contiguous [c_out, c_in·k] weight and rhs
-        // the [c_in·k, n] `cols`.
+        // SAFETY: this task alone writes rows r0..r1, columns t0..t0+n of batch item bi's
+        // [c_out, l_out] output, inside `out`'s capacity; lhs is rows r0..r1 of the contiguous
+        // [c_out, c_in·k] weight and rhs the [c_in·k, n] `cols`.
         unsafe {
-            for o in 0..c_out {
+            for o in r0..r1 {
                 let dst = std::slice::from_raw_parts_mut(y.get().add(base + o * l_out), n);
                 match res {
                     Some(r) => dst.iter_mut().zip(&r[base + o * l_out..][..n]).for_each(|(d, &r)| *d = r + bias[o]),
@@ -118,14 +137,14 @@ pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize
                 }
             }
             gemm::gemm(
-                c_out,
+                r1 - r0,
                 n,
                 c_in * k,
-                y.get().add(base),
+                y.get().add(base + r0 * l_out),
                 1,
                 l_out as isize,
                 true,
-                w.as_ptr(),
+                w.as_ptr().add(r0 * c_in * k),
                 1,
                 (c_in * k) as isize,
                 cols.as_ptr(),
@@ -140,17 +159,99 @@ pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize
             );
         }
     };
-    let tasks = b * n_blocks;
-    if tasks > 1 && rayon::current_num_threads() > 1 {
-        use rayon::prelude::*;
-        (0..tasks).into_par_iter().for_each_init(Vec::new, |cols, task| run(task, cols));
+    let tasks = b * n_blocks * n_row_blocks;
+    let run_range = |range: std::ops::Range<usize>| COLS.with(|cols| range.for_each(|t| run(t, &mut cols.borrow_mut())));
+    if tasks > 1 && threads > 1 {
+        pool.execute_chunked(tasks, run_range);
     } else {
-        let mut cols = Vec::new();
-        (0..tasks).for_each(|task| run(task, &mut cols));
+        run_range(0..tasks);
     }
     // SAFETY: the tasks above initialised all b·c_out·l_out elements.
     unsafe { out.set_len(b * c_out * l_out) };
     Tensor::from_vec(out, (b, c_out, l_out), &Device::Cpu)
+}
+
+/// A transposed conv's weights rearranged for the CPU: output phase r of stride s is an ordinary
+/// conv over the input, so all phases are one [`conv1d`] with `c_out·s` output rows.
+///
+/// With n = q·s + r, `y[o, n] = Σ_i Σ_j x[i, q − j] · W[i, o, j·s + r]` (0 ≤ j·s + r < k), which is
+/// a correlation with taps `J = ⌈k/s⌉`: `W'[(o, r), i, tap] = W[i, o, (J − 1 − tap)·s + r]` (zero
+/// past k), over the input padded by J − 1 on both sides.
+#[derive(Debug, Clone)]
+pub struct Polyphase {
+    /// `[c_out·s, c_in, J]`
+    weight: Tensor,
+    /// `[c_out·s]`
+    bias: Tensor,
+    c_out: usize,
+    stride: usize,
+    kernel: usize,
+    taps: usize,
+}
+
+impl Polyphase {
+    /// From a ConvTranspose1d weight `[c_in, c_out, k]`, bias `[c_out]` and stride.
+    pub fn new(weight: &Tensor, bias: &Tensor, stride: usize) -> Result<Self> {
+        let (c_in, c_out, k) = weight.dims3()?;
+        let taps = k.div_ceil(stride);
+        let w = weight.flatten_all()?.to_vec1::<f32>()?;
+        let mut wp = vec![0f32; c_out * stride * c_in * taps];
+        for o in 0..c_out {
+            for r in 0..stride {
+                for i in 0..c_in {
+                    for tap in 0..taps {
+                        let kk = (taps - 1 - tap) * stride + r;
+                        if kk < k {
+                            wp[((o * stride + r) * c_in + i) * taps + tap] = w[(i * c_out + o) * k + kk];
+                        }
+                    }
+                }
+            }
+        }
+        let b = bias.to_vec1::<f32>()?;
+        let bp: Vec<f32> = (0..c_out * stride).map(|row| b[row / stride]).collect();
+        Ok(Polyphase {
+            weight: Tensor::from_vec(wp, (c_out * stride, c_in, taps), &Device::Cpu)?,
+            bias: Tensor::from_vec(bp, c_out * stride, &Device::Cpu)?,
+            c_out,
+            stride,
+            kernel: k,
+            taps,
+        })
+    }
+
+    /// `x` `[b, c_in, l]` → `[b, c_out, (l − 1)·s + k − 2·padding]`, with an optional LeakyReLU
+    /// on the input.
+    pub fn forward(&self, x: &Tensor, padding: usize, pre_slope: Option<f32>) -> Result<Tensor> {
+        let (b, _, l) = x.dims3()?;
+        let (s, c_out) = (self.stride, self.c_out);
+        let full = (l - 1) * s + self.kernel;
+        if full <= 2 * padding {
+            candle_core::bail!("conv_transpose1d: padding {padding} removes the whole output");
+        }
+        let len = full - 2 * padding;
+        // phases[b, (o, r), q] = y_full[b, o, q·s + r], q = 0 .. l + J − 2.
+        let pre = Fused { pre_slope, residual: None };
+        let phases = conv1d(x, &self.weight, Some(&self.bias), self.taps - 1, 1, pre)?;
+        let q_len = phases.dim(2)?;
+        let (p_storage, p_layout) = phases.storage_and_layout();
+        let ph = cpu_slice(&p_storage, p_layout)?;
+        let mut out = vec![0f32; b * c_out * len];
+        let out_ptr = OutPtr(out.as_mut_ptr());
+        candle_core::utils::barrier_pool().execute_chunked(b * c_out, |rows| {
+            for row in rows {
+                let (bi, o) = (row / c_out, row % c_out);
+                // SAFETY: each output row is written by exactly one task.
+                let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(row * len), len) };
+                let src = &ph[(bi * c_out + o) * s * q_len..][..s * q_len];
+                for (m, d) in dst.iter_mut().enumerate() {
+                    let n = m + padding;
+                    *d = src[(n % s) * q_len + n / s];
+                }
+            }
+        });
+        Tensor::from_vec(out, (b, c_out, len), &Device::Cpu)
+    }
 }
 
 /// Depthwise conv (groups = channels): `x` `[b, c, l]`, `weight` `[c, 1, k]`, `bias` `[c]` →
@@ -237,6 +338,23 @@ mod tests {
             }
         }
         y
+    }
+
+    #[test]
+    fn polyphase_matches_candle_conv_transpose() {
+        let dev = Device::Cpu;
+        // (c_in, c_out, l, k, stride, padding): Piper's kernel = 2·stride, and an odd one.
+        for &(c_in, c_out, l, k, s, p) in &[(6, 4, 30, 16, 8, 4), (5, 3, 7, 8, 4, 2), (3, 2, 9, 7, 3, 1), (2, 2, 1, 4, 2, 1)] {
+            let x = Tensor::randn(0f32, 1.0, (1, c_in, l), &dev).unwrap();
+            let w = Tensor::randn(0f32, 1.0, (c_in, c_out, k), &dev).unwrap();
+            let b = Tensor::randn(0f32, 1.0, c_out, &dev).unwrap();
+            let act = candle_nn::ops::leaky_relu(&x, 0.1).unwrap();
+            let want = act.conv_transpose1d(&w, p, 0, s, 1, 1).unwrap().broadcast_add(&b.reshape((1, c_out, 1)).unwrap()).unwrap();
+            let got = Polyphase::new(&w, &b, s).unwrap().forward(&x, p, Some(0.1)).unwrap();
+            assert_eq!(got.dims(), want.dims());
+            let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            assert!(err < 1e-4, "k {k} s {s} p {p}: {err}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
+use super::activations::gated_tanh_sigmoid;
 use super::config::VitsConfig;
 use super::modules::{flip_channels, Conv1d, ConvSpec};
 
@@ -50,7 +51,7 @@ impl Wn {
             if let Some(g) = &g {
                 x_in = x_in.broadcast_add(&g.narrow(1, i * 2 * h, 2 * h)?)?;
             }
-            let acts = (x_in.narrow(1, 0, h)?.tanh()? * candle_nn::ops::sigmoid(&x_in.narrow(1, h, h)?)?)?;
+            let acts = gated_tanh_sigmoid(&x_in, h)?;
             let rs = res_skip.forward(&acts)?;
             let skip = if i + 1 < n {
                 x = (x + rs.narrow(1, 0, h)?)?;

@@ -1,7 +1,6 @@
 //! The HiFi-GAN generator `dec`: latent frames → waveform, upsampling by Π upsample_rates.
 
 use candle_core::{Module, Result, Tensor};
-use candle_nn::ops::leaky_relu;
 use candle_nn::VarBuilder;
 
 use super::config::{ResBlockKind, VitsConfig};
@@ -104,7 +103,7 @@ impl Generator {
             x = x.broadcast_add(&cond.forward(g)?)?;
         }
         for (up, blocks) in self.ups.iter().zip(&self.resblocks) {
-            x = up.forward(&leaky_relu(&x, LRELU_SLOPE)?)?;
+            x = up.forward_fused(&x, Some(LRELU_SLOPE as f32))?;
             let mut sum: Option<Tensor> = None;
             for block in blocks {
                 let y = block.forward(&x)?;

@@ -5,6 +5,7 @@
 //! sentence ([`Vits::encode`], [`Vits::durations`], [`Vits::prior`]) and then flow + decoder over
 //! spans of frames ([`Vits::flow_decode`]).
 
+pub mod activations;
 pub mod attention;
 pub mod config;
 pub mod cpu_conv;

@@ -84,23 +84,28 @@ pub struct ConvTranspose1d {
     bias: Tensor,
     stride: usize,
     padding: usize,
+    /// The same weights rearranged for the CPU kernel (when they live on the CPU).
+    polyphase: Option<cpu_conv::Polyphase>,
 }
 
 impl ConvTranspose1d {
     /// Loads `{vb}.weight` and `{vb}.bias`.
     pub fn load(vb: VarBuilder, in_ch: usize, out_ch: usize, kernel: usize, stride: usize, padding: usize) -> Result<Self> {
-        Ok(ConvTranspose1d {
-            weight: vb.get((in_ch, out_ch, kernel), "weight")?,
-            bias: vb.get(out_ch, "bias")?,
-            stride,
-            padding,
-        })
+        let weight = vb.get((in_ch, out_ch, kernel), "weight")?;
+        let bias = vb.get(out_ch, "bias")?;
+        let polyphase = weight.device().is_cpu().then(|| cpu_conv::Polyphase::new(&weight, &bias, stride)).transpose()?;
+        Ok(ConvTranspose1d { weight, bias, stride, padding, polyphase })
     }
-}
 
-impl Module for ConvTranspose1d {
-    /// `[b, in, t]` → `[b, out, (t−1)·stride − 2·padding + k]`.
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// `[b, in, t]` → `[b, out, (t−1)·stride − 2·padding + k]`, with an optional LeakyReLU first.
+    pub fn forward_fused(&self, x: &Tensor, pre_slope: Option<f32>) -> Result<Tensor> {
+        if let (Some(p), true) = (&self.polyphase, x.device().is_cpu()) {
+            return p.forward(x, self.padding, pre_slope);
+        }
+        let x = match pre_slope {
+            Some(slope) => leaky_relu(x, slope as f64)?,
+            None => x.clone(),
+        };
         // candle's fast path needs padding 0: run unpadded, then cut `padding` from both ends.
         let y = x.conv_transpose1d(&self.weight, 0, 0, self.stride, 1, 1)?;
         let len = y.dim(2)? - 2 * self.padding;
