@@ -103,7 +103,7 @@ impl Voice {
         };
         for (what, v) in [("noise_scale", s.noise_scale), ("noise_w", s.noise_w)] {
             if !v.is_finite() || v < 0.0 {
-                return Err(Error::invalid(if what == "noise_w" { "noise_w" } else { "noise_scale" }, format!("{v} (must be finite and ≥ 0)")));
+                return Err(Error::invalid(what, format!("{v} (must be finite and ≥ 0)")));
             }
         }
         if !s.length_scale.is_finite() || s.length_scale <= 0.0 {

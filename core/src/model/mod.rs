@@ -29,6 +29,10 @@ use generator::Generator;
 pub use noise::Noise;
 use text_encoder::{TextEncoder, TextEncoding};
 
+/// Longest a phoneme may last, in frames (≈ 12 s at Piper's 256-sample hop and 22.05 kHz), so a
+/// broken voice or an extreme `length_scale` cannot ask for unbounded memory.
+pub const MAX_FRAMES_PER_PHONEME: usize = 1024;
+
 /// A loaded VITS model on one device.
 #[derive(Debug, Clone)]
 pub struct Vits {
@@ -121,14 +125,8 @@ impl Vits {
         let eps = noise.normal(&[1, 2, t], noise_w, &self.device)?;
         let logw = self.dp.log_durations(&enc.text.x, enc.g.as_ref(), &eps)?;
         let logw: Vec<f32> = logw.flatten_all()?.to_vec1()?;
-        Ok(logw
-            .iter()
-            .map(|&l| {
-                let w = (l.exp() * length_scale).ceil();
-                // NaN or negative → 0 frames; absurd values are capped (10 min of audio per phoneme).
-                if w.is_finite() && w > 0.0 { (w as usize).min(1 << 20) } else if w > 0.0 { 1 << 20 } else { 0 }
-            })
-            .collect())
+        // NaN → 0 frames; absurd values are capped at MAX_FRAMES_PER_PHONEME (`as` saturates).
+        Ok(logw.iter().map(|&l| ((l.exp() * length_scale).ceil() as usize).min(MAX_FRAMES_PER_PHONEME)).collect())
     }
 
     /// A prior sample z_p `[1, inter, frames]`: each phoneme's m_p repeated for its duration, plus
