@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Compare tvtts' synthesis speed with the reference runtime (piper-tts 1.8.0 + onnxruntime).
+#
+#   bash bench/compare_piper.sh
+#
+# Environment: RUNS (default 5), THREADS (default "1 2"), TEXTS (default "S M L": bench/texts/*.txt),
+# VOICE (default assets/voices/en_US-joe-medium.onnx), SKIP_BUILD=1 (use the existing
+# target/release/tvtts), TVTTS (path of the tvtts binary), PIPER_ONLY=1 (time the reference
+# runtime only).
+#
+# 1. Creates bench/.venv with the pinned bench/requirements.txt (idempotent: reinstalls only when
+#    that file changes).
+# 2. cargo build --release, and checks that target/release/tvtts has the `bench` subcommand.
+# 3. For each text and thread count: bench/piper_time.py phonemizes the text once with piper and
+#    times only session.run per sentence (onnxruntime intra-op threads = T, inter-op 1,
+#    sequential, noise 0), 1 warm-up run, median of RUNS runs of the whole text; then
+#    `tvtts bench --voice V --text-file F --runs RUNS --threads T --json` does the same in tvtts.
+# 4. Prints a markdown table and writes bench/results.json (bench/report.py).
+# Run it on a quiet machine: anything else running (a cargo build) skews both columns.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS="${RUNS:-5}"
+THREADS="${THREADS:-1 2}"
+TEXTS="${TEXTS:-S M L}"
+VOICE="${VOICE:-assets/voices/en_US-joe-medium.onnx}"
+VENV=bench/.venv
+TVTTS="${TVTTS:-target/release/tvtts}"
+
+die() { echo "compare_piper: $*" >&2; exit 1; }
+
+[ -s "$VOICE" ] || die "$VOICE not found (run: bash scripts/setup.sh)"
+[ -s "$VOICE.json" ] || die "$VOICE.json not found (run: bash scripts/setup.sh)"
+for x in $TEXTS; do [ -s "bench/texts/$x.txt" ] || die "bench/texts/$x.txt not found"; done
+
+# --- 1. reference runtime venv ---------------------------------------------------------------
+want=$(sha256sum bench/requirements.txt | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "compare_piper: creating $VENV" >&2
+    python3 -m venv "$VENV"
+fi
+if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+    echo "compare_piper: installing bench/requirements.txt into $VENV" >&2
+    "$VENV/bin/python" -m pip install -q -r bench/requirements.txt
+    echo "$want" > "$VENV/.requirements.sha256"
+fi
+
+# --- 2. tvtts ----------------------------------------------------------------------------------
+if [ "${PIPER_ONLY:-0}" != 1 ]; then
+    if [ "${SKIP_BUILD:-0}" != 1 ]; then
+        echo "compare_piper: cargo build --release" >&2
+        cargo build --release >&2
+    fi
+    [ -x "$TVTTS" ] || die "$TVTTS not found (cargo build --release failed?)"
+    if ! "$TVTTS" bench --help >/dev/null 2>&1; then
+        die "$TVTTS has no 'bench' subcommand yet: 'tvtts bench --voice V --text-file F --runs N --threads T --json' is needed (or run with PIPER_ONLY=1 to time the reference runtime alone)"
+    fi
+fi
+
+# --- 3. timings ----------------------------------------------------------------------------------
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
+"$VENV/bin/python" - "$tmp/meta.json" "$RUNS" "$VOICE" "$(nproc)" "$cpu" $THREADS -- $TEXTS <<'PY'
+import json, sys
+out, runs, voice, cpus, cpu, *rest = sys.argv[1:]
+i = rest.index("--")
+json.dump({"runs": int(runs), "voice": voice, "cpus": int(cpus), "cpu": cpu,
+           "threads": [int(t) for t in rest[:i]], "texts": rest[i + 1:]}, open(out, "w"))
+PY
+
+for x in $TEXTS; do
+    for t in $THREADS; do
+        echo "compare_piper: $x, $t thread(s): piper" >&2
+        "$VENV/bin/python" bench/piper_time.py --voice "$VOICE" --text-file "bench/texts/$x.txt" \
+            --threads "$t" --runs "$RUNS" --json > "$tmp/piper_${x}_${t}.json"
+        if [ "${PIPER_ONLY:-0}" != 1 ]; then
+            echo "compare_piper: $x, $t thread(s): tvtts" >&2
+            "$TVTTS" bench --voice "$VOICE" --text-file "bench/texts/$x.txt" \
+                --runs "$RUNS" --threads "$t" --json > "$tmp/tvtts_${x}_${t}.json" \
+                || die "tvtts bench failed on $x with $t thread(s)"
+            "$VENV/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); d["total"]["synth_s"]' \
+                "$tmp/tvtts_${x}_${t}.json" 2>/dev/null \
+                || die "tvtts bench --json did not print the expected JSON on stdout (see $TVTTS bench --help)"
+        fi
+    done
+done
+
+# --- 4. report ----------------------------------------------------------------------------------
+"$VENV/bin/python" bench/report.py "$tmp" bench/results.json
+echo "compare_piper: wrote bench/results.json" >&2
