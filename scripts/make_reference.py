@@ -36,40 +36,15 @@ with a tolerance (≤ 1e-3 max abs, aim ≤ 1e-4), never bit-exactly.
 
 import hashlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 
+from refvenv import ensure_venv
+
 SCRIPTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = SCRIPTS_DIR.parent
-VENV_DIR = SCRIPTS_DIR / ".venv"
-REQUIREMENTS = SCRIPTS_DIR / "requirements-reference.txt"
 
-
-def _ensure_venv() -> None:
-    """Create/refresh scripts/.venv from the pinned requirements and re-exec inside it."""
-    if os.environ.get("TVTTS_REF_NO_VENV"):
-        return
-    if Path(sys.prefix).resolve() == VENV_DIR.resolve():
-        return
-    py = VENV_DIR / "bin" / "python"
-    want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    stamp = VENV_DIR / ".requirements.sha256"
-    if not py.exists():
-        print(f"[ref] creating virtualenv {VENV_DIR}", file=sys.stderr)
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV_DIR)])
-        # Keep the venv out of git without touching the repository's .gitignore.
-        (VENV_DIR / ".gitignore").write_text("*\n")
-    if not stamp.exists() or stamp.read_text().strip() != want:
-        print(f"[ref] installing {REQUIREMENTS.name} into {VENV_DIR}", file=sys.stderr)
-        subprocess.check_call(
-            [str(py), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)]
-        )
-        stamp.write_text(want + "\n")
-    os.execv(str(py), [str(py), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
-_ensure_venv()
+ensure_venv(__file__)
 
 # ---- from here on we run inside scripts/.venv -------------------------------------------------
 

@@ -30,41 +30,15 @@ Runs in scripts/.venv, created on first use from scripts/requirements-reference.
 scripts/make_reference.py does (set TVTTS_REF_NO_VENV=1 to use the current interpreter).
 """
 
-import hashlib
-import os
-import subprocess
 import sys
 from pathlib import Path
 
+from refvenv import ensure_venv
+
 SCRIPTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = SCRIPTS_DIR.parent
-VENV_DIR = SCRIPTS_DIR / ".venv"
-REQUIREMENTS = SCRIPTS_DIR / "requirements-reference.txt"
 
-
-def _ensure_venv() -> None:
-    """Create/refresh scripts/.venv from the pinned requirements and re-exec inside it."""
-    if os.environ.get("TVTTS_REF_NO_VENV"):
-        return
-    if Path(sys.prefix).resolve() == VENV_DIR.resolve():
-        return
-    py = VENV_DIR / "bin" / "python"
-    want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    stamp = VENV_DIR / ".requirements.sha256"
-    if not py.exists():
-        print(f"[dbg] creating virtualenv {VENV_DIR}", file=sys.stderr)
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV_DIR)])
-        (VENV_DIR / ".gitignore").write_text("*\n")
-    if not stamp.exists() or stamp.read_text().strip() != want:
-        print(f"[dbg] installing {REQUIREMENTS.name} into {VENV_DIR}", file=sys.stderr)
-        subprocess.check_call(
-            [str(py), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)]
-        )
-        stamp.write_text(want + "\n")
-    os.execv(str(py), [str(py), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
-_ensure_venv()
+ensure_venv(__file__)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
