@@ -117,8 +117,8 @@ impl DurationPredictor {
     pub fn load(vb: VarBuilder, c: &VitsConfig) -> Result<Self> {
         let (h, gin) = (c.hidden_channels, c.gin_channels);
         let pw = ConvSpec::pointwise();
-        match &c.duration {
-            &DurationConfig::Stochastic { filter_channels: f, kernel_size: k, dds_layers, n_flows, num_bins, tail_bound } => {
+        match c.duration {
+            DurationConfig::Stochastic { filter_channels: f, kernel_size: k, dds_layers, n_flows, num_bins, tail_bound } => {
                 let flows = (1..n_flows)
                     .rev()
                     .map(|n| {
@@ -143,7 +143,7 @@ impl DurationPredictor {
                     flows,
                 }))
             }
-            &DurationConfig::Deterministic { filter_channels: f, kernel_size: k } => {
+            DurationConfig::Deterministic { filter_channels: f, kernel_size: k } => {
                 let spec = ConvSpec::same(k, 1);
                 Ok(DurationPredictor(Variant::Deterministic {
                     conv_1: Conv1d::load(vb.pp("conv_1"), h, f, k, spec, true)?,
