@@ -91,6 +91,10 @@ fn bad_scales_and_speakers_are_errors_and_odd_text_is_handled() {
         let out = say(Input::Text(odd), base).unwrap();
         assert!(out.iter().flat_map(|s| &s.audio).all(|v| v.is_finite()), "{odd:?}");
     }
+    // A long text with no sentence end is cut into bounded pieces, not one huge sentence.
+    let rambling = "and then the guard said nothing, ".repeat(40);
+    let pieces = voice.phonemize(Input::Text(&rambling)).unwrap();
+    assert!(pieces.len() > 1 && pieces.iter().all(|p| p.chars().count() <= tvtts::core::voice::MAX_SENTENCE_PHONEMES), "{}", pieces.len());
     // Unknown phonemes are skipped (Piper warns and goes on).
     let out = say(Input::Phonemes("hə€lˈoʊ."), base).unwrap();
     assert_eq!(out.len(), 1);

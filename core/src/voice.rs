@@ -53,6 +53,36 @@ impl std::fmt::Debug for Voice {
     }
 }
 
+/// Longest sentence synthesized in one piece, in phonemes (≈ 30 s of speech). The text encoder's
+/// attention grows with the square of a sentence's length, so text without sentence ends (100 kB
+/// joined by commas) would otherwise ask for tens of GB; longer sentences are split at the last
+/// clause or word boundary before the limit (Piper does not split; sentences of ordinary text are
+/// far below this and unchanged).
+pub const MAX_SENTENCE_PHONEMES: usize = 600;
+
+/// Splits `phonemes` into pieces of at most `max` codepoints, after the last `, ` `; ` `: ` or
+/// else the last space in each window, or hard at `max` when there is neither.
+fn split_long(phonemes: &str, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest: Vec<char> = phonemes.chars().collect();
+    while rest.len() > max {
+        let window = &rest[..max];
+        let after = |pred: &dyn Fn(usize) -> bool| (1..max).rev().find(|&i| pred(i)).map(|i| i + 1);
+        let cut = after(&|i| window[i] == ' ' && matches!(window[i - 1], ',' | ';' | ':'))
+            .or_else(|| after(&|i| window[i] == ' '))
+            .unwrap_or(max);
+        let piece: String = rest[..cut].iter().collect();
+        out.push(piece.trim().to_string());
+        rest.drain(..cut);
+    }
+    let last: String = rest.iter().collect();
+    if !last.trim().is_empty() {
+        out.push(last.trim().to_string());
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
 /// `voice.onnx` → `voice.onnx.json`.
 pub fn config_path(onnx: &Path) -> PathBuf {
     let mut p = onnx.as_os_str().to_owned();
@@ -85,12 +115,13 @@ impl Voice {
         self.config.audio.sample_rate
     }
 
-    /// The sentences of `input` as phoneme strings.
+    /// The sentences of `input` as phoneme strings, none longer than [`MAX_SENTENCE_PHONEMES`].
     pub fn phonemize(&self, input: Input<'_>) -> Result<Vec<String>> {
-        match input {
-            Input::Text(t) => self.phonemizer.phonemize(t),
-            Input::Phonemes(p) => IpaPhonemizer.phonemize(p),
-        }
+        let sentences = match input {
+            Input::Text(t) => self.phonemizer.phonemize(t)?,
+            Input::Phonemes(p) => IpaPhonemizer.phonemize(p)?,
+        };
+        Ok(sentences.iter().flat_map(|s| split_long(s, MAX_SENTENCE_PHONEMES)).collect())
     }
 
     /// Checks and fills in `opts` from the voice's defaults.
@@ -151,5 +182,25 @@ impl Phonemizer for WithoutEspeak {
         Err(Error::Phonemizer(
             "this build has no espeak-ng (feature `espeak` off): give IPA phonemes instead of text".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_long;
+
+    #[test]
+    fn long_sentences_split_at_clauses_then_words() {
+        assert_eq!(split_long("short one.", 600), ["short one."]);
+        let clause = "ðə lˈɔŋ ɹˈoʊd, ";
+        let text = clause.repeat(100);
+        let pieces = split_long(&text, 60);
+        assert!(pieces.len() > 1);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 60 && p.ends_with(',')), "{pieces:?}");
+        assert_eq!(pieces.join(" "), text.trim());
+        let words = "wˈɜːd ".repeat(50);
+        assert!(split_long(&words, 17).iter().all(|p| p.chars().count() <= 17 && !p.contains("  ")));
+        let blob = "a".repeat(25);
+        assert_eq!(split_long(&blob, 10), ["aaaaaaaaaa", "aaaaaaaaaa", "aaaaa"]);
     }
 }
