@@ -41,8 +41,8 @@ impl MultiHeadAttention {
         })
     }
 
-    /// `[b, c, t]` → `[b, c, t]`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// `[b, c, t]` → `[b, c, t]`; `band` is [`RelativeBand::new`] for this `b`, `t` and window.
+    pub fn forward(&self, x: &Tensor, band: &RelativeBand) -> Result<Tensor> {
         let (b, c, t) = x.dims3()?;
         let (h, kc, w) = (self.n_heads, c / self.n_heads, self.window);
         // [b, c, t] → [b, h, t, kc]
@@ -56,14 +56,13 @@ impl MultiHeadAttention {
         let rel_logits = q.broadcast_matmul(&self.emb_rel_k.t()?)?; // [b, h, t, 2w+1]
         // One zero column at index 2w+1 for everything outside the window.
         let rel_logits = rel_logits.pad_with_zeros(3, 0, 1)?;
-        let band = band_to_absolute(t, w, b, h, x.device())?;
-        let scores = (scores + rel_logits.gather(&band, 3)?)?;
+        let scores = (scores + rel_logits.gather(&band.to_absolute, 3)?)?;
         let p = candle_nn::ops::softmax_last_dim(&scores)?;
 
         // Output with the relative-value term: weights p_i,(i+r−w) for r in 0..=2w.
         let out = p.matmul(&v)?; // [b, h, t, kc]
         let p_padded = p.pad_with_zeros(3, w, w)?; // [b, h, t, t+2w]
-        let rel_weights = p_padded.gather(&absolute_to_band(t, w, b, h, x.device())?, 3)?; // [b, h, t, 2w+1]
+        let rel_weights = p_padded.gather(&band.to_relative, 3)?; // [b, h, t, 2w+1]
         let out = (out + rel_weights.broadcast_matmul(&self.emb_rel_v)?)?;
 
         let out = out.transpose(2, 3)?.reshape((b, c, t))?;
@@ -71,16 +70,26 @@ impl MultiHeadAttention {
     }
 }
 
-/// Index `[b, h, t, t]` into the padded relative logits: j − i + w inside the window, else 2w+1.
-fn band_to_absolute(t: usize, w: usize, b: usize, h: usize, device: &Device) -> Result<Tensor> {
-    let idx: Vec<u32> = (0..t)
-        .flat_map(|i| (0..t).map(move |j| if i.abs_diff(j) <= w { (j + w - i) as u32 } else { (2 * w + 1) as u32 }))
-        .collect();
-    Tensor::from_vec(idx, (1, 1, t, t), device)?.broadcast_as((b, h, t, t))?.contiguous()
+/// The gather indices of the relative-position band for one sequence length, shared by all layers.
+#[derive(Debug, Clone)]
+pub struct RelativeBand {
+    /// `[b, h, t, t]` into the relative logits padded with one zero column: j − i + w inside the
+    /// window, else 2w+1.
+    to_absolute: Tensor,
+    /// `[b, h, t, 2w+1]` into the attention weights padded by w on both sides: i + r.
+    to_relative: Tensor,
 }
 
-/// Index `[b, h, t, 2w+1]` into the attention weights padded by w on both sides: i + r.
-fn absolute_to_band(t: usize, w: usize, b: usize, h: usize, device: &Device) -> Result<Tensor> {
-    let idx: Vec<u32> = (0..t).flat_map(|i| (0..=2 * w).map(move |r| (i + r) as u32)).collect();
-    Tensor::from_vec(idx, (1, 1, t, 2 * w + 1), device)?.broadcast_as((b, h, t, 2 * w + 1))?.contiguous()
+impl RelativeBand {
+    /// Indices for `b` sequences of length `t`, `h` heads and window `w`.
+    pub fn new(t: usize, w: usize, b: usize, h: usize, device: &Device) -> Result<Self> {
+        let abs: Vec<u32> = (0..t)
+            .flat_map(|i| (0..t).map(move |j| if i.abs_diff(j) <= w { (j + w - i) as u32 } else { (2 * w + 1) as u32 }))
+            .collect();
+        let rel: Vec<u32> = (0..t).flat_map(|i| (0..=2 * w).map(move |r| (i + r) as u32)).collect();
+        Ok(RelativeBand {
+            to_absolute: Tensor::from_vec(abs, (1, 1, t, t), device)?.broadcast_as((b, h, t, t))?.contiguous()?,
+            to_relative: Tensor::from_vec(rel, (1, 1, t, 2 * w + 1), device)?.broadcast_as((b, h, t, 2 * w + 1))?.contiguous()?,
+        })
+    }
 }

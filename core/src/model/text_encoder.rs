@@ -4,7 +4,7 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::attention::MultiHeadAttention;
+use super::attention::{MultiHeadAttention, RelativeBand};
 use super::config::VitsConfig;
 use super::modules::{Conv1d, ConvSpec, LayerNorm};
 
@@ -60,6 +60,8 @@ pub struct TextEncoder {
     proj: Conv1d,
     hidden: usize,
     inter: usize,
+    n_heads: usize,
+    window: usize,
 }
 
 impl TextEncoder {
@@ -82,6 +84,8 @@ impl TextEncoder {
             proj: Conv1d::load(vb.pp("proj"), h, 2 * c.inter_channels, 1, ConvSpec::pointwise(), true)?,
             hidden: h,
             inter: c.inter_channels,
+            n_heads: c.n_heads,
+            window: c.window_size,
         })
     }
 
@@ -90,8 +94,9 @@ impl TextEncoder {
         let (b, t) = ids.dims2()?;
         let x = self.emb.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.hidden))?;
         let mut x = (x * (self.hidden as f64).sqrt())?.transpose(1, 2)?.contiguous()?; // [b, h, t]
+        let band = RelativeBand::new(t, self.window, b, self.n_heads, ids.device())?;
         for layer in &self.layers {
-            let y = layer.attn.forward(&x)?;
+            let y = layer.attn.forward(&x, &band)?;
             x = layer.norm_1.forward(&(x + y)?)?;
             let y = layer.ffn.forward(&x)?;
             x = layer.norm_2.forward(&(x + y)?)?;
