@@ -2,7 +2,7 @@
 //!
 //! The ONNX graph itself is not executed: only its initializers (the weights) and the attributes
 //! of its Conv/ConvTranspose nodes (stride, padding, dilation, groups) are read. Parameter names are
-//! the PyTorch checkpoint paths; see [`naming`] for how anonymous initializers get theirs, and
+//! the PyTorch checkpoint paths; see `checkpoint/naming.rs` for how anonymous initializers get theirs, and
 //! `docs/parameters.md` for the full list of a Piper VITS voice.
 
 mod naming;
