@@ -1,4 +1,4 @@
-//! Fused element-wise activations for the hot paths, with a CPU fast path.
+//! Fused element-wise activations and normalisation for the hot paths (CPU fast paths).
 
 use candle_core::{DType, Device, Result, Storage, Tensor};
 
@@ -38,9 +38,62 @@ pub fn gated_tanh_sigmoid(x: &Tensor, h: usize) -> Result<Tensor> {
     Tensor::from_vec(out, (b, h, t), &Device::Cpu)
 }
 
+/// Layer norm over the channel axis of `x` `[b, c, t]` with `gamma`, `beta` `[1, c, 1]` (VITS'
+/// channels-first `LayerNorm`), on the CPU. candle's reduction over a non-last axis walks the
+/// tensor with strides; here each time step's mean and variance accumulate row by row over
+/// contiguous memory, then one pass normalises.
+pub fn layer_norm_channels(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) -> Result<Tensor> {
+    let (b, c, t) = x.dims3()?;
+    let x = x.contiguous()?;
+    let (storage, layout) = x.storage_and_layout();
+    let Storage::Cpu(cpu) = &*storage else { candle_core::bail!("layer_norm_channels: not on the CPU") };
+    let xs = &cpu.as_slice::<f32>()?[layout.start_offset()..][..b * c * t];
+    let (g, be) = (gamma.flatten_all()?.to_vec1::<f32>()?, beta.flatten_all()?.to_vec1::<f32>()?);
+    let mut out = vec![0f32; b * c * t];
+    // Sums in f64: the statistics then do not depend on the order of accumulation.
+    let (mut mean, mut var) = (vec![0f64; t], vec![0f64; t]);
+    let (mut mean32, mut inv32) = (vec![0f32; t], vec![0f32; t]);
+    for (xb, ob) in xs.chunks_exact(c * t).zip(out.chunks_exact_mut(c * t)) {
+        mean.fill(0.0);
+        var.fill(0.0);
+        for row in xb.chunks_exact(t) {
+            mean.iter_mut().zip(row).for_each(|(m, &v)| *m += v as f64);
+        }
+        mean.iter_mut().for_each(|m| *m /= c as f64);
+        for row in xb.chunks_exact(t) {
+            var.iter_mut().zip(row).zip(&mean).for_each(|((s, &v), &m)| *s += (v as f64 - m) * (v as f64 - m));
+        }
+        for i in 0..t {
+            mean32[i] = mean[i] as f32;
+            inv32[i] = (1.0 / (var[i] / c as f64 + eps as f64).sqrt()) as f32;
+        }
+        for (ch, (row, orow)) in xb.chunks_exact(t).zip(ob.chunks_exact_mut(t)).enumerate() {
+            for (((o, &v), &m), &inv) in orow.iter_mut().zip(row).zip(&mean32).zip(&inv32) {
+                *o = (v - m) * inv * g[ch] + be[ch];
+            }
+        }
+    }
+    Tensor::from_vec(out, (b, c, t), &Device::Cpu)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layer_norm_matches_candle_ops() {
+        let dev = Device::Cpu;
+        let x = (Tensor::randn(0f32, 2.0, (2, 7, 31), &dev).unwrap() + 3.0).unwrap();
+        let g = Tensor::randn(0f32, 1.0, (1, 7, 1), &dev).unwrap();
+        let b = Tensor::randn(0f32, 1.0, (1, 7, 1), &dev).unwrap();
+        let mean = x.mean_keepdim(1).unwrap();
+        let centered = x.broadcast_sub(&mean).unwrap();
+        let var = centered.sqr().unwrap().mean_keepdim(1).unwrap();
+        let want = centered.broadcast_div(&(var + 1e-5).unwrap().sqrt().unwrap()).unwrap().broadcast_mul(&g).unwrap().broadcast_add(&b).unwrap();
+        let got = layer_norm_channels(&x, &g, &b, 1e-5).unwrap();
+        let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(err < 1e-5, "{err}");
+    }
 
     #[test]
     fn gate_matches_candle_ops() {
