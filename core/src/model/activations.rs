@@ -1,6 +1,8 @@
 //! Fused element-wise activations and normalisation for the hot paths (CPU fast paths).
 
-use candle_core::{DType, Device, Result, Storage, Tensor};
+use candle_core::{Device, Result, Tensor};
+
+use super::cpu::{cpu_slice, is_cpu_f32, OutPtr};
 
 /// WaveNet's gated activation: `x` `[b, 2h, t]` → `tanh(x[:, :h]) · sigmoid(x[:, h:])` `[b, h, t]`
 /// (VITS `fused_add_tanh_sigmoid_multiply`). On the CPU it is one parallel pass instead of four
@@ -10,16 +12,15 @@ pub fn gated_tanh_sigmoid(x: &Tensor, h: usize) -> Result<Tensor> {
     if c != 2 * h {
         candle_core::bail!("gated_tanh_sigmoid: {c} channels, expected 2·{h}");
     }
-    if !(x.device().is_cpu() && x.dtype() == DType::F32) {
+    if !is_cpu_f32(x) {
         let a = x.narrow(1, 0, h)?.tanh()?;
         return a * candle_nn::ops::sigmoid(&x.narrow(1, h, h)?)?;
     }
     let x = x.contiguous()?;
     let (storage, layout) = x.storage_and_layout();
-    let Storage::Cpu(cpu) = &*storage else { candle_core::bail!("gated_tanh_sigmoid: not on the CPU") };
-    let xs = &cpu.as_slice::<f32>()?[layout.start_offset()..][..b * c * t];
+    let xs = cpu_slice(&storage, layout)?;
     let mut out = vec![0f32; b * h * t];
-    let out_ptr = out.as_mut_ptr() as usize;
+    let out_ptr = OutPtr(out.as_mut_ptr());
     // Rows in parallel on candle's CPU worker pool (the one its element-wise ops use).
     candle_core::utils::barrier_pool().execute_chunked(b * h, |rows| {
         for row in rows {
@@ -27,7 +28,7 @@ pub fn gated_tanh_sigmoid(x: &Tensor, h: usize) -> Result<Tensor> {
             let a = &xs[(bi * c + ch) * t..][..t];
             let g = &xs[(bi * c + h + ch) * t..][..t];
             // SAFETY: each row of the [b·h, t] output is written by exactly one task.
-            let dst = unsafe { std::slice::from_raw_parts_mut((out_ptr as *mut f32).add(row * t), t) };
+            let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(row * t), t) };
             for ((d, &a), &g) in dst.iter_mut().zip(a).zip(g) {
                 let tanh = 1.0 - 2.0 / ((2.0 * a).exp() + 1.0);
                 let sigmoid = 1.0 / (1.0 + (-g).exp());
@@ -46,8 +47,7 @@ pub fn layer_norm_channels(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) 
     let (b, c, t) = x.dims3()?;
     let x = x.contiguous()?;
     let (storage, layout) = x.storage_and_layout();
-    let Storage::Cpu(cpu) = &*storage else { candle_core::bail!("layer_norm_channels: not on the CPU") };
-    let xs = &cpu.as_slice::<f32>()?[layout.start_offset()..][..b * c * t];
+    let xs = cpu_slice(&storage, layout)?;
     let (g, be) = (gamma.flatten_all()?.to_vec1::<f32>()?, beta.flatten_all()?.to_vec1::<f32>()?);
     let mut out = vec![0f32; b * c * t];
     // Sums in f64: the statistics then do not depend on the order of accumulation.

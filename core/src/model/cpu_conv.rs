@@ -15,8 +15,10 @@
 //! model's parallel work shares one set of threads and nothing is oversubscribed; a sequence too
 //! short for one block per thread is split by output rows instead.
 
-use candle_core::{Device, Layout, Result, Storage, Tensor};
+use candle_core::{Device, Result, Tensor};
 use gemm::Parallelism;
+
+use super::cpu::{cpu_slice, OutPtr};
 
 /// What to fuse around the convolution.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,34 +34,10 @@ fn block_len(rows: usize) -> usize {
     ((128 * 1024) / rows).clamp(64, 4096) / 16 * 16
 }
 
-/// The values of a contiguous f32 CPU tensor's storage.
-fn cpu_slice<'a>(storage: &'a Storage, layout: &Layout) -> Result<&'a [f32]> {
-    match storage {
-        Storage::Cpu(cpu) => {
-            let start = layout.start_offset();
-            Ok(&cpu.as_slice::<f32>()?[start..start + layout.shape().elem_count()])
-        }
-        _ => candle_core::bail!("cpu_conv: tensor is not on the CPU"),
-    }
-}
-
 thread_local! {
     /// Each thread's column buffer, kept between calls so blocks do not allocate (and fault in
     /// fresh pages) every time.
     static COLS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// The output pointer, shared by the tasks that write disjoint column blocks.
-#[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
-// SAFETY: only used to write disjoint column blocks of one output buffer (see `conv1d`).
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
-impl OutPtr {
-    /// (A method, so closures capture the whole `Send + Sync` wrapper, not the raw field.)
-    fn get(self) -> *mut f32 {
-        self.0
-    }
 }
 
 /// `x` `[b, c_in, l]`, `weight` `[c_out, c_in, k]`, `bias` `[c_out]` → `[b, c_out, l_out]`,

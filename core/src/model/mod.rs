@@ -8,6 +8,7 @@
 pub mod activations;
 pub mod attention;
 pub mod config;
+pub mod cpu;
 pub mod cpu_conv;
 pub mod duration;
 pub mod flow;

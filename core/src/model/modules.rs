@@ -1,11 +1,12 @@
 //! Building blocks shared by the VITS parts: 1-D convolutions as Piper configures them and the
 //! channels-first layer norm of VITS (`modules.LayerNorm`).
 
-use candle_core::{DType, Module, Result, Tensor};
+use candle_core::{Module, Result, Tensor};
 use candle_nn::ops::leaky_relu;
 use candle_nn::VarBuilder;
 
 use super::activations;
+use super::cpu::is_cpu_f32;
 use super::cpu_conv;
 pub use super::cpu_conv::Fused;
 
@@ -50,16 +51,13 @@ impl Conv1d {
     /// and a residual added to the output, fused into one pass on the CPU.
     pub fn forward_fused(&self, x: &Tensor, fused: Fused<'_>) -> Result<Tensor> {
         let s = self.spec;
-        if x.device().is_cpu() && x.dtype() == DType::F32 && s.groups == 1 {
+        if is_cpu_f32(x) && s.groups == 1 {
             return cpu_conv::conv1d(x, &self.weight, self.bias.as_ref(), s.padding, s.dilation, fused);
         }
-        if x.device().is_cpu() && x.dtype() == DType::F32 && s.groups == x.dim(1)? && fused.pre_slope.is_none() && fused.residual.is_none() {
+        if is_cpu_f32(x) && s.groups == x.dim(1)? && fused.pre_slope.is_none() && fused.residual.is_none() {
             return cpu_conv::depthwise_conv1d(x, &self.weight, self.bias.as_ref(), s.padding, s.dilation);
         }
-        let x = match fused.pre_slope {
-            Some(slope) => leaky_relu(x, slope as f64)?,
-            None => x.clone(),
-        };
+        let x = pre_activate(x, fused.pre_slope)?;
         let mut y = x.conv1d(&self.weight, s.padding, 1, s.dilation, s.groups)?;
         if let Some(b) = &self.bias {
             y = y.broadcast_add(&b.reshape((1, (), 1))?)?;
@@ -75,6 +73,14 @@ impl Module for Conv1d {
     /// `[b, in, t]` → `[b, out, t]` (for "same" padding).
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.forward_fused(x, Fused::default())
+    }
+}
+
+/// The optional LeakyReLU a fused conv applies to its input, for the device-generic paths.
+fn pre_activate(x: &Tensor, slope: Option<f32>) -> Result<Tensor> {
+    match slope {
+        Some(slope) => leaky_relu(x, slope as f64),
+        None => Ok(x.clone()),
     }
 }
 
@@ -103,10 +109,7 @@ impl ConvTranspose1d {
         if let (Some(p), true) = (&self.polyphase, x.device().is_cpu()) {
             return p.forward(x, self.padding, pre_slope);
         }
-        let x = match pre_slope {
-            Some(slope) => leaky_relu(x, slope as f64)?,
-            None => x.clone(),
-        };
+        let x = pre_activate(x, pre_slope)?;
         // candle's fast path needs padding 0: run unpadded, then cut `padding` from both ends.
         let y = x.conv_transpose1d(&self.weight, 0, 0, self.stride, 1, 1)?;
         let len = y.dim(2)? - 2 * self.padding;
@@ -133,7 +136,7 @@ impl LayerNorm {
 
 impl Module for LayerNorm {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        if x.device().is_cpu() && x.dtype() == DType::F32 {
+        if is_cpu_f32(x) {
             return activations::layer_norm_channels(x, &self.gamma, &self.beta, 1e-5);
         }
         let mean = x.mean_keepdim(1)?;
