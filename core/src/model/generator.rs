@@ -96,6 +96,39 @@ impl Generator {
         })
     }
 
+    /// Latent frames of context `(left, right)` that one output sample depends on, rounded up.
+    ///
+    /// Summed over the layers, each converted to frames at its own sample rate: `conv_pre` and
+    /// `conv_post` reach (k−1)/2 samples each side; `ups[i]` (kernel k, stride u, padding p) reads
+    /// inputs (k−1−p)/u samples to the left of an output and p/u to the right; the widest resblock
+    /// of a stage reaches Σ (k−1)/2 · (d + 1) samples (ResBlock1: dilated conv then plain conv) or
+    /// Σ (k−1)/2 · d (ResBlock2) each side. For Piper's medium voices this gives (12, 11) frames.
+    pub fn receptive_halo(c: &VitsConfig) -> (usize, usize) {
+        let d = &c.dec;
+        let same = |k: usize| (k - 1) as f64 / 2.0;
+        let (mut left, mut right) = (same(7), same(7)); // conv_pre, at the frame rate
+        let mut rate = 1.0; // samples per frame at the current stage's input
+        for (i, (&k, &u)) in d.upsample_kernel_sizes.iter().zip(&d.upsample_rates).enumerate() {
+            let p = d.upsample_paddings[i];
+            left += (k - 1 - p) as f64 / u as f64 / rate;
+            right += p as f64 / u as f64 / rate;
+            rate *= u as f64;
+            let reach = |j: usize| -> f64 {
+                let k = d.resblock_kernel_sizes[j];
+                d.resblock_dilation_sizes[j]
+                    .iter()
+                    .map(|&dil| same(k) * (dil + usize::from(d.resblock == ResBlockKind::One)) as f64)
+                    .sum()
+            };
+            let widest = (0..d.resblock_kernel_sizes.len()).map(reach).fold(0.0, f64::max);
+            left += widest / rate;
+            right += widest / rate;
+        }
+        left += same(7) / rate; // conv_post
+        right += same(7) / rate;
+        (left.ceil() as usize, right.ceil() as usize)
+    }
+
     /// z `[b, inter, t]` (+ speaker `[b, gin, 1]`) → audio `[b, 1, t · hop]` in [−1, 1].
     pub fn forward(&self, z: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
         let mut x = self.conv_pre.forward(z)?;

@@ -16,6 +16,7 @@ pub mod generator;
 pub mod modules;
 pub mod noise;
 pub mod spline;
+pub mod stream;
 pub mod text_encoder;
 
 use candle_core::{DType, Device, Tensor};

@@ -1,0 +1,105 @@
+//! Streaming inside a sentence: flow + decoder over windows equal the whole-sentence output, for
+//! windows smaller and larger than the halo; and the halo really covers the receptive field.
+
+mod common;
+
+use candle_core::{Device, Tensor};
+use tvtts::core::checkpoint::Checkpoint;
+use tvtts::core::model::stream::{Halo, SentenceStream, WindowSchedule};
+use tvtts::core::model::{Noise, Vits, VitsConfig};
+
+const TOLERANCE: f32 = 1e-4;
+
+fn model() -> Vits {
+    let ckpt = Checkpoint::from_onnx_file(common::voice_path()).unwrap();
+    Vits::load(&ckpt, VitsConfig::infer(&ckpt).unwrap(), &Device::Cpu).unwrap()
+}
+
+/// The prior frames z_p of reference text `name`'s first sentence, with no noise.
+fn prior(vits: &Vits, name: &str) -> Tensor {
+    let reference = common::reference();
+    let text = reference.texts.iter().find(|t| t.name == name).unwrap();
+    let enc = vits.encode(&text.sentences[0].ids, None).unwrap();
+    let mut noise = Noise::seeded(0);
+    let durations = vits.durations(&enc, 1.0, 0.0, &mut noise).unwrap();
+    vits.prior(&enc, &durations, 0.0, &mut noise).unwrap()
+}
+
+fn stream_all(vits: &Vits, z_p: &Tensor, schedule: &WindowSchedule) -> (Vec<f32>, usize) {
+    let mut s = SentenceStream::new(vits, z_p.clone(), None).unwrap();
+    let mut out = Vec::new();
+    while let Some(w) = s.next_window(vits, schedule).unwrap() {
+        out.extend(w.to_vec1::<f32>().unwrap());
+    }
+    (out, s.windows_done())
+}
+
+/// Frames `[j0, j1)` of `a` and `b` differ by at most `tol` (hop samples per frame).
+fn frames_equal(a: &[f32], b: &[f32], hop: usize, frames: std::ops::Range<usize>, tol: f32) -> bool {
+    let (s, e) = (frames.start * hop, (frames.end * hop).min(a.len()));
+    s >= e || common::max_abs_diff(&a[s..e], &b[s..e]) <= tol
+}
+
+#[test]
+fn streamed_windows_equal_whole_sentence() {
+    let vits = model();
+    let halo = Halo::of(&vits);
+    eprintln!("halo: {halo:?}");
+    let z_p = prior(&vits, "S");
+    let whole: Vec<f32> = vits.flow_decode(&z_p, None).unwrap().to_vec1().unwrap();
+    // Windows of 1 and 7 frames are smaller than the decoder's halo, 16 is the default first
+    // window, 50 spans several halos, 1000 is longer than the sentence.
+    for w in [1, 7, 16, 50, 1000] {
+        let (streamed, windows) = stream_all(&vits, &z_p, &WindowSchedule::fixed(w));
+        let diff = common::max_abs_diff(&streamed, &whole);
+        eprintln!("S, {w}-frame windows: {windows} windows, max abs diff {diff:.2e}");
+        assert!(diff <= TOLERANCE, "{w}-frame windows: max abs diff {diff:e}");
+    }
+    // The default growing schedule on a 6 s sentence.
+    let z_p = prior(&vits, "M");
+    let whole: Vec<f32> = vits.flow_decode(&z_p, None).unwrap().to_vec1().unwrap();
+    let (streamed, windows) = stream_all(&vits, &z_p, &WindowSchedule::default());
+    let diff = common::max_abs_diff(&streamed, &whole);
+    eprintln!("M, default schedule: {windows} windows, max abs diff {diff:.2e}");
+    assert!(windows >= 4, "a 6 s sentence streams in several windows");
+    assert!(diff <= TOLERANCE, "default schedule: max abs diff {diff:e}");
+}
+
+/// Perturbing one input frame changes no output beyond the halo: flow and decoder measured apart.
+#[test]
+fn halo_covers_the_receptive_field() {
+    let vits = model();
+    let halo = Halo::of(&vits);
+    let hop = vits.config.hop_length();
+    let z_p = prior(&vits, "S");
+    let frames = z_p.dim(2).unwrap();
+    let j = frames / 2;
+    let bump = |x: &Tensor| -> Tensor {
+        let mut mask = vec![0f32; frames];
+        mask[j] = 1.0;
+        let mask = Tensor::from_vec(mask, (1, 1, frames), &Device::Cpu).unwrap();
+        x.broadcast_add(&mask).unwrap()
+    };
+
+    // Flow: z at frames outside [j − flow, j + flow] is unchanged.
+    let z = vits.flow_reverse(&z_p, None).unwrap();
+    let z2 = vits.flow_reverse(&bump(&z_p), None).unwrap();
+    let diff = (&z - &z2).unwrap().abs().unwrap().max(1).unwrap().squeeze(0).unwrap().to_vec1::<f32>().unwrap();
+    let changed: Vec<usize> = (0..frames).filter(|&i| diff[i] > 0.0).collect();
+    eprintln!("flow: frames changed {:?}..={:?} for a bump at {j}", changed.first(), changed.last());
+    assert!(changed.contains(&j));
+    assert!(changed.iter().all(|&i| i + halo.flow >= j && i <= j + halo.flow), "flow reaches beyond its halo");
+
+    // Decoder: audio of frames outside [j − dec_right, j + dec_left] is unchanged.
+    let a: Vec<f32> = vits.decode(&z, None).unwrap().to_vec1().unwrap();
+    let b: Vec<f32> = vits.decode(&bump(&z), None).unwrap().to_vec1().unwrap();
+    let first = j.saturating_sub(halo.dec_right);
+    let last = j + halo.dec_left;
+    assert!(frames_equal(&a, &b, hop, 0..first, 0.0), "decoder reaches left of its halo");
+    assert!(frames_equal(&a, &b, hop, last + 1..frames, 0.0), "decoder reaches right of its halo");
+    assert!(!frames_equal(&a, &b, hop, j..j + 1, 1e-6), "the bumped frame itself changes");
+    // The halo is not wildly loose: the frames just inside it still change.
+    let reach = (0..frames).filter(|&i| !frames_equal(&a, &b, hop, i..i + 1, 0.0)).collect::<Vec<_>>();
+    eprintln!("decoder: frames changed {:?}..={:?} for a bump at {j}; halo {halo:?}", reach.first(), reach.last());
+    assert!(reach.first().unwrap() + halo.dec_right <= j + 3 && reach.last().unwrap() + 3 >= j + halo.dec_left);
+}
