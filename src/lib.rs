@@ -6,4 +6,4 @@ pub use tvtts_core::*;
 pub use tvtts_plugin as plugin;
 
 mod wav;
-pub use wav::{set_cpu_threads, write_wav};
+pub use wav::write_wav;

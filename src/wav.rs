@@ -24,11 +24,3 @@ pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32, float: bool) ->
     w.finalize().with_context(|| format!("{}: cannot finish WAV file", path.display()))?;
     Ok(())
 }
-
-/// Sets the number of CPU threads candle's kernels use (its rayon pool), before any inference.
-/// Call once, early; later calls keep the first pool.
-pub fn set_cpu_threads(threads: usize) {
-    // candle reads RAYON_NUM_THREADS to size its matmul parallelism; the global pool does the rest.
-    std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
-}

@@ -24,6 +24,15 @@ pub enum Error {
     /// A tensor operation failed inside the model.
     #[error("model: {0}")]
     Model(#[from] candle_core::Error),
+    /// A request panicked inside the engine; the engine goes on serving the others.
+    #[error("request panicked: {0}")]
+    Panicked(String),
+    /// The consumer of a request's audio read nothing for this long while the buffer was full.
+    #[error("nobody read the audio for {0:.1} s: request dropped")]
+    Stalled(f64),
+    /// The engine was shut down before the request ended.
+    #[error("the engine was shut down")]
+    ShutDown,
 }
 
 /// `Result` with [`Error`].

@@ -6,9 +6,11 @@
 pub mod checkpoint;
 pub mod config;
 pub mod device;
+pub mod engine;
 pub mod error;
 pub mod model;
 pub mod phonemize;
+pub mod threads;
 pub mod voice;
 
 pub use error::{Error, Result};

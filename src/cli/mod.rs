@@ -30,7 +30,7 @@ impl VoiceArgs {
     pub fn load(&self) -> anyhow::Result<Voice> {
         if let Some(t) = self.threads {
             anyhow::ensure!(t > 0, "--threads must be at least 1");
-            tvtts::set_cpu_threads(t);
+            tvtts::threads::set_kernel_threads(t);
         }
         let device = tvtts::core::device::parse(&self.device)?;
         Voice::load(&self.voice, &device).with_context(|| format!("cannot load voice {}", self.voice.display()))

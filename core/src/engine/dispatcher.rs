@@ -1,0 +1,169 @@
+//! The dispatcher thread: admits requests, decides which job a free worker computes next, moves
+//! finished audio into ring buffers, and ends jobs (finished, cancelled, failed, stalled).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
+
+use super::handle::{Event, State};
+use super::job::Job;
+use super::worker::Stepped;
+use super::EngineShared;
+use crate::error::Error;
+
+/// How often parked jobs are looked at while their consumers drain the ring buffers. The
+/// `ahead_samples` kept buffered (2 s by default) dwarfs this.
+const POLL: Duration = Duration::from_millis(2);
+
+pub(super) struct Dispatcher {
+    engine: Arc<EngineShared>,
+    /// Waiting requests, one queue per priority (most urgent first).
+    intake: Vec<Receiver<Job>>,
+    shutdown: Receiver<()>,
+    /// Jobs to workers (taken on shutdown, which ends the workers).
+    work: Option<Sender<Box<Job>>>,
+    done: Receiver<Stepped>,
+    /// Admitted jobs not at a worker now.
+    active: Vec<Box<Job>>,
+    /// Jobs at a worker now.
+    running: usize,
+}
+
+impl Dispatcher {
+    pub fn new(
+        engine: Arc<EngineShared>,
+        intake: Vec<Receiver<Job>>,
+        shutdown: Receiver<()>,
+        work: Sender<Box<Job>>,
+        done: Receiver<Stepped>,
+    ) -> Self {
+        Dispatcher { engine, intake, shutdown, work: Some(work), done, active: Vec::new(), running: 0 }
+    }
+
+    pub fn run(mut self) {
+        while !matches!(self.shutdown.try_recv(), Err(TryRecvError::Disconnected)) {
+            while let Ok(stepped) = self.done.try_recv() {
+                self.returned(stepped);
+            }
+            self.admit();
+            self.tend();
+            self.dispatch();
+            self.wait();
+        }
+        self.stop();
+    }
+
+    /// A job back from a worker: keep it, or end it on error.
+    fn returned(&mut self, (job, result): Stepped) {
+        self.running -= 1;
+        match result {
+            Ok(_) => self.active.push(job),
+            Err(e) => job.end(State::Failed, Event::Failed(e)),
+        }
+    }
+
+    /// Moves waiting requests in, most urgent queue first, up to `max_active` jobs.
+    fn admit(&mut self) {
+        'admit: while self.active.len() + self.running < self.engine.config.max_active {
+            for queue in &self.intake {
+                if let Ok(job) = queue.try_recv() {
+                    self.active.push(Box::new(job));
+                    continue 'admit;
+                }
+            }
+            break;
+        }
+    }
+
+    /// Flushes audio into ring buffers and ends jobs that are over.
+    fn tend(&mut self) {
+        let (timeout, ahead) = (self.engine.config.stall_timeout, self.engine.config.ahead_samples);
+        self.active.retain_mut(|job| {
+            if job.shared.cancel.load(std::sync::atomic::Ordering::Acquire) || job.consumer_gone() {
+                let samples = job.shared.written.load(std::sync::atomic::Ordering::Acquire);
+                job.end(State::Cancelled, Event::Cancelled { samples });
+                return false;
+            }
+            job.flush();
+            if job.computed_all && !job.has_pending() {
+                let samples = job.shared.written.load(std::sync::atomic::Ordering::Acquire);
+                job.end(State::Finished, Event::Finished { samples });
+                return false;
+            }
+            let full = job.has_pending() || job.buffered() >= ahead;
+            if full && job.last_progress.elapsed() > timeout {
+                job.end(State::Failed, Event::Failed(Error::Stalled(timeout.as_secs_f64())));
+                return false;
+            }
+            true
+        });
+    }
+
+    /// Whether a job should be computed now: work left, nothing pending, buffer below the mark.
+    fn runnable(&self, job: &Job) -> bool {
+        !job.computed_all && !job.has_pending() && job.buffered() < self.engine.config.ahead_samples
+    }
+
+    /// Gives free workers the most urgent runnable jobs: highest priority, then least buffered.
+    fn dispatch(&mut self) {
+        while self.running < self.engine.config.workers {
+            let next = (0..self.active.len())
+                .filter(|&i| self.runnable(&self.active[i]))
+                .min_by(|&a, &b| {
+                    let (a, b) = (&self.active[a], &self.active[b]);
+                    (a.priority, a.buffered_seconds(), a.id).partial_cmp(&(b.priority, b.buffered_seconds(), b.id)).expect("finite")
+                });
+            let Some(i) = next else { break };
+            let job = self.active.swap_remove(i);
+            let Some(work) = &self.work else { return };
+            if let Err(e) = work.send(job) {
+                e.0.end(State::Failed, Event::Failed(Error::ShutDown));
+                return;
+            }
+            self.running += 1;
+        }
+    }
+
+    /// Sleeps until something can change: a worker returns, a request or shutdown arrives, or
+    /// (while jobs wait on their consumers) the next poll.
+    fn wait(&self) {
+        let mut sel = Select::new();
+        sel.recv(&self.done);
+        sel.recv(&self.shutdown);
+        if self.active.len() + self.running < self.engine.config.max_active {
+            for queue in &self.intake {
+                sel.recv(queue);
+            }
+        }
+        let idle = self.running < self.engine.config.workers;
+        let waiting = self.active.iter().any(|j| j.has_pending() || (idle && !self.runnable(j)));
+        if waiting {
+            let _ = sel.ready_timeout(POLL);
+        } else {
+            sel.ready();
+        }
+    }
+
+    /// Ends every job: the engine is going away.
+    fn stop(&mut self) {
+        for job in self.active.drain(..) {
+            job.end(State::Failed, Event::Failed(Error::ShutDown));
+        }
+        self.work = None;
+        while self.running > 0 {
+            match self.done.recv() {
+                Ok((job, _)) => {
+                    self.running -= 1;
+                    job.end(State::Failed, Event::Failed(Error::ShutDown));
+                }
+                Err(_) => break,
+            }
+        }
+        for queue in &self.intake {
+            for job in queue.try_iter() {
+                job.end(State::Failed, Event::Failed(Error::ShutDown));
+            }
+        }
+    }
+}

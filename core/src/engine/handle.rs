@@ -1,0 +1,208 @@
+//! The caller's side of one request: audio out of a lock-free ring buffer, live controls,
+//! cancellation, progress and events.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, TryIter};
+use ringbuf::traits::{Consumer, Observer};
+use ringbuf::HeapCons;
+
+use super::controls::Controls;
+use crate::error::{Error, Result};
+
+/// What happened to a request, in order. Sample positions count from the request's first sample.
+#[derive(Debug)]
+pub enum Event {
+    /// A worker took the request; `sample_rate` is its voice's.
+    Started { sample_rate: u32 },
+    /// Sentence `index` begins at `start_sample`.
+    SentenceStarted { index: usize, phonemes: String, start_sample: u64 },
+    /// A window of `samples` samples from `start_sample` was computed with these control values
+    /// (after clamping to the voice's ranges).
+    Window { sentence: usize, start_sample: u64, samples: usize, controls: Vec<(String, f32)> },
+    /// Sentence `index` ends before `end_sample`.
+    SentenceFinished { index: usize, end_sample: u64 },
+    /// All audio is in the ring buffer: `samples` in all.
+    Finished { samples: u64 },
+    /// Cancelled (by the handle, or by dropping it) after `samples` samples.
+    Cancelled { samples: u64 },
+    /// Not admitted: the queue for its priority held `limit` requests already. Nothing was computed.
+    Dropped { limit: usize },
+    /// The request ended with an error (bad input, missing voice, a panic, a stalled consumer).
+    Failed(Error),
+}
+
+/// Where a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Queued = 0,
+    Speaking = 1,
+    Finished = 2,
+    Cancelled = 3,
+    Dropped = 4,
+    Failed = 5,
+}
+
+impl State {
+    fn from_u8(v: u8) -> State {
+        match v {
+            0 => State::Queued,
+            1 => State::Speaking,
+            2 => State::Finished,
+            3 => State::Cancelled,
+            4 => State::Dropped,
+            _ => State::Failed,
+        }
+    }
+
+    /// No more audio will be produced.
+    pub fn is_over(self) -> bool {
+        !matches!(self, State::Queued | State::Speaking)
+    }
+}
+
+/// State shared by a request's handle and the engine.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub cancel: AtomicBool,
+    state: AtomicU8,
+    pub controls: Controls,
+    pub sample_rate: AtomicU32,
+    /// Samples pushed into the ring buffer so far.
+    pub written: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(controls: Controls) -> Self {
+        Shared {
+            cancel: AtomicBool::new(false),
+            state: AtomicU8::new(State::Queued as u8),
+            controls,
+            sample_rate: AtomicU32::new(0),
+            written: AtomicU64::new(0),
+        }
+    }
+
+    pub fn state(&self) -> State {
+        State::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    pub fn set_state(&self, s: State) {
+        self.state.store(s as u8, Ordering::Release);
+    }
+}
+
+/// The audio end of a request: pops samples from the ring buffer. Never blocks, never
+/// allocates: safe to move into an audio callback (see [`SpeechHandle::take_reader`]).
+pub struct AudioReader {
+    consumer: HeapCons<f32>,
+    shared: Arc<Shared>,
+    read: u64,
+}
+
+impl AudioReader {
+    /// Moves up to `out.len()` samples into `out`; returns how many. Fewer than asked while the
+    /// request is speaking means the engine fell behind (an underrun, for a real-time consumer).
+    pub fn read(&mut self, out: &mut [f32]) -> usize {
+        let n = self.consumer.pop_slice(out);
+        self.read += n as u64;
+        n
+    }
+
+    /// Samples ready to read now.
+    pub fn available(&self) -> usize {
+        self.consumer.occupied_len()
+    }
+
+    /// Samples read so far.
+    pub fn samples_read(&self) -> u64 {
+        self.read
+    }
+
+    /// The request is over and every sample has been read.
+    pub fn is_done(&self) -> bool {
+        self.shared.state().is_over() && self.consumer.is_empty()
+    }
+
+    /// The voice's sample rate, once a worker has started the request (0 before).
+    pub fn sample_rate(&self) -> u32 {
+        self.shared.sample_rate.load(Ordering::Relaxed)
+    }
+}
+
+/// The caller's handle on one request. Dropping it cancels the request.
+pub struct SpeechHandle {
+    reader: Option<AudioReader>,
+    shared: Arc<Shared>,
+    events: Receiver<Event>,
+}
+
+impl SpeechHandle {
+    pub(crate) fn new(consumer: HeapCons<f32>, shared: Arc<Shared>, events: Receiver<Event>) -> Self {
+        let reader = AudioReader { consumer, shared: shared.clone(), read: 0 };
+        SpeechHandle { reader: Some(reader), shared, events }
+    }
+
+    /// Reads audio (see [`AudioReader::read`]); 0 once the reader was taken.
+    pub fn read(&mut self, out: &mut [f32]) -> usize {
+        self.reader.as_mut().map_or(0, |r| r.read(out))
+    }
+
+    /// Samples ready to read now (0 once the reader was taken).
+    pub fn available(&self) -> usize {
+        self.reader.as_ref().map_or(0, AudioReader::available)
+    }
+
+    /// Takes the audio end, to read it on another thread (an audio callback).
+    pub fn take_reader(&mut self) -> Option<AudioReader> {
+        self.reader.take()
+    }
+
+    /// Sets a live control; applies from the next window. Unknown names and NaN/∞ are errors.
+    pub fn set_control(&self, name: &str, alpha: f32) -> Result<()> {
+        self.shared.controls.set(name, alpha)
+    }
+
+    /// The current value of a live control.
+    pub fn control(&self, name: &str) -> Option<f32> {
+        self.shared.controls.get(name)
+    }
+
+    /// Stops the request: no new window is started after this (the one in progress finishes
+    /// and is discarded). A [`Event::Cancelled`] follows.
+    pub fn cancel(&self) {
+        self.shared.cancel.store(true, Ordering::Release);
+    }
+
+    /// Where the request is.
+    pub fn state(&self) -> State {
+        self.shared.state()
+    }
+
+    /// Samples the engine has put into the ring buffer so far.
+    pub fn samples_written(&self) -> u64 {
+        self.shared.written.load(Ordering::Acquire)
+    }
+
+    /// The voice's sample rate, once started (0 before).
+    pub fn sample_rate(&self) -> u32 {
+        self.shared.sample_rate.load(Ordering::Relaxed)
+    }
+
+    /// Events so far, without waiting.
+    pub fn events(&self) -> TryIter<'_, Event> {
+        self.events.try_iter()
+    }
+
+    /// The event channel, to wait on (`recv`, `recv_timeout`) or `select` over.
+    pub fn event_receiver(&self) -> &Receiver<Event> {
+        &self.events
+    }
+}
+
+impl Drop for SpeechHandle {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}

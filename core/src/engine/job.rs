@@ -1,0 +1,204 @@
+//! One request in progress: the engine's side of a [`super::SpeechHandle`].
+//!
+//! A job advances in steps, each at most one window of audio (plus, at a sentence's start, the
+//! text side of that sentence), so a worker is never tied to one request: between steps the
+//! dispatcher may hand the job to any worker, park it while its consumer catches up, or drop it
+//! when cancelled. Computed audio waits in `pending` until the ring buffer has room; the worker
+//! never waits on the consumer.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::Sender;
+use ringbuf::traits::{Observer, Producer};
+use ringbuf::HeapProd;
+
+use super::handle::{Event, Shared, State};
+use super::request::{Priority, Request, Say};
+use super::voices::VoiceEntry;
+use super::EngineShared;
+use crate::error::Result;
+use crate::model::stream::SentenceStream;
+use crate::model::{Noise, Scales};
+use crate::voice::Input;
+
+/// What a step left to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// More windows to compute.
+    More,
+    /// Everything computed (it may still wait in `pending`).
+    Done,
+}
+
+/// The sentence being streamed.
+struct Current {
+    index: usize,
+    stream: SentenceStream,
+}
+
+/// A request being spoken.
+pub(crate) struct Job {
+    pub id: u64,
+    pub priority: Priority,
+    request: Request,
+    pub shared: Arc<Shared>,
+    events: Sender<Event>,
+    producer: HeapProd<f32>,
+    /// Computed samples not yet in the ring buffer, from `pending_pos` on.
+    pending: Vec<f32>,
+    pending_pos: usize,
+    /// Samples computed so far (in the ring buffer or pending).
+    produced: u64,
+    voice: Option<Arc<VoiceEntry>>,
+    scales: Option<Scales>,
+    noise: Noise,
+    sentences: VecDeque<String>,
+    next_sentence: usize,
+    current: Option<Current>,
+    pub computed_all: bool,
+    /// When the consumer last made room (or the job was created).
+    pub last_progress: Instant,
+}
+
+impl Job {
+    pub fn new(id: u64, request: Request, shared: Arc<Shared>, events: Sender<Event>, producer: HeapProd<f32>) -> Self {
+        let noise = Noise::seeded(request.options.seed);
+        Job {
+            id,
+            priority: request.priority,
+            request,
+            shared,
+            events,
+            producer,
+            pending: Vec::new(),
+            pending_pos: 0,
+            produced: 0,
+            voice: None,
+            scales: None,
+            noise,
+            sentences: VecDeque::new(),
+            next_sentence: 0,
+            current: None,
+            computed_all: false,
+            last_progress: Instant::now(),
+        }
+    }
+
+    /// What was asked.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// Sends an event; a handle that is gone no longer listens, which is fine.
+    pub fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    /// Ends the job in `state` with `event`.
+    pub fn end(&self, state: State, event: Event) {
+        self.shared.set_state(state);
+        self.emit(event);
+    }
+
+    /// Samples computed but not yet read: in the ring buffer plus pending.
+    pub fn buffered(&self) -> usize {
+        self.producer.occupied_len() + self.pending.len() - self.pending_pos
+    }
+
+    /// Seconds of audio buffered (0 before the voice is known).
+    pub fn buffered_seconds(&self) -> f64 {
+        let rate = self.shared.sample_rate.load(Ordering::Relaxed);
+        if rate == 0 {
+            0.0
+        } else {
+            self.buffered() as f64 / rate as f64
+        }
+    }
+
+    /// Whether computed audio still waits for room in the ring buffer.
+    pub fn has_pending(&self) -> bool {
+        self.pending_pos < self.pending.len()
+    }
+
+    /// Whether the consumer's side of the ring buffer is gone.
+    pub fn consumer_gone(&self) -> bool {
+        !self.producer.read_is_held()
+    }
+
+    /// Moves pending samples into the ring buffer as far as it has room; returns how many.
+    pub fn flush(&mut self) -> usize {
+        let n = self.producer.push_slice(&self.pending[self.pending_pos..]);
+        self.pending_pos += n;
+        if self.pending_pos == self.pending.len() {
+            self.pending.clear();
+            self.pending_pos = 0;
+        }
+        if n > 0 {
+            self.shared.written.fetch_add(n as u64, Ordering::AcqRel);
+            self.last_progress = Instant::now();
+        }
+        n
+    }
+
+    /// Computes the next piece of audio into `pending`.
+    pub fn step(&mut self, engine: &EngineShared) -> Result<Step> {
+        let voice = match &self.voice {
+            Some(v) => v.clone(),
+            None => self.start(engine)?,
+        };
+        let scales = self.scales.expect("set by start");
+        loop {
+            if let Some(cur) = &mut self.current {
+                // Controls are read at the start of each window: a change applies from here on.
+                let controls = voice.applied_controls(&self.shared.controls)?;
+                if let Some(audio) = cur.stream.next_window(&voice.voice.model, &engine.config.windows)? {
+                    let audio: Vec<f32> = audio.to_vec1()?;
+                    let (sentence, start_sample, samples) = (cur.index, self.produced, audio.len());
+                    self.produced += samples as u64;
+                    self.pending.extend_from_slice(&audio);
+                    self.emit(Event::Window { sentence, start_sample, samples, controls });
+                    return Ok(Step::More);
+                }
+                let index = cur.index;
+                self.current = None;
+                self.emit(Event::SentenceFinished { index, end_sample: self.produced });
+            }
+            let Some(phonemes) = self.sentences.pop_front() else {
+                self.computed_all = true;
+                return Ok(Step::Done);
+            };
+            // The text side of the sentence: encoder, durations, prior.
+            let model = &voice.voice.model;
+            let ids = voice.voice.ids.ids(&phonemes).ids;
+            let enc = model.encode(&ids, self.request.options.speaker)?;
+            let durations = model.durations(&enc, scales.length_scale, scales.noise_w, &mut self.noise)?;
+            let z_p = model.prior(&enc, &durations, scales.noise_scale, &mut self.noise)?;
+            let index = self.next_sentence;
+            self.next_sentence += 1;
+            self.emit(Event::SentenceStarted { index, phonemes, start_sample: self.produced });
+            self.current = Some(Current { index, stream: SentenceStream::new(model, z_p, enc.g)? });
+        }
+    }
+
+    /// First step: finds the voice, checks the request against it, phonemizes.
+    fn start(&mut self, engine: &EngineShared) -> Result<Arc<VoiceEntry>> {
+        let voice = engine.voices.get(&self.request.voice, &engine.config.device)?;
+        voice.check_controls(&self.shared.controls)?;
+        let scales = voice.voice.scales(&self.request.options)?;
+        let input = match &self.request.say {
+            Say::Text(t) => Input::Text(t),
+            Say::Phonemes(p) => Input::Phonemes(p),
+        };
+        self.sentences = voice.voice.phonemize(input)?.into();
+        let rate = voice.voice.sample_rate();
+        self.shared.sample_rate.store(rate, Ordering::Relaxed);
+        self.shared.set_state(State::Speaking);
+        self.emit(Event::Started { sample_rate: rate });
+        self.scales = Some(scales);
+        self.voice = Some(voice.clone());
+        Ok(voice)
+    }
+}

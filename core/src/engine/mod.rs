@@ -1,0 +1,231 @@
+//! The real-time engine: many voices speaking at once, audio streamed while it is computed.
+//!
+//! ```text
+//!  speak(Request) ──► intake queue (bounded, one per Priority) ──► dispatcher thread
+//!        │                                                          │ picks the most urgent job
+//!        ▼                                                          ▼
+//!  SpeechHandle ◄── ring buffer (SPSC, lock-free) ◄── job.step() on one of N worker threads
+//!   read(), set_control(), cancel(), events()                       (one window per step)
+//! ```
+//!
+//! A request becomes a [`job`](job::Job) that advances one window at a time. The dispatcher alone
+//! decides which job runs next: among jobs whose ring buffer is below [`EngineConfig::ahead_samples`],
+//! the highest [`Priority`] first, then the one with the least audio buffered (the one closest to
+//! running dry). A job whose consumer is slow is parked, not waited on (back-pressure costs no
+//! worker); one whose consumer reads nothing for [`EngineConfig::stall_timeout`] fails.
+//!
+//! Outcomes of bad input, all as events on the handle, never a panic in the caller:
+//! - empty or whitespace text: [`Event::Finished`] with 0 samples;
+//! - text longer than [`EngineConfig::max_text_bytes`]: [`Event::Failed`] (sentences of long
+//!   text are spoken one after another, each split below [`crate::voice::MAX_SENTENCE_PHONEMES`]);
+//! - a voice that is neither added nor an existing file, or a corrupt one: `Failed`, naming the file;
+//! - NaN, infinite or negative scales, unknown control names in the request: `Failed`;
+//! - control values: NaN/∞ are refused by [`SpeechHandle::set_control`], finite ones are clamped
+//!   to the voice's [`ControlSpec`] range when applied;
+//! - a full queue: [`Event::Dropped`]; a panic inside a request: `Failed` ([`Error::Panicked`]);
+//! - a consumer that never reads: `Failed` ([`Error::Stalled`]) after `stall_timeout`.
+
+pub mod controls;
+mod dispatcher;
+pub mod handle;
+mod job;
+pub mod request;
+mod voices;
+mod worker;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use candle_core::Device;
+use crossbeam_channel::{bounded, unbounded, Sender, TrySendError};
+use ringbuf::traits::Split;
+use ringbuf::HeapRb;
+
+pub use controls::{ControlSpec, Controls};
+pub use handle::{AudioReader, Event, SpeechHandle, State};
+use job::Job;
+pub use request::{Priority, Request, Say};
+pub use voices::VoiceEntry;
+use voices::Voices;
+
+use crate::error::{Error, Result};
+use crate::model::stream::WindowSchedule;
+use crate::voice::Voice;
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where voices loaded by path are put (added voices keep their own device).
+    pub device: Device,
+    /// Worker threads (default: physical cores).
+    pub workers: usize,
+    /// Threads each kernel may use (default: physical cores / workers, at least 1). See
+    /// [`crate::threads`] for the policy. Only the first engine of a process sets it.
+    pub kernel_threads: usize,
+    /// Requests waiting per priority before new ones are dropped.
+    pub queue_limit: usize,
+    /// Requests computed at once; more wait in the queue.
+    pub max_active: usize,
+    /// Window sizes of streaming.
+    pub windows: WindowSchedule,
+    /// Capacity of each request's ring buffer, in samples.
+    pub buffer_samples: usize,
+    /// A job is not given more work while this many samples wait unread.
+    pub ahead_samples: usize,
+    /// A consumer that makes no room for this long fails its request.
+    pub stall_timeout: Duration,
+    /// Longest text (bytes) a request may carry.
+    pub max_text_bytes: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        let cores = crate::threads::physical_cores();
+        EngineConfig {
+            device: Device::Cpu,
+            workers: cores,
+            kernel_threads: 1,
+            queue_limit: 64,
+            max_active: 32,
+            windows: WindowSchedule::default(),
+            // 6 s at 22.05 kHz: the 2 s kept ahead plus the largest window (3 s) fit.
+            buffer_samples: 1 << 17,
+            ahead_samples: 44_100,
+            stall_timeout: Duration::from_secs(30),
+            max_text_bytes: 1 << 20,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// `workers` workers, each with `physical cores / workers` kernel threads.
+    pub fn with_workers(workers: usize) -> Self {
+        let workers = workers.max(1);
+        EngineConfig { workers, kernel_threads: (crate::threads::physical_cores() / workers).max(1), ..Default::default() }
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.windows.validate()?;
+        for (what, v) in [
+            ("workers", self.workers),
+            ("kernel_threads", self.kernel_threads),
+            ("queue_limit", self.queue_limit),
+            ("max_active", self.max_active),
+            ("buffer_samples", self.buffer_samples),
+        ] {
+            if v == 0 {
+                return Err(Error::invalid("engine config", format!("{what} must be at least 1")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the dispatcher and workers share.
+pub(crate) struct EngineShared {
+    pub config: EngineConfig,
+    pub voices: Voices,
+}
+
+/// The streaming engine. Dropping it stops its threads; requests still running end with
+/// [`Error::ShutDown`].
+pub struct Engine {
+    shared: Arc<EngineShared>,
+    intake: Vec<Sender<Job>>,
+    shutdown: Option<Sender<()>>,
+    threads: Vec<JoinHandle<()>>,
+    next_id: AtomicU64,
+}
+
+impl Engine {
+    /// Starts the dispatcher and `config.workers` workers.
+    pub fn new(config: EngineConfig) -> Result<Self> {
+        config.validate()?;
+        crate::threads::set_kernel_threads(config.kernel_threads);
+        let shared = Arc::new(EngineShared { config, voices: Voices::default() });
+        let (intake, intake_rx): (Vec<_>, Vec<_>) = Priority::ALL.iter().map(|_| bounded(shared.config.queue_limit)).unzip();
+        let (shutdown, shutdown_rx) = bounded(0);
+        let (work_tx, work_rx) = unbounded();
+        let (done_tx, done_rx) = unbounded();
+        let mut threads = Vec::new();
+        for i in 0..shared.config.workers {
+            let (shared, work_rx, done_tx) = (shared.clone(), work_rx.clone(), done_tx.clone());
+            threads.push(spawn(format!("tvtts-worker-{i}"), move || worker::run(&shared, &work_rx, &done_tx))?);
+        }
+        let d = dispatcher::Dispatcher::new(shared.clone(), intake_rx, shutdown_rx, work_tx, done_rx);
+        threads.push(spawn("tvtts-dispatcher".into(), move || d.run())?);
+        Ok(Engine { shared, intake, shutdown: Some(shutdown), threads, next_id: AtomicU64::new(0) })
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    /// Adds a loaded voice under `name`, accepting the live `controls`.
+    pub fn add_voice(&self, name: &str, voice: Voice, controls: Vec<ControlSpec>) {
+        self.shared.voices.add(name, voice, controls);
+    }
+
+    /// The voice `key` (an added name or a `.onnx` path, loaded now if needed).
+    pub fn voice(&self, key: &str) -> Result<Arc<VoiceEntry>> {
+        self.shared.voices.get(key, &self.shared.config.device)
+    }
+
+    /// Queues `request` and returns its handle at once. Whatever happens next (including
+    /// refusal) is reported through the handle's state and events.
+    pub fn speak(&self, request: Request) -> SpeechHandle {
+        let (events_tx, events_rx) = unbounded();
+        let controls = Controls::new(&request.controls);
+        let shared = Arc::new(handle::Shared::new(controls.as_ref().cloned().unwrap_or_default()));
+        let (producer, consumer) = HeapRb::<f32>::new(self.shared.config.buffer_samples).split();
+        let handle = SpeechHandle::new(consumer, shared.clone(), events_rx);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let priority = request.priority;
+        let job = Job::new(id, request, shared, events_tx, producer);
+        if let Err(e) = controls.and_then(|_| self.check(&job)) {
+            job.end(State::Failed, Event::Failed(e));
+            return handle;
+        }
+        match self.intake[priority as usize].try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(job)) => job.end(State::Dropped, Event::Dropped { limit: self.shared.config.queue_limit }),
+            Err(TrySendError::Disconnected(job)) => job.end(State::Failed, Event::Failed(Error::ShutDown)),
+        }
+        handle
+    }
+
+    /// Checks of a request that need no voice.
+    fn check(&self, job: &Job) -> Result<()> {
+        let req = job.request();
+        if req.say.len() > self.shared.config.max_text_bytes {
+            return Err(Error::invalid("text", format!("{} bytes (at most {})", req.say.len(), self.shared.config.max_text_bytes)));
+        }
+        let o = &req.options;
+        for (what, v) in [("noise_scale", o.noise_scale), ("length_scale", o.length_scale), ("noise_w", o.noise_w)] {
+            if let Some(v) = v.filter(|v| !v.is_finite()) {
+                return Err(Error::invalid(what, format!("{v} (must be finite)")));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shutdown.take();
+        self.intake.clear();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(f)
+        .map_err(|e| Error::invalid("engine", format!("cannot start thread {name}: {e}")))
+}

@@ -1,0 +1,80 @@
+//! The engine's voices: loaded once, shared by every request (weights are never copied).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use candle_core::Device;
+
+use super::controls::{ControlSpec, Controls};
+use crate::error::{Error, Result};
+use crate::voice::Voice;
+
+/// A voice and the live controls it accepts.
+#[derive(Debug)]
+pub struct VoiceEntry {
+    pub voice: Voice,
+    pub controls: Vec<ControlSpec>,
+}
+
+impl VoiceEntry {
+    /// Every control of a request must be one of the voice's.
+    pub fn check_controls(&self, controls: &Controls) -> Result<()> {
+        for name in controls.names() {
+            if !self.controls.iter().any(|s| s.name == name) {
+                let known: Vec<&str> = self.controls.iter().map(|s| s.name.as_str()).collect();
+                return Err(Error::invalid(
+                    "control",
+                    format!("unknown name `{name}` for voice {} (it has {known:?})", self.voice.path.display()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The request's control values now, clamped to the voice's ranges.
+    pub fn applied_controls(&self, controls: &Controls) -> Result<Vec<(String, f32)>> {
+        controls
+            .snapshot()
+            .into_iter()
+            .map(|(name, alpha)| {
+                let spec = self.controls.iter().find(|s| s.name == name).ok_or_else(|| Error::invalid("control", name.clone()))?;
+                Ok((name, spec.clamp(alpha)?))
+            })
+            .collect()
+    }
+}
+
+/// Voices by name (added) or by path (loaded on first use).
+#[derive(Debug, Default)]
+pub struct Voices {
+    map: Mutex<HashMap<String, Arc<VoiceEntry>>>,
+}
+
+impl Voices {
+    /// Adds `voice` under `name` with the controls it accepts (replacing an earlier one).
+    pub fn add(&self, name: &str, voice: Voice, controls: Vec<ControlSpec>) {
+        let entry = Arc::new(VoiceEntry { voice, controls });
+        self.map.lock().unwrap_or_else(PoisonError::into_inner).insert(name.to_string(), entry);
+    }
+
+    /// The voice `key`: an added name, else a path to a `.onnx` file, loaded now and kept.
+    /// Loading holds the lock, so concurrent first uses load a voice once.
+    pub fn get(&self, key: &str, device: &Device) -> Result<Arc<VoiceEntry>> {
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(v) = map.get(key) {
+            return Ok(v.clone());
+        }
+        let path = Path::new(key);
+        if !path.exists() {
+            let known: Vec<&String> = map.keys().collect();
+            return Err(Error::io(path, std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no such voice file (and no voice added under that name; added: {known:?})"),
+            )));
+        }
+        let entry = Arc::new(VoiceEntry { voice: Voice::load(path, device)?, controls: Vec::new() });
+        map.insert(key.to_string(), entry.clone());
+        Ok(entry)
+    }
+}
