@@ -20,6 +20,8 @@ enum Command {
     Phonemize(cli::phonemize::PhonemizeArgs),
     /// Time synthesis of a text file: per sentence and overall, model load excluded.
     Bench(cli::bench::BenchArgs),
+    /// Streaming engine: time to first audio, overhead vs whole sentences, K speakers at once.
+    BenchStream(cli::bench_stream::BenchStreamArgs),
     /// List a voice's parameters by their stable checkpoint names (what style vectors address).
     Params(cli::params::ParamsArgs),
 }
@@ -30,6 +32,7 @@ fn main() {
         Command::Say(a) => cli::say::run(a),
         Command::Phonemize(a) => cli::phonemize::run(a),
         Command::Bench(a) => cli::bench::run(a),
+        Command::BenchStream(a) => cli::bench_stream::run(a),
         Command::Params(a) => cli::params::run(a),
     };
     if let Err(e) = result {

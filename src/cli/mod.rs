@@ -1,8 +1,10 @@
 //! The `tvtts` subcommands, one file each, and the options they share.
 
 pub mod bench;
+pub mod bench_stream;
 pub mod params;
 pub mod phonemize;
+pub mod playback;
 pub mod say;
 
 use std::path::PathBuf;

@@ -3,9 +3,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use std::time::Instant;
+
 use clap::Args;
+use serde_json::json;
+use tvtts::core::engine::{Engine, EngineConfig, Event, Request, Say};
 use tvtts::core::voice::Input;
 use tvtts::core::SynthesisOptions;
+
+use super::playback::{drain, underruns, Arrivals};
 
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["text", "text_file", "phonemes"])))]
@@ -39,21 +45,24 @@ pub struct SayArgs {
     /// Write 32-bit float samples instead of 16-bit PCM.
     #[arg(long)]
     pub float: bool,
+    /// Synthesize through the streaming engine (window by window into a ring buffer) instead of
+    /// whole sentences; the WAV is the same.
+    #[arg(long)]
+    pub stream: bool,
+    /// Print one JSON line on stdout: ttfa_ms (request to first sample), synth_ms (request to
+    /// last sample), audio_s, rtf, sentences, underruns (of a real-time device playing from the
+    /// first sample on, in 512-sample callbacks; always 0 without --stream's early start).
+    #[arg(long)]
+    pub report: bool,
     /// Output WAV file.
     #[arg(long)]
     pub out: PathBuf,
 }
 
 pub fn run(a: SayArgs) -> anyhow::Result<()> {
-    let voice = a.voice.load()?;
     let text = match &a.text_file {
         Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("{}: cannot read text file", f.display()))?),
         None => a.text.clone(),
-    };
-    let input = match (&text, &a.phonemes) {
-        (Some(t), _) => Input::Text(t),
-        (None, Some(p)) => Input::Phonemes(p),
-        (None, None) => anyhow::bail!("give --text, --text-file or --phonemes"),
     };
     let opts = SynthesisOptions {
         noise_scale: a.noise_scale,
@@ -62,14 +71,89 @@ pub fn run(a: SayArgs) -> anyhow::Result<()> {
         speaker: a.speaker,
         seed: a.seed,
     };
-    let sentences = voice.synthesize(input, &opts)?;
-    let audio: Vec<f32> = sentences.iter().flat_map(|s| s.audio.iter().copied()).collect();
-    tvtts::write_wav(&a.out, &audio, voice.sample_rate(), a.float)?;
-    eprintln!(
-        "tvtts: wrote {} ({} sentences, {:.2} s)",
-        a.out.display(),
-        sentences.len(),
-        audio.len() as f64 / voice.sample_rate() as f64
-    );
+    let spoken = if a.stream { say_streamed(&a, text, opts)? } else { say_whole(&a, text.as_deref(), &opts)? };
+    tvtts::write_wav(&a.out, &spoken.audio, spoken.sample_rate, a.float)?;
+    let audio_s = spoken.audio.len() as f64 / spoken.sample_rate as f64;
+    eprintln!("tvtts: wrote {} ({} sentences, {audio_s:.2} s)", a.out.display(), spoken.sentences);
+    if a.report {
+        let total = spoken.audio.len() as u64;
+        let report = json!({
+            "ttfa_ms": spoken.ttfa_s * 1e3,
+            "synth_ms": spoken.synth_s * 1e3,
+            "audio_s": audio_s,
+            "rtf": if audio_s > 0.0 { spoken.synth_s / audio_s } else { 0.0 },
+            "sentences": spoken.sentences,
+            "underruns": underruns(&spoken.arrivals, total, spoken.sample_rate),
+            "stream": a.stream,
+        });
+        println!("{report}");
+    }
     Ok(())
+}
+
+/// What `say` produced and when.
+struct Spoken {
+    audio: Vec<f32>,
+    sample_rate: u32,
+    sentences: usize,
+    /// Request to first sample, and to last sample (seconds; model load excluded).
+    ttfa_s: f64,
+    synth_s: f64,
+    arrivals: Arrivals,
+}
+
+/// Whole sentences, one after another: the first sample exists when everything is done.
+fn say_whole(a: &SayArgs, text: Option<&str>, opts: &SynthesisOptions) -> anyhow::Result<Spoken> {
+    let voice = a.voice.load()?;
+    let input = match (text, &a.phonemes) {
+        (Some(t), _) => Input::Text(t),
+        (None, Some(p)) => Input::Phonemes(p),
+        (None, None) => anyhow::bail!("give --text, --text-file or --phonemes"),
+    };
+    let t0 = Instant::now();
+    let sentences = voice.synthesize(input, opts)?;
+    let synth_s = t0.elapsed().as_secs_f64();
+    let audio: Vec<f32> = sentences.iter().flat_map(|s| s.audio.iter().copied()).collect();
+    let arrivals = vec![(synth_s, audio.len() as u64)];
+    Ok(Spoken { audio, sample_rate: voice.sample_rate(), sentences: sentences.len(), ttfa_s: synth_s, synth_s, arrivals })
+}
+
+/// Through the engine: one worker with every kernel thread, read as fast as audio arrives.
+fn say_streamed(a: &SayArgs, text: Option<String>, opts: SynthesisOptions) -> anyhow::Result<Spoken> {
+    let threads = a.voice.threads.unwrap_or_else(tvtts::threads::physical_cores);
+    let config = EngineConfig {
+        device: tvtts::core::device::parse(&a.voice.device)?,
+        workers: 1,
+        kernel_threads: threads,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(config)?;
+    engine.add_voice("voice", a.voice.load()?, Vec::new());
+    let say = match (text, &a.phonemes) {
+        (Some(t), _) => Say::Text(t),
+        (None, Some(p)) => Say::Phonemes(p.clone()),
+        (None, None) => anyhow::bail!("give --text, --text-file or --phonemes"),
+    };
+    let request = Request::new("voice", say).options(opts);
+    let mut handle = engine.speak(request);
+    let mut arrivals = Arrivals::new();
+    let audio = drain(&mut handle, &mut arrivals);
+    let mut sentences = 0;
+    for event in handle.events() {
+        match event {
+            Event::Failed(e) => return Err(e.into()),
+            Event::SentenceStarted { .. } => sentences += 1,
+            _ => {}
+        }
+    }
+    let timing = handle.timing();
+    let secs = |d: Option<std::time::Duration>| d.map_or(0.0, |d| d.as_secs_f64());
+    Ok(Spoken {
+        audio,
+        sample_rate: handle.sample_rate(),
+        sentences,
+        ttfa_s: secs(timing.first_audio),
+        synth_s: secs(timing.ended),
+        arrivals,
+    })
 }

@@ -24,7 +24,8 @@ pub(super) struct Dispatcher {
     /// Jobs to workers (taken on shutdown, which ends the workers).
     work: Option<Sender<Box<Job>>>,
     done: Receiver<Stepped>,
-    /// Admitted jobs not at a worker now.
+    /// Admitted jobs not at a worker now (boxed: they move to and from workers by pointer).
+    #[allow(clippy::vec_box)]
     active: Vec<Box<Job>>,
     /// Jobs at a worker now.
     running: usize,

@@ -2,7 +2,8 @@
 //! cancellation, progress and events.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryIter};
 use ringbuf::traits::{Consumer, Observer};
@@ -62,6 +63,15 @@ impl State {
     }
 }
 
+/// When things happened to a request, measured from [`super::Engine::speak`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// Until the first sample was in the ring buffer (time to first audio).
+    pub first_audio: Option<Duration>,
+    /// Until the request was over (for a finished one: all audio in the ring buffer).
+    pub ended: Option<Duration>,
+}
+
 /// State shared by a request's handle and the engine.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -71,6 +81,9 @@ pub(crate) struct Shared {
     pub sample_rate: AtomicU32,
     /// Samples pushed into the ring buffer so far.
     pub written: AtomicU64,
+    requested_at: Instant,
+    first_audio_at: OnceLock<Instant>,
+    ended_at: OnceLock<Instant>,
 }
 
 impl Shared {
@@ -81,7 +94,20 @@ impl Shared {
             controls,
             sample_rate: AtomicU32::new(0),
             written: AtomicU64::new(0),
+            requested_at: Instant::now(),
+            first_audio_at: OnceLock::new(),
+            ended_at: OnceLock::new(),
         }
+    }
+
+    /// Notes that audio reached the ring buffer (the first call counts).
+    pub fn audio_arrived(&self) {
+        self.first_audio_at.get_or_init(Instant::now);
+    }
+
+    pub fn timing(&self) -> Timing {
+        let since = |t: &OnceLock<Instant>| t.get().map(|t| t.duration_since(self.requested_at));
+        Timing { first_audio: since(&self.first_audio_at), ended: since(&self.ended_at) }
     }
 
     pub fn state(&self) -> State {
@@ -89,6 +115,9 @@ impl Shared {
     }
 
     pub fn set_state(&self, s: State) {
+        if s.is_over() {
+            self.ended_at.get_or_init(Instant::now);
+        }
         self.state.store(s as u8, Ordering::Release);
     }
 }
@@ -188,6 +217,11 @@ impl SpeechHandle {
     /// The voice's sample rate, once started (0 before).
     pub fn sample_rate(&self) -> u32 {
         self.shared.sample_rate.load(Ordering::Relaxed)
+    }
+
+    /// Time to first audio and to the end, so far.
+    pub fn timing(&self) -> Timing {
+        self.shared.timing()
     }
 
     /// Events so far, without waiting.

@@ -137,6 +137,7 @@ impl Job {
             self.pending_pos = 0;
         }
         if n > 0 {
+            self.shared.audio_arrived();
             self.shared.written.fetch_add(n as u64, Ordering::AcqRel);
             self.last_progress = Instant::now();
         }

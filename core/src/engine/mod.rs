@@ -44,7 +44,7 @@ use ringbuf::traits::Split;
 use ringbuf::HeapRb;
 
 pub use controls::{ControlSpec, Controls};
-pub use handle::{AudioReader, Event, SpeechHandle, State};
+pub use handle::{AudioReader, Event, SpeechHandle, State, Timing};
 use job::Job;
 pub use request::{Priority, Request, Say};
 pub use voices::VoiceEntry;

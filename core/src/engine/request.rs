@@ -67,7 +67,8 @@ impl Request {
         Request::new(voice, Say::Phonemes(phonemes.into()))
     }
 
-    fn new(voice: impl Into<String>, say: Say) -> Self {
+    /// `voice` says `say`, with the voice's default scales, at normal priority.
+    pub fn new(voice: impl Into<String>, say: Say) -> Self {
         Request { voice: voice.into(), say, options: SynthesisOptions::default(), priority: Priority::Normal, controls: Vec::new() }
     }
 

@@ -294,6 +294,7 @@ mod tests {
     use super::*;
 
     /// Direct definition, for comparison.
+    #[allow(clippy::too_many_arguments)]
     fn naive(x: &[f32], c_in: usize, l: usize, w: &[f32], c_out: usize, k: usize, pad: usize, dil: usize, slope: Option<f32>) -> Vec<f32> {
         let l_out = l + 2 * pad - dil * (k - 1);
         let act = |v: f32| match slope {
