@@ -29,7 +29,7 @@ fn stream_all(vits: &Vits, z_p: &Tensor, schedule: &WindowSchedule) -> (Vec<f32>
     let mut s = SentenceStream::new(vits, z_p.clone(), None).unwrap();
     let mut out = Vec::new();
     while let Some(w) = s.next_window(vits, schedule).unwrap() {
-        out.extend(w.to_vec1::<f32>().unwrap());
+        out.extend(w);
     }
     (out, s.windows_done())
 }

@@ -2,7 +2,7 @@
 //! finished audio into ring buffers, and ends jobs (finished, cancelled, failed, stalled).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 
@@ -106,17 +106,23 @@ impl Dispatcher {
         !job.computed_all && !job.has_pending() && job.buffered() < self.engine.config.ahead_samples
     }
 
-    /// Gives free workers the most urgent runnable jobs: highest priority, then least buffered.
+    /// Gives free workers the most urgent runnable jobs: highest priority, then earliest
+    /// deadline (the listener closest to running out of audio; see [`Job::deadline`]).
     fn dispatch(&mut self) {
+        let target = self.engine.config.first_audio_target;
         while self.running < self.engine.config.workers {
+            let now = Instant::now();
             let next = (0..self.active.len())
                 .filter(|&i| self.runnable(&self.active[i]))
-                .min_by(|&a, &b| {
-                    let (a, b) = (&self.active[a], &self.active[b]);
-                    (a.priority, a.buffered_seconds(), a.id).partial_cmp(&(b.priority, b.buffered_seconds(), b.id)).expect("finite")
+                .min_by_key(|&i| {
+                    let job = &self.active[i];
+                    (job.priority, job.deadline(now, target), job.id)
                 });
             let Some(i) = next else { break };
-            let job = self.active.swap_remove(i);
+            let workers = self.engine.config.workers;
+            let load = (self.active.len() + self.running).div_ceil(workers);
+            let mut job = self.active.swap_remove(i);
+            job.load = load;
             let Some(work) = &self.work else { return };
             if let Err(e) = work.send(job) {
                 e.0.end(State::Failed, Event::Failed(Error::ShutDown));

@@ -81,7 +81,7 @@ pub(crate) struct Shared {
     pub sample_rate: AtomicU32,
     /// Samples pushed into the ring buffer so far.
     pub written: AtomicU64,
-    requested_at: Instant,
+    pub requested_at: Instant,
     first_audio_at: OnceLock<Instant>,
     ended_at: OnceLock<Instant>,
 }

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 use ringbuf::traits::{Observer, Producer};
@@ -59,6 +59,8 @@ pub(crate) struct Job {
     next_sentence: usize,
     current: Option<Current>,
     pub computed_all: bool,
+    /// Jobs per worker when this step was handed out (windows grow with it).
+    pub load: usize,
     /// When the consumer last made room (or the job was created).
     pub last_progress: Instant,
 }
@@ -83,6 +85,7 @@ impl Job {
             next_sentence: 0,
             current: None,
             computed_all: false,
+            load: 1,
             last_progress: Instant::now(),
         }
     }
@@ -108,14 +111,14 @@ impl Job {
         self.producer.occupied_len() + self.pending.len() - self.pending_pos
     }
 
-    /// Seconds of audio buffered (0 before the voice is known).
-    pub fn buffered_seconds(&self) -> f64 {
+    /// When this job's listener runs out of audio: now plus the audio buffered, or for a job
+    /// with no audio yet, `first_audio_target` after its request.
+    pub fn deadline(&self, now: Instant, first_audio_target: Duration) -> Instant {
         let rate = self.shared.sample_rate.load(Ordering::Relaxed);
-        if rate == 0 {
-            0.0
-        } else {
-            self.buffered() as f64 / rate as f64
+        if self.produced == 0 || rate == 0 {
+            return self.shared.requested_at + first_audio_target;
         }
+        now + Duration::from_secs_f64(self.buffered() as f64 / rate as f64)
     }
 
     /// Whether computed audio still waits for room in the ring buffer.
@@ -155,8 +158,8 @@ impl Job {
             if let Some(cur) = &mut self.current {
                 // Controls are read at the start of each window: a change applies from here on.
                 let controls = voice.applied_controls(&self.shared.controls)?;
-                if let Some(audio) = cur.stream.next_window(&voice.voice.model, &engine.config.windows)? {
-                    let audio: Vec<f32> = audio.to_vec1()?;
+                let schedule = engine.config.windows.under_load(self.load);
+                if let Some(audio) = cur.stream.next_window(&voice.voice.model, &schedule)? {
                     let (sentence, start_sample, samples) = (cur.index, self.produced, audio.len());
                     self.produced += samples as u64;
                     self.pending.extend_from_slice(&audio);

@@ -10,8 +10,8 @@
 //!
 //! A request becomes a [`job`](job::Job) that advances one window at a time. The dispatcher alone
 //! decides which job runs next: among jobs whose ring buffer is below [`EngineConfig::ahead_samples`],
-//! the highest [`Priority`] first, then the one with the least audio buffered (the one closest to
-//! running dry). A job whose consumer is slow is parked, not waited on (back-pressure costs no
+//! the highest [`Priority`] first, then the earliest deadline: when a speaking job's listener runs
+//! out of audio, or for a new job, [`EngineConfig::first_audio_target`] after its request. A job whose consumer is slow is parked, not waited on (back-pressure costs no
 //! worker); one whose consumer reads nothing for [`EngineConfig::stall_timeout`] fails.
 //!
 //! Outcomes of bad input, all as events on the handle, never a panic in the caller:
@@ -74,6 +74,10 @@ pub struct EngineConfig {
     pub buffer_samples: usize,
     /// A job is not given more work while this many samples wait unread.
     pub ahead_samples: usize,
+    /// Time to first audio aimed at: a new request's deadline when choosing what to compute next.
+    /// Speakers already talking whose audio would run out sooner go first, so a crowd starting
+    /// at once does not starve those already speaking.
+    pub first_audio_target: Duration,
     /// A consumer that makes no room for this long fails its request.
     pub stall_timeout: Duration,
     /// Longest text (bytes) a request may carry.
@@ -93,6 +97,7 @@ impl Default for EngineConfig {
             // 6 s at 22.05 kHz: the 2 s kept ahead plus the largest window (3 s) fit.
             buffer_samples: 1 << 17,
             ahead_samples: 44_100,
+            first_audio_target: Duration::from_millis(100),
             stall_timeout: Duration::from_secs(30),
             max_text_bytes: 1 << 20,
         }

@@ -3,7 +3,7 @@
 use crate::voice::SynthesisOptions;
 
 /// How urgently a line must be heard. Higher priorities are admitted and computed first; within
-/// a priority, the stream with the least audio buffered goes first.
+/// a priority, the stream whose listener would run out of audio first goes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Priority {
     /// A line the player must hear now (dialogue addressed to the player).

@@ -115,17 +115,28 @@ impl Flow {
 
     /// z_p `[b, inter, t]` → z `[b, inter, t]` (flows reversed: Flip, coupling, Flip, …).
     pub fn reverse(&self, z_p: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
-        let mut x = z_p.clone();
-        for layer in self.layers.iter().rev() {
-            x = layer.reverse(&flip_channels(&x)?, g)?;
-        }
-        Ok(x)
+        (0..self.layers.len()).try_fold(z_p.clone(), |x, step| self.reverse_step(step, &x, g))
     }
 
-    /// Frames of context each side that one output frame depends on (each WN layer widens it by
-    /// `(k−1)/2 · dilation`).
+    /// Coupling layers (streaming stages of the reverse pass).
+    pub fn steps(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Step `step` of the reverse pass, `[b, inter, t]` → `[b, inter, t]`: a Flip, then coupling
+    /// layer `n_flows − 1 − step` reversed.
+    pub fn reverse_step(&self, step: usize, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+        self.layers[self.layers.len() - 1 - step].reverse(&flip_channels(x)?, g)
+    }
+
+    /// Frames of context each side that one step's output frame depends on (each WN layer widens
+    /// it by `(k−1)/2 · dilation`; `pre` and `post` are pointwise).
+    pub fn step_reach(c: &VitsConfig) -> usize {
+        (0..c.flow.n_layers).map(|i| (c.flow.kernel_size - 1) / 2 * c.flow.dilation_rate.pow(i as u32)).sum()
+    }
+
+    /// Frames of context each side that one output frame of the whole flow depends on.
     pub fn receptive_halo(c: &VitsConfig) -> usize {
-        let per_wn: usize = (0..c.flow.n_layers).map(|i| (c.flow.kernel_size - 1) / 2 * c.flow.dilation_rate.pow(i as u32)).sum();
-        per_wn * c.flow.n_flows
+        Self::step_reach(c) * c.flow.n_flows
     }
 }

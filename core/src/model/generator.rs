@@ -5,6 +5,7 @@ use candle_nn::VarBuilder;
 
 use super::config::{ResBlockKind, VitsConfig};
 use super::modules::{Conv1d, ConvSpec, ConvTranspose1d, Fused};
+use super::stream::StageSpec;
 
 /// Slope of the LeakyReLUs inside the generator (VITS `LRELU_SLOPE`).
 const LRELU_SLOPE: f64 = 0.1;
@@ -96,59 +97,80 @@ impl Generator {
         })
     }
 
-    /// Latent frames of context `(left, right)` that one output sample depends on, rounded up.
-    ///
-    /// Summed over the layers, each converted to frames at its own sample rate: `conv_pre` and
-    /// `conv_post` reach (k−1)/2 samples each side; `ups[i]` (kernel k, stride u, padding p) reads
-    /// inputs (k−1−p)/u samples to the left of an output and p/u to the right; the widest resblock
-    /// of a stage reaches Σ (k−1)/2 · (d + 1) samples (ResBlock1: dilated conv then plain conv) or
-    /// Σ (k−1)/2 · d (ResBlock2) each side. For Piper's medium voices this gives (12, 11) frames.
-    pub fn receptive_halo(c: &VitsConfig) -> (usize, usize) {
+    /// The streaming stages `conv_pre`, `ups.i` + `resblocks` (one per upsampling), `conv_post`,
+    /// with their reach in input positions (see [`StageSpec`]):
+    /// - `conv_pre`, `conv_post`: kernel 7, so 3 each side;
+    /// - `ups.i` (kernel k, stride u, padding p) followed by its resblocks, which widen the
+    ///   reach by R samples of the upsampled signal each side (Σ (k−1)/2 · (d + 1) over the steps
+    ///   of ResBlock1, Σ (k−1)/2 · d for ResBlock2, widest block): output sample n reads inputs
+    ///   ⌊(n + p − k + 1 − R)/u⌋ … ⌊(n + p + R)/u⌋, so left = ⌈(R + k − 1 − p)/u⌉ and
+    ///   right = ⌈(R + p)/u⌉ input positions.
+    pub fn stage_specs(c: &VitsConfig) -> Vec<StageSpec> {
         let d = &c.dec;
-        let same = |k: usize| (k - 1) as f64 / 2.0;
-        let (mut left, mut right) = (same(7), same(7)); // conv_pre, at the frame rate
-        let mut rate = 1.0; // samples per frame at the current stage's input
+        let same = |k: usize| (k - 1) / 2;
+        let resblock_reach = |j: usize| -> usize {
+            let k = d.resblock_kernel_sizes[j];
+            d.resblock_dilation_sizes[j].iter().map(|&dil| same(k) * (dil + usize::from(d.resblock == ResBlockKind::One))).sum()
+        };
+        let r = (0..d.resblock_kernel_sizes.len()).map(resblock_reach).max().unwrap_or(0);
+        let mut specs = vec![StageSpec { up: 1, left: same(7), right: same(7) }];
         for (i, (&k, &u)) in d.upsample_kernel_sizes.iter().zip(&d.upsample_rates).enumerate() {
             let p = d.upsample_paddings[i];
-            left += (k - 1 - p) as f64 / u as f64 / rate;
-            right += p as f64 / u as f64 / rate;
-            rate *= u as f64;
-            let reach = |j: usize| -> f64 {
-                let k = d.resblock_kernel_sizes[j];
-                d.resblock_dilation_sizes[j]
-                    .iter()
-                    .map(|&dil| same(k) * (dil + usize::from(d.resblock == ResBlockKind::One)) as f64)
-                    .sum()
-            };
-            let widest = (0..d.resblock_kernel_sizes.len()).map(reach).fold(0.0, f64::max);
-            left += widest / rate;
-            right += widest / rate;
+            specs.push(StageSpec { up: u, left: (r + k - 1 - p).div_ceil(u), right: (r + p).div_ceil(u) });
         }
-        left += same(7) / rate; // conv_post
-        right += same(7) / rate;
+        specs.push(StageSpec { up: 1, left: same(7), right: same(7) });
+        specs
+    }
+
+    /// Streaming stage `stage` (numbered as in [`Self::stage_specs`]): `conv_pre` (+ speaker)
+    /// `[b, inter, t]` → `[b, ch, t]`; `ups.i` + resblocks `[b, ch, t]` → `[b, ch/2, t·u]`;
+    /// `conv_post` `[b, ch, t]` → audio `[b, 1, t]` in [−1, 1].
+    pub fn stage(&self, stage: usize, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+        let n = self.ups.len();
+        match stage {
+            0 => {
+                let x = self.conv_pre.forward(x)?;
+                match (&self.cond, g) {
+                    (Some(cond), Some(g)) => x.broadcast_add(&cond.forward(g)?),
+                    _ => Ok(x),
+                }
+            }
+            s if s <= n => self.upsample(s - 1, x),
+            // The last activation uses PyTorch's default slope 0.01, not LRELU_SLOPE.
+            _ => self.conv_post.forward_fused(x, Fused { pre_slope: Some(0.01), residual: None })?.tanh(),
+        }
+    }
+
+    /// `ups.i` after a LeakyReLU, then the mean of its resblocks.
+    fn upsample(&self, i: usize, x: &Tensor) -> Result<Tensor> {
+        let x = self.ups[i].forward_fused(x, Some(LRELU_SLOPE as f32))?;
+        let blocks = &self.resblocks[i];
+        let mut sum: Option<Tensor> = None;
+        for block in blocks {
+            let y = block.forward(&x)?;
+            sum = Some(match sum {
+                Some(s) => (s + y)?,
+                None => y,
+            });
+        }
+        let sum = sum.ok_or_else(|| candle_core::Error::Msg("decoder stage without residual blocks".into()))?;
+        sum / blocks.len() as f64
+    }
+
+    /// Latent frames of context `(left, right)` that one output sample depends on: the stages'
+    /// reaches converted to frames and summed, rounded up. For Piper's medium voices (12, 11).
+    pub fn receptive_halo(c: &VitsConfig) -> (usize, usize) {
+        let (mut left, mut right, mut rate) = (0.0, 0.0, 1.0);
+        for s in Self::stage_specs(c) {
+            left += s.left as f64 / rate;
+            right += s.right as f64 / rate;
+            rate *= s.up as f64;
+        }
         (left.ceil() as usize, right.ceil() as usize)
     }
 
     /// z `[b, inter, t]` (+ speaker `[b, gin, 1]`) → audio `[b, 1, t · hop]` in [−1, 1].
     pub fn forward(&self, z: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
-        let mut x = self.conv_pre.forward(z)?;
-        if let (Some(cond), Some(g)) = (&self.cond, g) {
-            x = x.broadcast_add(&cond.forward(g)?)?;
-        }
-        for (up, blocks) in self.ups.iter().zip(&self.resblocks) {
-            x = up.forward_fused(&x, Some(LRELU_SLOPE as f32))?;
-            let mut sum: Option<Tensor> = None;
-            for block in blocks {
-                let y = block.forward(&x)?;
-                sum = Some(match sum {
-                    Some(s) => (s + y)?,
-                    None => y,
-                });
-            }
-            let sum = sum.ok_or_else(|| candle_core::Error::Msg("decoder stage without residual blocks".into()))?;
-            x = (sum / blocks.len() as f64)?;
-        }
-        // The last activation uses PyTorch's default slope 0.01, not LRELU_SLOPE.
-        self.conv_post.forward_fused(&x, Fused { pre_slope: Some(0.01), residual: None })?.tanh()
+        (0..self.ups.len() + 2).try_fold(z.clone(), |x, s| self.stage(s, &x, g))
     }
 }

@@ -165,6 +165,20 @@ impl Vits {
         Ok(self.dec.forward(z, g)?.flatten_all()?)
     }
 
+    /// The streaming stages of flow (reverse) and decoder, in order, with their reach.
+    pub fn stages(&self) -> Vec<stream::StageSpec> {
+        let reach = Flow::step_reach(&self.config);
+        let flow = (0..self.flow.steps()).map(|_| stream::StageSpec { up: 1, left: reach, right: reach });
+        flow.chain(Generator::stage_specs(&self.config)).collect()
+    }
+
+    /// Runs stage `stage` of [`Self::stages`] on `x` (prior frames for stage 0; the decoder's
+    /// last stage gives audio `[1, 1, samples]`).
+    pub fn run_stage(&self, stage: usize, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+        let n = self.flow.steps();
+        Ok(if stage < n { self.flow.reverse_step(stage, x, g)? } else { self.dec.stage(stage - n, x, g)? })
+    }
+
     /// Flow (reverse) and decoder on a span of prior frames `[1, inter, t]` → audio `[t · hop]`.
     pub fn flow_decode(&self, z_p: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
         self.decode(&self.flow_reverse(z_p, g)?, g)

@@ -1,20 +1,22 @@
 //! Flow + decoder over windows of one sentence's frames, equal to the whole-sentence output.
 //!
 //! The text side (encoder, durations, prior) needs the whole sentence, but the flow and decoder
-//! are stacks of convolutions: an output frame depends only on a bounded neighbourhood of input
-//! frames, its receptive field ([`Flow::receptive_halo`], [`Generator::receptive_halo`]). So a
-//! window of output frames `[a, b)` is exact when it is computed from its inputs plus that much
-//! context on each side (clipped at the sentence's ends, where the whole-sentence pass zero-pads
-//! just the same).
+//! are stacks of convolutions: an output depends only on a bounded neighbourhood of inputs, its
+//! receptive field. Streaming runs them as a pipeline of stages ([`Vits::stages`]: each flow
+//! coupling step, `conv_pre`, each upsampling with its resblocks, `conv_post`), each with a cache
+//! of its input. To produce a window, every stage computes just the new outputs the next stage
+//! needs, from its cached input plus its own reach on each side ([`StageSpec`]). At the
+//! sentence's ends the spans are clipped, where the whole-sentence pass zero-pads just the same.
+//! So streaming is exact by construction, for any window size, not by a tolerance;
+//! `tests/streaming.rs` checks it, and checks the receptive field by perturbing one frame.
 //!
-//! Choice of halo: for Piper's medium voices the flow reaches 32 frames each side (4 couplings ×
-//! 4 WN layers × 2 frames) and the decoder 12 left / 11 right (mostly its first-stage resblocks,
-//! at 8 samples per frame). Both are used in full, so streaming is exact by construction, not
-//! by a tolerance; `tests/streaming.rs` checks it, and checks that perturbing a frame changes no
-//! output beyond the halo. Recomputing context costs time, so the flow keeps the latent frames it
-//! has already produced ([`SentenceStream`] caches `z`) and only the decoder's own halo is
-//! recomputed per window; windows start small (first audio fast) and grow (overhead falls): see
-//! [`WindowSchedule`].
+//! Choice of halo: per stage, its own reach, not the whole network's receptive field. For
+//! Piper's medium voices the whole flow reaches 32 frames each side (4 couplings × 4 WN layers ×
+//! 2 frames) and the decoder 12 left / 11 right ([`Halo`]); recomputing that much around every
+//! window would cost a 16-frame window 2–4× its own work. Per stage the recomputed context is 8
+//! frames per coupling and, in the decoder, mostly the first upsampling's few positions, where
+//! channels are many but positions few: a fraction of that. Windows start small (first audio
+//! fast) and grow (fewer windows): see [`WindowSchedule`].
 
 use candle_core::{Tensor, D};
 
@@ -68,6 +70,12 @@ impl WindowSchedule {
         WindowSchedule { first: frames, growth: 1, max: frames }
     }
 
+    /// The schedule under `load` (jobs per worker): windows `load` times longer, up to `max`, so
+    /// each window covers the time until its job's next turn when many voices share the workers.
+    pub fn under_load(&self, load: usize) -> Self {
+        WindowSchedule { first: self.first.saturating_mul(load.max(1)).min(self.max), ..*self }
+    }
+
     /// Checks that windows are non-empty and the growth does not shrink them.
     pub fn validate(&self) -> Result<()> {
         if self.first == 0 || self.growth == 0 || self.max < self.first {
@@ -87,30 +95,94 @@ impl WindowSchedule {
     }
 }
 
+/// One streaming stage: `up` output positions per input position; an output at input position
+/// i reads inputs i − left … i + right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageSpec {
+    pub up: usize,
+    pub left: usize,
+    pub right: usize,
+}
+
+/// A stage's cached input and progress.
+#[derive(Debug)]
+struct Stage {
+    spec: StageSpec,
+    /// Input positions in the whole sentence at this stage.
+    total: usize,
+    /// Cached input `[1, ch, end − start]` for positions `[start, end)`.
+    input: Option<Tensor>,
+    start: usize,
+    end: usize,
+    /// Input positions whose outputs were produced.
+    done: usize,
+}
+
+impl Stage {
+    fn append(&mut self, x: Tensor) -> Result<()> {
+        self.end += x.dim(D::Minus1)?;
+        self.input = Some(match self.input.take() {
+            Some(old) => Tensor::cat(&[&old, &x], 2)?,
+            None => x,
+        });
+        Ok(())
+    }
+
+    /// Outputs for input positions `[done, upto)`: runs the stage on those plus its reach.
+    fn run(&mut self, vits: &Vits, index: usize, upto: usize, g: Option<&Tensor>) -> Result<Tensor> {
+        let StageSpec { up, left, right } = self.spec;
+        let (a, b) = (self.done.saturating_sub(left), (upto + right).min(self.total));
+        let input = self.input.as_ref().ok_or_else(|| Error::invalid("stream", "stage has no input"))?;
+        if a < self.start || b > self.end {
+            return Err(Error::invalid("stream", format!("stage {index} needs [{a}, {b}) but holds [{}, {})", self.start, self.end)));
+        }
+        let x = input.narrow(2, a - self.start, b - a)?.contiguous()?;
+        let y = vits.run_stage(index, &x, g)?;
+        let y = y.narrow(2, (self.done - a) * up, (upto - self.done) * up)?;
+        self.done = upto;
+        // Inputs left of the next run's span are no longer needed.
+        let keep = self.done.saturating_sub(left).max(self.start);
+        if keep > self.start {
+            let input = self.input.take().expect("checked above");
+            self.input = Some(input.narrow(2, keep - self.start, self.end - keep)?);
+            self.start = keep;
+        }
+        Ok(y)
+    }
+}
+
 /// One sentence's prior frames on their way through flow and decoder, window by window.
 #[derive(Debug)]
 pub struct SentenceStream {
-    /// Prior sample z_p `[1, inter, frames]`.
-    z_p: Tensor,
+    stages: Vec<Stage>,
     /// Speaker embedding `[1, gin, 1]`.
     g: Option<Tensor>,
     frames: usize,
-    halo: Halo,
+    hop: usize,
     /// Next output frame.
     next: usize,
     /// Windows produced so far.
     windows: usize,
-    /// Flow output z `[1, inter, z_end − z_start]` for frames `[z_start, z_end)`.
-    z: Option<Tensor>,
-    z_start: usize,
-    z_end: usize,
+    /// Audio computed beyond the last window (a stage may run a little past it).
+    spare: Vec<f32>,
 }
 
 impl SentenceStream {
     /// Starts streaming the prior frames `z_p` `[1, inter, frames]`.
     pub fn new(vits: &Vits, z_p: Tensor, g: Option<Tensor>) -> Result<Self> {
         let frames = z_p.dim(D::Minus1)?;
-        Ok(SentenceStream { z_p, g, frames, halo: Halo::of(vits), next: 0, windows: 0, z: None, z_start: 0, z_end: 0 })
+        let mut total = frames;
+        let mut stages: Vec<Stage> = vits
+            .stages()
+            .into_iter()
+            .map(|spec| {
+                let stage = Stage { spec, total, input: None, start: 0, end: 0, done: 0 };
+                total *= spec.up;
+                stage
+            })
+            .collect();
+        stages[0].append(z_p)?;
+        Ok(SentenceStream { stages, g, frames, hop: vits.config.hop_length(), next: 0, windows: 0, spare: Vec::new() })
     }
 
     /// Frames in the sentence.
@@ -128,9 +200,9 @@ impl SentenceStream {
         self.windows
     }
 
-    /// Produces the next window by `schedule`: audio `[w · hop]` for frames `[next, next + w)`, or
-    /// `None` at the end of the sentence.
-    pub fn next_window(&mut self, vits: &Vits, schedule: &WindowSchedule) -> Result<Option<Tensor>> {
+    /// Produces the next window by `schedule`: audio for frames `[next, next + w)`, or `None` at
+    /// the end of the sentence.
+    pub fn next_window(&mut self, vits: &Vits, schedule: &WindowSchedule) -> Result<Option<Vec<f32>>> {
         if self.remaining() == 0 {
             return Ok(None);
         }
@@ -138,46 +210,36 @@ impl SentenceStream {
         self.window(vits, w).map(Some)
     }
 
-    /// Produces audio for the next `w` frames (fewer at the end).
-    pub fn window(&mut self, vits: &Vits, w: usize) -> Result<Tensor> {
-        let (a, b) = (self.next, (self.next + w.max(1)).min(self.frames));
-        let h = self.halo;
-        // Decoder input span: the window plus the decoder's halo, clipped to the sentence.
-        let (da, db) = (a.saturating_sub(h.dec_left), (b + h.dec_right).min(self.frames));
-        self.flow_until(vits, db)?;
-        let z = self.z.as_ref().expect("flow_until produced frames");
-        let z_in = z.narrow(2, da - self.z_start, db - da)?.contiguous()?;
-        let hop = vits.config.hop_length();
-        let audio = vits.decode(&z_in, self.g.as_ref())?;
-        let audio = audio.narrow(0, (a - da) * hop, (b - a) * hop)?;
-        // Frames before the next window's decoder span are no longer needed.
-        let keep_from = b.saturating_sub(h.dec_left).max(self.z_start);
-        if keep_from > self.z_start {
-            let z = self.z.take().expect("checked above");
-            self.z = Some(z.narrow(2, keep_from - self.z_start, self.z_end - keep_from)?);
-            self.z_start = keep_from;
+    /// Produces audio `[w · hop]` for the next `w` frames (fewer at the end).
+    pub fn window(&mut self, vits: &Vits, w: usize) -> Result<Vec<f32>> {
+        let b = (self.next + w.max(1)).min(self.frames);
+        // Walking back from the audio wanted, each stage's outputs must reach `upto` input
+        // positions, which needs its input (the stage before's output) up to `upto + right`.
+        let n = self.stages.len();
+        let mut upto = vec![0; n];
+        let mut need = b * self.hop; // outputs of the last stage
+        for s in (0..n).rev() {
+            let st = &self.stages[s];
+            upto[s] = need.div_ceil(st.spec.up).min(st.total).max(st.done);
+            need = (upto[s] + st.spec.right).min(st.total);
         }
+        for s in 0..n {
+            if upto[s] == self.stages[s].done {
+                continue;
+            }
+            let y = self.stages[s].run(vits, s, upto[s], self.g.as_ref())?;
+            match self.stages.get_mut(s + 1) {
+                Some(next) => next.append(y)?,
+                None => self.spare.extend(y.flatten_all()?.to_vec1::<f32>()?),
+            }
+        }
+        let len = (b - self.next) * self.hop;
+        if self.spare.len() < len {
+            return Err(Error::invalid("stream", format!("window needs {len} samples, pipeline gave {}", self.spare.len())));
+        }
+        let audio: Vec<f32> = self.spare.drain(..len).collect();
         self.next = b;
         self.windows += 1;
         Ok(audio)
-    }
-
-    /// Extends the cached flow output to frame `end` (exclusive), running the flow on the new
-    /// frames plus its halo of prior frames each side.
-    fn flow_until(&mut self, vits: &Vits, end: usize) -> Result<()> {
-        if end <= self.z_end && self.z.is_some() {
-            return Ok(());
-        }
-        let (a, b) = (self.z_end, end);
-        let hf = self.halo.flow;
-        let (fa, fb) = (a.saturating_sub(hf), (b + hf).min(self.frames));
-        let z_p = self.z_p.narrow(2, fa, fb - fa)?.contiguous()?;
-        let new = vits.flow_reverse(&z_p, self.g.as_ref())?.narrow(2, a - fa, b - a)?;
-        self.z = Some(match self.z.take() {
-            Some(z) => Tensor::cat(&[&z, &new], 2)?,
-            None => new,
-        });
-        self.z_end = b;
-        Ok(())
     }
 }
