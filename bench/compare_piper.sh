@@ -24,38 +24,17 @@ RUNS="${RUNS:-5}"
 THREADS="${THREADS:-1 2}"
 TEXTS="${TEXTS:-S M L}"
 VOICE="${VOICE:-assets/voices/en_US-joe-medium.onnx}"
-VENV=bench/.venv
-TVTTS="${TVTTS:-target/release/tvtts}"
-
-die() { echo "compare_piper: $*" >&2; exit 1; }
+source bench/common.sh
 
 [ -s "$VOICE" ] || die "$VOICE not found (run: bash scripts/setup.sh)"
 [ -s "$VOICE.json" ] || die "$VOICE.json not found (run: bash scripts/setup.sh)"
 for x in $TEXTS; do [ -s "bench/texts/$x.txt" ] || die "bench/texts/$x.txt not found"; done
 
 # --- 1. reference runtime venv ---------------------------------------------------------------
-want=$(sha256sum bench/requirements.txt | cut -d' ' -f1)
-if [ ! -x "$VENV/bin/python" ]; then
-    echo "compare_piper: creating $VENV" >&2
-    python3 -m venv "$VENV"
-fi
-if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
-    echo "compare_piper: installing bench/requirements.txt into $VENV" >&2
-    "$VENV/bin/python" -m pip install -q -r bench/requirements.txt
-    echo "$want" > "$VENV/.requirements.sha256"
-fi
+ensure_venv
 
 # --- 2. tvtts ----------------------------------------------------------------------------------
-if [ "${PIPER_ONLY:-0}" != 1 ]; then
-    if [ "${SKIP_BUILD:-0}" != 1 ]; then
-        echo "compare_piper: cargo build --release" >&2
-        cargo build --release >&2
-    fi
-    [ -x "$TVTTS" ] || die "$TVTTS not found (cargo build --release failed?)"
-    if ! "$TVTTS" bench --help >/dev/null 2>&1; then
-        die "$TVTTS has no 'bench' subcommand yet: 'tvtts bench --voice V --text-file F --runs N --threads T --json' is needed (or run with PIPER_ONLY=1 to time the reference runtime alone)"
-    fi
-fi
+[ "${PIPER_ONLY:-0}" = 1 ] || ensure_tvtts bench
 
 # --- 3. timings ----------------------------------------------------------------------------------
 tmp=$(mktemp -d)

@@ -76,3 +76,37 @@ fn errors_go_to_stderr_with_a_nonzero_exit() {
     assert!(String::from_utf8_lossy(&nan.stderr).contains("noise_scale"));
     assert!(!out.exists());
 }
+
+#[test]
+fn say_stream_writes_the_same_wav_and_reports_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = common::voice_path();
+    let text = "Where is the blacksmith? He owes me gold, and I want it back before nightfall!";
+    let render = |stream: bool, name: &str| {
+        let path = dir.path().join(name);
+        let mut cmd = tvtts();
+        cmd.args(["say", "--voice"]).arg(&voice).args(["--text", text, "--seed", "3", "--float", "--report", "--out"]).arg(&path);
+        if stream {
+            cmd.arg("--stream");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let audio = hound::WavReader::open(&path).unwrap().samples::<f32>().map(Result::unwrap).collect::<Vec<f32>>();
+        (audio, report)
+    };
+    let (whole, whole_report) = render(false, "whole.wav");
+    let (streamed, report) = render(true, "stream.wav");
+    assert!(common::max_abs_diff(&whole, &streamed) <= 1e-4, "--stream changes the audio");
+    for key in ["ttfa_ms", "synth_ms", "audio_s", "underruns", "rtf"] {
+        assert!(report[key].is_number(), "{key} missing: {report}");
+    }
+    let audio_s = whole.len() as f64 / 22050.0;
+    assert!((report["audio_s"].as_f64().unwrap() - audio_s).abs() < 1e-6);
+    assert_eq!(report["sentences"], 2);
+    let (ttfa, synth) = (report["ttfa_ms"].as_f64().unwrap(), report["synth_ms"].as_f64().unwrap());
+    assert!(ttfa > 0.0 && ttfa < synth, "first audio before the end when streaming: {report}");
+    assert_eq!(whole_report["ttfa_ms"], whole_report["synth_ms"], "whole sentences: first sample at the end");
+}
