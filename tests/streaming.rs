@@ -28,7 +28,8 @@ fn prior(vits: &Vits, name: &str) -> Tensor {
 fn stream_all(vits: &Vits, z_p: &Tensor, schedule: &WindowSchedule) -> (Vec<f32>, usize) {
     let mut s = SentenceStream::new(vits, z_p.clone(), None).unwrap();
     let mut out = Vec::new();
-    while let Some(w) = s.next_window(vits, schedule).unwrap() {
+    // As if nobody played anything yet: everything produced is buffered.
+    while let Some(w) = s.next_window(vits, schedule, out.len() / 256, 1).unwrap() {
         out.extend(w);
     }
     (out, s.windows_done())

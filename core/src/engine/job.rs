@@ -154,12 +154,13 @@ impl Job {
             None => self.start(engine)?,
         };
         let scales = self.scales.expect("set by start");
+        let buffered = self.buffered() / voice.voice.model.config.hop_length();
         loop {
             if let Some(cur) = &mut self.current {
                 // Controls are read at the start of each window: a change applies from here on.
                 let controls = voice.applied_controls(&self.shared.controls)?;
-                let schedule = engine.config.windows.under_load(self.load);
-                if let Some(audio) = cur.stream.next_window(&voice.voice.model, &schedule)? {
+                let windows = &engine.config.windows;
+                if let Some(audio) = cur.stream.next_window(&voice.voice.model, windows, buffered, self.load)? {
                     let (sentence, start_sample, samples) = (cur.index, self.produced, audio.len());
                     self.produced += samples as u64;
                     self.pending.extend_from_slice(&audio);

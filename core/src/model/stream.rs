@@ -16,7 +16,7 @@
 //! window would cost a 16-frame window 2–4× its own work. Per stage the recomputed context is 8
 //! frames per coupling and, in the decoder, mostly the first upsampling's few positions, where
 //! channels are many but positions few: a fraction of that. Windows start small (first audio
-//! fast) and grow (fewer windows): see [`WindowSchedule`].
+//! fast) and grow with the audio buffered (fewer windows): see [`WindowSchedule`].
 
 use candle_core::{Tensor, D};
 
@@ -43,14 +43,15 @@ impl Halo {
     }
 }
 
-/// How many frames each window of a sentence covers: `first`, then each window `growth` times the
-/// previous one, at most `max`. A remainder shorter than `first` is merged into the window before
-/// it, so no window is a sliver.
+/// How many frames each window covers, from how much audio the listener has buffered: the next
+/// window may take about as long to compute as that audio takes to play, so it is `growth` times
+/// the buffered frames, at least `first` (× the load: jobs per worker) and at most `max`. A
+/// remainder shorter than `first` is merged into the window before it, so no window is a sliver.
 ///
 /// Defaults: 16 frames first (0.19 s of audio at 22.05 kHz: the time to first audio is the text
-/// side plus this window), doubling, up to 256 frames (3 s). Each window costs the decoder
-/// `dec_left + dec_right` extra frames, so the overhead falls as windows grow; a window `w` is
-/// produced while the `≥ w/2` frames before it play, which keeps real time at RTF < 0.5.
+/// side plus this window), then twice what is buffered (so windows roughly double while the
+/// listener has little, and a new sentence starts with a large window when the previous one left
+/// plenty), at most 256 frames (3 s). Keeping up needs RTF × load < 1 / growth per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowSchedule {
     pub first: usize,
@@ -65,32 +66,28 @@ impl Default for WindowSchedule {
 }
 
 impl WindowSchedule {
-    /// Every window the same size (for tests and batching).
+    /// Every window the same size (for tests).
     pub fn fixed(frames: usize) -> Self {
-        WindowSchedule { first: frames, growth: 1, max: frames }
+        WindowSchedule { first: frames, growth: 0, max: frames }
     }
 
-    /// The schedule under `load` (jobs per worker): windows `load` times longer, up to `max`, so
-    /// each window covers the time until its job's next turn when many voices share the workers.
-    pub fn under_load(&self, load: usize) -> Self {
-        WindowSchedule { first: self.first.saturating_mul(load.max(1)).min(self.max), ..*self }
-    }
-
-    /// Checks that windows are non-empty and the growth does not shrink them.
+    /// Checks that windows are non-empty.
     pub fn validate(&self) -> Result<()> {
-        if self.first == 0 || self.growth == 0 || self.max < self.first {
-            return Err(Error::invalid("window schedule", format!("{self:?}: need 0 < first ≤ max and growth ≥ 1")));
+        if self.first == 0 || self.max < self.first {
+            return Err(Error::invalid("window schedule", format!("{self:?}: need 0 < first ≤ max")));
         }
         Ok(())
     }
 
-    /// The size of window number `index` (0-based) when `remaining` frames are left.
-    pub fn window(&self, index: usize, remaining: usize) -> usize {
-        let grown = (0..index).fold(self.first, |w, _| w.saturating_mul(self.growth).min(self.max));
-        if remaining.saturating_sub(grown) < self.first {
+    /// The next window's frames with `buffered` frames waiting to be played, `load` jobs per
+    /// worker and `remaining` frames left in the sentence.
+    pub fn window(&self, buffered: usize, load: usize, remaining: usize) -> usize {
+        let least = self.first.saturating_mul(load.max(1)).min(self.max);
+        let w = buffered.saturating_mul(self.growth).clamp(least, self.max);
+        if remaining.saturating_sub(w) < self.first {
             remaining
         } else {
-            grown
+            w
         }
     }
 }
@@ -200,13 +197,13 @@ impl SentenceStream {
         self.windows
     }
 
-    /// Produces the next window by `schedule`: audio for frames `[next, next + w)`, or `None` at
-    /// the end of the sentence.
-    pub fn next_window(&mut self, vits: &Vits, schedule: &WindowSchedule) -> Result<Option<Vec<f32>>> {
+    /// Produces the next window by `schedule` (see [`WindowSchedule::window`]): audio for frames
+    /// `[next, next + w)`, or `None` at the end of the sentence.
+    pub fn next_window(&mut self, vits: &Vits, schedule: &WindowSchedule, buffered: usize, load: usize) -> Result<Option<Vec<f32>>> {
         if self.remaining() == 0 {
             return Ok(None);
         }
-        let w = schedule.window(self.windows, self.remaining());
+        let w = schedule.window(buffered, load, self.remaining());
         self.window(vits, w).map(Some)
     }
 
