@@ -220,11 +220,11 @@ impl SentenceStream {
             upto[s] = need.div_ceil(st.spec.up).min(st.total).max(st.done);
             need = (upto[s] + st.spec.right).min(st.total);
         }
-        for s in 0..n {
-            if upto[s] == self.stages[s].done {
+        for (s, &upto) in upto.iter().enumerate() {
+            if upto == self.stages[s].done {
                 continue;
             }
-            let y = self.stages[s].run(vits, s, upto[s], self.g.as_ref())?;
+            let y = self.stages[s].run(vits, s, upto, self.g.as_ref())?;
             match self.stages.get_mut(s + 1) {
                 Some(next) => next.append(y)?,
                 None => self.spare.extend(y.flatten_all()?.to_vec1::<f32>()?),
