@@ -2,7 +2,7 @@
 //! finished audio into ring buffers, and ends jobs (finished, cancelled, failed, stalled).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 
@@ -111,12 +111,11 @@ impl Dispatcher {
     fn dispatch(&mut self) {
         let target = self.engine.config.first_audio_target;
         while self.running < self.engine.config.workers {
-            let now = Instant::now();
             let next = (0..self.active.len())
                 .filter(|&i| self.runnable(&self.active[i]))
                 .min_by_key(|&i| {
                     let job = &self.active[i];
-                    (job.priority, job.deadline(now, target), job.id)
+                    (job.priority, job.deadline(target), job.id)
                 });
             let Some(i) = next else { break };
             let workers = self.engine.config.workers;

@@ -105,6 +105,11 @@ impl Shared {
         self.first_audio_at.get_or_init(Instant::now);
     }
 
+    /// When the first sample reached the ring buffer.
+    pub fn first_audio_at(&self) -> Option<Instant> {
+        self.first_audio_at.get().copied()
+    }
+
     pub fn timing(&self) -> Timing {
         let since = |t: &OnceLock<Instant>| t.get().map(|t| t.duration_since(self.requested_at));
         Timing { first_audio: since(&self.first_audio_at), ended: since(&self.ended_at) }

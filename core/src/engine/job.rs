@@ -111,14 +111,23 @@ impl Job {
         self.producer.occupied_len() + self.pending.len() - self.pending_pos
     }
 
-    /// When this job's listener runs out of audio: now plus the audio buffered, or for a job
-    /// with no audio yet, `first_audio_target` after its request.
-    pub fn deadline(&self, now: Instant, first_audio_target: Duration) -> Instant {
+    /// When this job's listener runs out of audio, if it plays in real time from the first
+    /// sample on: the first sample's time plus the audio produced. For a job with no audio yet,
+    /// `first_audio_target` after its request. (A listener that started later has more left;
+    /// one that reads faster than real time, like a file writer, is treated as a player.)
+    pub fn deadline(&self, first_audio_target: Duration) -> Instant {
         let rate = self.shared.sample_rate.load(Ordering::Relaxed);
-        if self.produced == 0 || rate == 0 {
-            return self.shared.requested_at + first_audio_target;
+        match self.shared.first_audio_at() {
+            Some(first) if rate > 0 => first + Duration::from_secs_f64(self.produced as f64 / rate as f64),
+            _ => self.shared.requested_at + first_audio_target,
         }
-        now + Duration::from_secs_f64(self.buffered() as f64 / rate as f64)
+    }
+
+    /// Frames of audio the real-time listener of [`Self::deadline`] has left at `now`.
+    fn lead_frames(&self, now: Instant, hop: usize) -> usize {
+        let rate = self.shared.sample_rate.load(Ordering::Relaxed) as f64;
+        let left = self.deadline(Duration::ZERO).saturating_duration_since(now).as_secs_f64();
+        (left * rate / hop as f64) as usize
     }
 
     /// Whether computed audio still waits for room in the ring buffer.
@@ -154,13 +163,13 @@ impl Job {
             None => self.start(engine)?,
         };
         let scales = self.scales.expect("set by start");
-        let buffered = self.buffered() / voice.voice.model.config.hop_length();
+        let lead = self.lead_frames(Instant::now(), voice.voice.model.config.hop_length());
         loop {
             if let Some(cur) = &mut self.current {
                 // Controls are read at the start of each window: a change applies from here on.
                 let controls = voice.applied_controls(&self.shared.controls)?;
                 let windows = &engine.config.windows;
-                if let Some(audio) = cur.stream.next_window(&voice.voice.model, windows, buffered, self.load)? {
+                if let Some(audio) = cur.stream.next_window(&voice.voice.model, windows, lead, self.load)? {
                     let (sentence, start_sample, samples) = (cur.index, self.produced, audio.len());
                     self.produced += samples as u64;
                     self.pending.extend_from_slice(&audio);

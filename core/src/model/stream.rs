@@ -43,7 +43,7 @@ impl Halo {
     }
 }
 
-/// How many frames each window covers, from how much audio the listener has buffered: the next
+/// How many frames each window covers, from how much audio the listener has left: the next
 /// window may take about as long to compute as that audio takes to play, so it is `growth` times
 /// the buffered frames, at least `first` (× the load: jobs per worker) and at most `max`. A
 /// remainder shorter than `first` is merged into the window before it, so no window is a sliver.
@@ -79,8 +79,8 @@ impl WindowSchedule {
         Ok(())
     }
 
-    /// The next window's frames with `buffered` frames waiting to be played, `load` jobs per
-    /// worker and `remaining` frames left in the sentence.
+    /// The next window's frames with `buffered` frames left to play, `load` jobs per worker and
+    /// `remaining` frames left in the sentence.
     pub fn window(&self, buffered: usize, load: usize, remaining: usize) -> usize {
         let least = self.first.saturating_mul(load.max(1)).min(self.max);
         let w = buffered.saturating_mul(self.growth).clamp(least, self.max);
