@@ -13,7 +13,7 @@
 //! Choice of halo: per stage, its own reach, not the whole network's receptive field. For
 //! Piper's medium voices the whole flow reaches 32 frames each side (4 couplings × 4 WN layers ×
 //! 2 frames) and the decoder 12 left / 11 right ([`Halo`]); recomputing that much around every
-//! window would cost a 16-frame window 2–4× its own work. Per stage the recomputed context is 8
+//! window would cost an 8-frame window 5–10× its own work. Per stage the recomputed context is 8
 //! frames per coupling and, in the decoder, mostly the first upsampling's few positions, where
 //! channels are many but positions few: a fraction of that. Windows start small (first audio
 //! fast) and grow with the audio buffered (fewer windows): see [`WindowSchedule`].
@@ -45,10 +45,11 @@ impl Halo {
 
 /// How many frames each window covers, from how much audio the listener has left: the next
 /// window may take about as long to compute as that audio takes to play, so it is `growth` times
-/// the buffered frames, at least `first` (× the load: jobs per worker) and at most `max`. A
-/// remainder shorter than `first` is merged into the window before it, so no window is a sliver.
+/// the buffered frames, at least `first` (2 × `first` × the load when jobs outnumber workers)
+/// and at most `max`. A remainder shorter than `first` is merged into the window before it, so
+/// no window is a sliver.
 ///
-/// Defaults: 16 frames first (0.19 s of audio at 22.05 kHz: the time to first audio is the text
+/// Defaults: 8 frames first (0.09 s of audio at 22.05 kHz: the time to first audio is the text
 /// side plus this window), then twice what is buffered (so windows roughly double while the
 /// listener has little, and a new sentence starts with a large window when the previous one left
 /// plenty), at most 256 frames (3 s). Keeping up needs RTF × load < 1 / growth per window.
@@ -61,7 +62,7 @@ pub struct WindowSchedule {
 
 impl Default for WindowSchedule {
     fn default() -> Self {
-        WindowSchedule { first: 16, growth: 2, max: 256 }
+        WindowSchedule { first: 8, growth: 2, max: 256 }
     }
 }
 
@@ -82,7 +83,9 @@ impl WindowSchedule {
     /// The next window's frames with `buffered` frames left to play, `load` jobs per worker and
     /// `remaining` frames left in the sentence.
     pub fn window(&self, buffered: usize, load: usize, remaining: usize) -> usize {
-        let least = self.first.saturating_mul(load.max(1)).min(self.max);
+        // Alone on a worker: `first`, for the fastest first audio. Sharing it with others: enough
+        // to last until this job's next turn, which comes after ~`load` other steps.
+        let least = if load <= 1 { self.first } else { self.first.saturating_mul(2 * load).min(self.max) };
         let w = buffered.saturating_mul(self.growth).clamp(least, self.max);
         if remaining.saturating_sub(w) < self.first {
             remaining
