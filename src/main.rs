@@ -24,6 +24,9 @@ enum Command {
     BenchStream(cli::bench_stream::BenchStreamArgs),
     /// List a voice's parameters by their stable checkpoint names (what style vectors address).
     Params(cli::params::ParamsArgs),
+    /// Make and inspect style vectors.
+    #[command(subcommand)]
+    Vector(cli::vector::VectorCommand),
 }
 
 fn main() {
@@ -34,6 +37,7 @@ fn main() {
         Command::Bench(a) => cli::bench::run(a),
         Command::BenchStream(a) => cli::bench_stream::run(a),
         Command::Params(a) => cli::params::run(a),
+        Command::Vector(c) => cli::vector::run(c),
     };
     if let Err(e) = result {
         eprintln!("tvtts: error: {e:#}");

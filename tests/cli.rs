@@ -110,3 +110,45 @@ fn say_stream_writes_the_same_wav_and_reports_timings() {
     assert!(ttfa > 0.0 && ttfa < synth, "first audio before the end when streaming: {report}");
     assert_eq!(whole_report["ttfa_ms"], whole_report["synth_ms"], "whole sentences: first sample at the end");
 }
+
+#[test]
+fn vector_steer_inspect_and_say_with_style() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = common::voice_path();
+    let (a, b) = (dir.path().join("a.txt"), dir.path().join("b.txt"));
+    std::fs::write(&a, "Get out of here!\nThe bridge is down!\n").unwrap();
+    std::fs::write(&b, "Get out of here.\nThe bridge is down.\n").unwrap();
+    let vector = dir.path().join("excited.safetensors");
+    let st = tvtts()
+        .args(["vector", "steer", "--voice"]).arg(&voice)
+        .args(["--a"]).arg(&a).args(["--b"]).arg(&b)
+        .args(["--points", "m_p", "--description", "exclaiming minus stating", "--out"]).arg(&vector)
+        .status().unwrap();
+    assert!(st.success());
+    let out = tvtts().args(["vector", "inspect"]).arg(&vector).args(["--voice"]).arg(&voice).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for want in ["kind: steer", "groups: enc_p", "description: exclaiming minus stating", "tensor m_p [192]", "fits voice"] {
+        assert!(text.contains(want), "inspect lacks `{want}`:\n{text}");
+    }
+
+    let say = |style: Option<&str>, name: &str| {
+        let path = dir.path().join(name);
+        let mut cmd = tvtts();
+        cmd.args(["say", "--voice"]).arg(&voice).args(["--text", "Who goes there?", "--seed", "1", "--float", "--out"]).arg(&path);
+        if let Some(s) = style {
+            cmd.arg("--style").arg(format!("{}={s}", vector.display()));
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        hound::WavReader::open(&path).unwrap().samples::<f32>().map(Result::unwrap).collect::<Vec<f32>>()
+    };
+    let plain = say(None, "plain.wav");
+    assert_eq!(common::max_abs_diff(&say(Some("0"), "zero.wav"), &plain), 0.0, "α = 0 is the base voice");
+    assert!(common::max_abs_diff(&say(Some("2"), "two.wav"), &plain) > 1e-3, "α = 2 changes it");
+    // Bad α and groups are refused with a message.
+    let out = tvtts().args(["say", "--voice"]).arg(&voice).args(["--text", "Hi.", "--out"]).arg(dir.path().join("x.wav"))
+        .arg("--style").arg(format!("{}=1@voice", vector.display())).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("module group"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -23,7 +23,7 @@ fn quiet() -> SynthesisOptions {
 fn engine(config: EngineConfig) -> Engine {
     let engine = Engine::new(config).unwrap();
     let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
-    engine.add_voice("joe", voice, vec![ControlSpec::new("angry", -1.0, 3.0).unwrap()]);
+    engine.add_voice("joe", voice, vec![ControlSpec::new("angry", -1.0, 3.0).unwrap()]).unwrap();
     engine
 }
 
@@ -173,7 +173,7 @@ fn a_panicking_request_fails_alone() {
     let e = engine(EngineConfig::with_workers(1));
     let path = common::voice_path();
     let config = tvtts::core::config::VoiceConfig::from_file(config_path(&path)).unwrap();
-    e.add_voice("fragile", Voice::load_with(&path, config, Box::new(Exploding), &Device::Cpu).unwrap(), vec![]);
+    e.add_voice("fragile", Voice::load_with(&path, config, Box::new(Exploding), &Device::Cpu).unwrap(), vec![]).unwrap();
     let bad = e.speak(Request::text("fragile", "boom"));
     match wait_for(&bad, |e| matches!(e, Event::Failed(_))) {
         Event::Failed(Error::Panicked(msg)) => assert!(msg.contains("exploded")),

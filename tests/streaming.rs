@@ -7,6 +7,7 @@ use candle_core::{Device, Tensor};
 use tvtts::core::checkpoint::Checkpoint;
 use tvtts::core::model::stream::{Halo, SentenceStream, WindowSchedule};
 use tvtts::core::model::{Noise, Vits, VitsConfig};
+use tvtts::core::style::Steering;
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -29,7 +30,7 @@ fn stream_all(vits: &Vits, z_p: &Tensor, schedule: &WindowSchedule) -> (Vec<f32>
     let mut s = SentenceStream::new(vits, z_p.clone(), None).unwrap();
     let mut out = Vec::new();
     // As if nobody played anything yet: everything produced is buffered.
-    while let Some(w) = s.next_window(vits, schedule, out.len() / 256, 1).unwrap() {
+    while let Some(w) = s.next_window(vits, schedule, out.len() / 256, 1, &Steering::default()).unwrap() {
         out.extend(w);
     }
     (out, s.windows_done())

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod model;
 pub mod phonemize;
+pub mod style;
 pub mod threads;
 pub mod voice;
 

@@ -45,6 +45,8 @@ pub struct Voice {
     pub ids: PhonemeIdMap,
     phonemizer: Box<dyn Phonemizer>,
     pub path: PathBuf,
+    /// SHA-256 of the weights (see [`Voice::weights_hash`]).
+    weights_hash: String,
 }
 
 impl std::fmt::Debug for Voice {
@@ -107,7 +109,19 @@ impl Voice {
         let model = Vits::load(&ckpt, arch, device)?;
         let ids = PhonemeIdMap::new(&config.phoneme_id_map)
             .map_err(|e| Error::bad_voice(config_path(onnx), e.to_string()))?;
-        Ok(Voice { config, model, ids, phonemizer, path: onnx.to_path_buf() })
+        let weights_hash = weights_hash(&ckpt)?;
+        Ok(Voice { config, model, ids, phonemizer, path: onnx.to_path_buf(), weights_hash })
+    }
+
+    /// SHA-256 (hex) of the voice's weights: every parameter's name, shape and f32 values, in
+    /// name order. Style vectors record it to refuse being applied to another voice.
+    pub fn weights_hash(&self) -> &str {
+        &self.weights_hash
+    }
+
+    /// The shape of parameter `name`, if the voice has it.
+    pub fn parameter_shape(&self, name: &str) -> Option<Vec<usize>> {
+        self.model.config.parameter_shapes().into_iter().find(|(n, _)| n == name).map(|(_, s)| s)
     }
 
     /// Audio samples per second.
@@ -155,6 +169,25 @@ impl Voice {
         }
         Ok(out)
     }
+}
+
+/// See [`Voice::weights_hash`].
+fn weights_hash(ckpt: &Checkpoint) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut names: Vec<&String> = ckpt.tensors.keys().collect();
+    names.sort();
+    let mut h = Sha256::new();
+    for name in names {
+        let t = &ckpt.tensors[name];
+        h.update(name.as_bytes());
+        for d in t.dims() {
+            h.update((*d as u64).to_le_bytes());
+        }
+        for x in t.flatten_all()?.to_vec1::<f32>()? {
+            h.update(x.to_le_bytes());
+        }
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The phonemizer a voice's config asks for.

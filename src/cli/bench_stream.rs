@@ -60,7 +60,7 @@ pub fn run(a: BenchStreamArgs) -> anyhow::Result<()> {
 fn engine(a: &BenchStreamArgs, config: EngineConfig) -> anyhow::Result<Engine> {
     let config = EngineConfig { device: tvtts::core::device::parse(&a.voice.device)?, ..config };
     let engine = Engine::new(config)?;
-    engine.add_voice("voice", a.voice.load()?, Vec::new());
+    engine.add_voice("voice", a.voice.load()?, Vec::new())?;
     Ok(engine)
 }
 

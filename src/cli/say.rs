@@ -7,11 +7,17 @@ use std::time::Instant;
 
 use clap::Args;
 use serde_json::json;
-use tvtts::core::engine::{Engine, EngineConfig, Event, Request, Say};
+use std::sync::Arc;
+
+use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Request, Say};
+use tvtts::core::style::{Group, StyleVector};
 use tvtts::core::voice::Input;
 use tvtts::core::SynthesisOptions;
 
 use super::playback::{drain, underruns, Arrivals};
+
+/// |α| accepted by `--style` (larger values only make noise).
+const STYLE_ALPHA_LIMIT: f32 = 100.0;
 
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["text", "text_file", "phonemes"])))]
@@ -54,9 +60,25 @@ pub struct SayArgs {
     /// first sample on, in 512-sample callbacks; always 0 without --stream's early start).
     #[arg(long)]
     pub report: bool,
+    /// Apply a style vector: `FILE=ALPHA`, optionally `FILE=ALPHA@GROUPS` (comma-separated module
+    /// groups overriding the vector's own). Repeatable; implies --stream.
+    #[arg(long = "style", value_name = "FILE=ALPHA[@GROUPS]")]
+    pub styles: Vec<String>,
     /// Output WAV file.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// `FILE=ALPHA[@GROUPS]` → (file, α, groups).
+fn parse_style(arg: &str) -> anyhow::Result<(PathBuf, f32, Option<Vec<Group>>)> {
+    let (file, rest) = arg.rsplit_once('=').with_context(|| format!("--style `{arg}`: expected FILE=ALPHA[@GROUPS]"))?;
+    let (alpha, groups) = match rest.split_once('@') {
+        Some((a, g)) => (a, Some(Group::parse_list(g)?)),
+        None => (rest, None),
+    };
+    let alpha: f32 = alpha.trim().parse().with_context(|| format!("--style `{arg}`: `{alpha}` is not a number"))?;
+    anyhow::ensure!(alpha.is_finite(), "--style `{arg}`: α must be finite");
+    Ok((PathBuf::from(file), alpha, groups))
 }
 
 pub fn run(a: SayArgs) -> anyhow::Result<()> {
@@ -71,7 +93,7 @@ pub fn run(a: SayArgs) -> anyhow::Result<()> {
         speaker: a.speaker,
         seed: a.seed,
     };
-    let spoken = if a.stream { say_streamed(&a, text, opts)? } else { say_whole(&a, text.as_deref(), &opts)? };
+    let spoken = if a.stream || !a.styles.is_empty() { say_streamed(&a, text, opts)? } else { say_whole(&a, text.as_deref(), &opts)? };
     tvtts::write_wav(&a.out, &spoken.audio, spoken.sample_rate, a.float)?;
     let audio_s = spoken.audio.len() as f64 / spoken.sample_rate as f64;
     eprintln!("tvtts: wrote {} ({} sentences, {audio_s:.2} s)", a.out.display(), spoken.sentences);
@@ -128,13 +150,22 @@ fn say_streamed(a: &SayArgs, text: Option<String>, opts: SynthesisOptions) -> an
         ..EngineConfig::default()
     };
     let engine = Engine::new(config)?;
-    engine.add_voice("voice", a.voice.load()?, Vec::new());
+    let mut controls = Vec::new();
+    let mut specs = Vec::new();
+    for (i, arg) in a.styles.iter().enumerate() {
+        let (file, alpha, groups) = parse_style(arg)?;
+        let vector = StyleVector::load(&file)?;
+        let name = format!("style{i}");
+        specs.push(ControlSpec::new(&name, -STYLE_ALPHA_LIMIT, STYLE_ALPHA_LIMIT)?.with_style(Arc::new(vector), groups));
+        controls.push((name, alpha));
+    }
+    engine.add_voice("voice", a.voice.load()?, specs)?;
     let say = match (text, &a.phonemes) {
         (Some(t), _) => Say::Text(t),
         (None, Some(p)) => Say::Phonemes(p.clone()),
         (None, None) => anyhow::bail!("give --text, --text-file or --phonemes"),
     };
-    let request = Request::new("voice", say).options(opts);
+    let request = Request { controls, ..Request::new("voice", say).options(opts) };
     let mut handle = engine.speak(request);
     let mut arrivals = Arrivals::new();
     let audio = drain(&mut handle, &mut arrivals);

@@ -7,13 +7,23 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::style::{Group, StyleVector};
 
-/// What a voice accepts for one control: its name and the α range values are clamped to.
-#[derive(Debug, Clone, PartialEq)]
+/// What a voice accepts for one control: its name, the α range values are clamped to, and the
+/// style vectors α scales.
+#[derive(Debug, Clone)]
 pub struct ControlSpec {
     pub name: String,
     pub min: f32,
     pub max: f32,
+    pub styles: Vec<BoundStyle>,
+}
+
+/// A style vector under a control, applied to `groups` (the vector's own, or a preset's choice).
+#[derive(Debug, Clone)]
+pub struct BoundStyle {
+    pub vector: Arc<StyleVector>,
+    pub groups: Vec<Group>,
 }
 
 impl ControlSpec {
@@ -23,7 +33,14 @@ impl ControlSpec {
         if name.is_empty() || !(min.is_finite() && max.is_finite() && min <= max) {
             return Err(Error::invalid("control", format!("`{name}`: need a name and finite min ≤ max, got [{min}, {max}]")));
         }
-        Ok(ControlSpec { name, min, max })
+        Ok(ControlSpec { name, min, max, styles: Vec::new() })
+    }
+
+    /// Adds a style vector that α scales, on `groups` (default: the vector's own groups).
+    pub fn with_style(mut self, vector: Arc<StyleVector>, groups: Option<Vec<Group>>) -> Self {
+        let groups = groups.unwrap_or_else(|| vector.groups.clone());
+        self.styles.push(BoundStyle { vector, groups });
+        self
     }
 
     /// `alpha` clamped to the range; NaN and infinities are errors.

@@ -168,8 +168,9 @@ impl Job {
             if let Some(cur) = &mut self.current {
                 // Controls are read at the start of each window: a change applies from here on.
                 let controls = voice.applied_controls(&self.shared.controls)?;
+                let steering = voice.steering(&controls)?;
                 let windows = &engine.config.windows;
-                if let Some(audio) = cur.stream.next_window(&voice.voice.model, windows, lead, self.load)? {
+                if let Some(audio) = cur.stream.next_window(&voice.voice.model, windows, lead, self.load, &steering)? {
                     let (sentence, start_sample, samples) = (cur.index, self.produced, audio.len());
                     self.produced += samples as u64;
                     self.pending.extend_from_slice(&audio);

@@ -43,7 +43,7 @@ use crossbeam_channel::{bounded, unbounded, Sender, TrySendError};
 use ringbuf::traits::Split;
 use ringbuf::HeapRb;
 
-pub use controls::{ControlSpec, Controls};
+pub use controls::{BoundStyle, ControlSpec, Controls};
 pub use handle::{AudioReader, Event, SpeechHandle, State, Timing};
 use job::Job;
 pub use request::{Priority, Request, Say};
@@ -169,9 +169,10 @@ impl Engine {
         &self.shared.config
     }
 
-    /// Adds a loaded voice under `name`, accepting the live `controls`.
-    pub fn add_voice(&self, name: &str, voice: Voice, controls: Vec<ControlSpec>) {
-        self.shared.voices.add(name, voice, controls);
+    /// Adds a loaded voice under `name`, accepting the live `controls` (their style vectors
+    /// must have been made for this voice).
+    pub fn add_voice(&self, name: &str, voice: Voice, controls: Vec<ControlSpec>) -> Result<()> {
+        self.shared.voices.add(name, voice, controls)
     }
 
     /// The voice `key` (an added name or a `.onnx` path, loaded now if needed).

@@ -8,6 +8,7 @@ use candle_core::Device;
 
 use super::controls::{ControlSpec, Controls};
 use crate::error::{Error, Result};
+use crate::style::{Kind, SteerPoint, Steering};
 use crate::voice::Voice;
 
 /// A voice and the live controls it accepts.
@@ -26,6 +27,39 @@ impl VoiceEntry {
                 return Err(Error::invalid(
                     "control",
                     format!("unknown name `{name}` for voice {} (it has {known:?})", self.voice.path.display()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The steering of `controls` (name, α) after clamping: Σ α · v over the steer vectors of
+    /// each control, at the points its groups cover.
+    pub fn steering(&self, controls: &[(String, f32)]) -> Result<Steering> {
+        let mut steering = Steering::default();
+        let device = self.voice.model.device();
+        for (name, alpha) in controls {
+            let Some(spec) = self.controls.iter().find(|s| &s.name == name) else { continue };
+            for style in &spec.styles {
+                for (point, v) in &style.vector.tensors {
+                    let point: SteerPoint = point.parse()?;
+                    if style.groups.iter().any(|&g| point.in_group(g)) {
+                        steering.add(point, v, *alpha, device)?;
+                    }
+                }
+            }
+        }
+        Ok(steering)
+    }
+
+    /// Checks that every style vector of `controls` fits the voice and can be applied live.
+    pub fn check_styles(voice: &Voice, controls: &[ControlSpec]) -> Result<()> {
+        for style in controls.iter().flat_map(|c| &c.styles) {
+            style.vector.check_against(voice)?;
+            if style.vector.kind != Kind::Steer {
+                return Err(Error::invalid(
+                    "style vector",
+                    format!("{:?}: `{}` vectors are not applied live yet (only `steer`)", style.vector.path, style.vector.kind),
                 ));
             }
         }
@@ -53,9 +87,11 @@ pub struct Voices {
 
 impl Voices {
     /// Adds `voice` under `name` with the controls it accepts (replacing an earlier one).
-    pub fn add(&self, name: &str, voice: Voice, controls: Vec<ControlSpec>) {
+    pub fn add(&self, name: &str, voice: Voice, controls: Vec<ControlSpec>) -> Result<()> {
+        VoiceEntry::check_styles(&voice, &controls)?;
         let entry = Arc::new(VoiceEntry { voice, controls });
         self.map.lock().unwrap_or_else(PoisonError::into_inner).insert(name.to_string(), entry);
+        Ok(())
     }
 
     /// The voice `key`: an added name, else a path to a `.onnx` file, loaded now and kept.

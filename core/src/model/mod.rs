@@ -172,6 +172,11 @@ impl Vits {
         flow.chain(Generator::stage_specs(&self.config)).collect()
     }
 
+    /// Stages of [`Self::stages`] that belong to the flow (the decoder's come after).
+    pub fn flow_stages(&self) -> usize {
+        self.flow.steps()
+    }
+
     /// Runs stage `stage` of [`Self::stages`] on `x` (prior frames for stage 0; the decoder's
     /// last stage gives audio `[1, 1, samples]`).
     pub fn run_stage(&self, stage: usize, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {

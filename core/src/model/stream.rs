@@ -24,6 +24,7 @@ use super::flow::Flow;
 use super::generator::Generator;
 use super::Vits;
 use crate::error::{Error, Result};
+use crate::style::{SteerPoint, Steering};
 
 /// Context frames a window needs on each side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +155,12 @@ impl Stage {
 /// One sentence's prior frames on their way through flow and decoder, window by window.
 #[derive(Debug)]
 pub struct SentenceStream {
+    /// Prior frames `[1, inter, frames]`, fed to the first stage as windows need them.
+    z_p: Tensor,
+    fed: usize,
     stages: Vec<Stage>,
+    /// The stage whose input is the latent z (the decoder's first).
+    latent_stage: usize,
     /// Speaker embedding `[1, gin, 1]`.
     g: Option<Tensor>,
     frames: usize,
@@ -172,7 +178,7 @@ impl SentenceStream {
     pub fn new(vits: &Vits, z_p: Tensor, g: Option<Tensor>) -> Result<Self> {
         let frames = z_p.dim(D::Minus1)?;
         let mut total = frames;
-        let mut stages: Vec<Stage> = vits
+        let stages: Vec<Stage> = vits
             .stages()
             .into_iter()
             .map(|spec| {
@@ -181,8 +187,19 @@ impl SentenceStream {
                 stage
             })
             .collect();
-        stages[0].append(z_p)?;
-        Ok(SentenceStream { stages, g, frames, hop: vits.config.hop_length(), next: 0, windows: 0, spare: Vec::new() })
+        let latent_stage = vits.flow_stages();
+        Ok(SentenceStream {
+            z_p,
+            fed: 0,
+            stages,
+            latent_stage,
+            g,
+            frames,
+            hop: vits.config.hop_length(),
+            next: 0,
+            windows: 0,
+            spare: Vec::new(),
+        })
     }
 
     /// Frames in the sentence.
@@ -202,16 +219,25 @@ impl SentenceStream {
 
     /// Produces the next window by `schedule` (see [`WindowSchedule::window`]): audio for frames
     /// `[next, next + w)`, or `None` at the end of the sentence.
-    pub fn next_window(&mut self, vits: &Vits, schedule: &WindowSchedule, buffered: usize, load: usize) -> Result<Option<Vec<f32>>> {
+    pub fn next_window(
+        &mut self,
+        vits: &Vits,
+        schedule: &WindowSchedule,
+        buffered: usize,
+        load: usize,
+        steering: &Steering,
+    ) -> Result<Option<Vec<f32>>> {
         if self.remaining() == 0 {
             return Ok(None);
         }
         let w = schedule.window(buffered, load, self.remaining());
-        self.window(vits, w).map(Some)
+        self.window(vits, w, steering).map(Some)
     }
 
-    /// Produces audio `[w · hop]` for the next `w` frames (fewer at the end).
-    pub fn window(&mut self, vits: &Vits, w: usize) -> Result<Vec<f32>> {
+    /// Produces audio `[w · hop]` for the next `w` frames (fewer at the end). `steering` is added
+    /// to the prior frames and latent frames this window computes first (frames already
+    /// computed for an earlier window's context keep the steering they had).
+    pub fn window(&mut self, vits: &Vits, w: usize, steering: &Steering) -> Result<Vec<f32>> {
         let b = (self.next + w.max(1)).min(self.frames);
         // Walking back from the audio wanted, each stage's outputs must reach `upto` input
         // positions, which needs its input (the stage before's output) up to `upto + right`.
@@ -223,12 +249,18 @@ impl SentenceStream {
             upto[s] = need.div_ceil(st.spec.up).min(st.total).max(st.done);
             need = (upto[s] + st.spec.right).min(st.total);
         }
+        if need > self.fed {
+            let z_p = self.z_p.narrow(2, self.fed, need - self.fed)?;
+            self.stages[0].append(steering.apply(SteerPoint::Prior, z_p)?)?;
+            self.fed = need;
+        }
         for (s, &upto) in upto.iter().enumerate() {
             if upto == self.stages[s].done {
                 continue;
             }
             let y = self.stages[s].run(vits, s, upto, self.g.as_ref())?;
             match self.stages.get_mut(s + 1) {
+                Some(next) if s + 1 == self.latent_stage => next.append(steering.apply(SteerPoint::Latent, y)?)?,
                 Some(next) => next.append(y)?,
                 None => self.spare.extend(y.flatten_all()?.to_vec1::<f32>()?),
             }

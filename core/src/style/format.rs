@@ -1,0 +1,211 @@
+//! The style vector file: safetensors tensors plus `tvtts.*` metadata.
+//!
+//! Metadata keys: `tvtts.format` (`1`), `tvtts.kind` (`weights` | `lora` | `speaker` | `steer`),
+//! `tvtts.base` (SHA-256 of the base voice's weights, see [`crate::voice::Voice::weights_hash`]),
+//! `tvtts.groups` (comma-separated [`Group`] names), `tvtts.alpha` (default α),
+//! `tvtts.description`, and for `lora` `tvtts.rank` and `tvtts.energy` (share of the full
+//! delta's squared norm the factors keep).
+//!
+//! Tensor names by kind:
+//! - `weights`: a checkpoint parameter path (`dec.ups.0.weight`) → its delta, same shape;
+//! - `lora`: `<param>.lora_a` `[r, in·k]` and `<param>.lora_b` `[out, r]` (delta = B·A);
+//! - `speaker`: `emb_g` `[gin]`, an offset in the speaker-embedding space;
+//! - `steer`: a [`SteerPoint`] name (`m_p`, `z`) → a vector `[channels]` added to that hidden
+//!   state at every frame.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use candle_core::{Device, Tensor};
+
+use super::groups::Group;
+use super::steer::SteerPoint;
+use crate::error::{Error, Result};
+use crate::voice::Voice;
+
+/// What a vector changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Weights,
+    Lora,
+    Speaker,
+    Steer,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Weights => "weights",
+            Kind::Lora => "lora",
+            Kind::Speaker => "speaker",
+            Kind::Steer => "steer",
+        }
+    }
+}
+
+impl FromStr for Kind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        [Kind::Weights, Kind::Lora, Kind::Speaker, Kind::Steer]
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| Error::invalid("style vector kind", format!("`{s}` (known: weights, lora, speaker, steer)")))
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A style vector: what it changes, for which voice, and its tensors (on the CPU).
+#[derive(Debug, Clone)]
+pub struct StyleVector {
+    pub kind: Kind,
+    /// SHA-256 (hex) of the base voice's weights.
+    pub base: String,
+    pub groups: Vec<Group>,
+    pub default_alpha: f32,
+    pub description: String,
+    /// LoRA rank and kept energy.
+    pub rank: Option<usize>,
+    pub energy: Option<f32>,
+    pub tensors: BTreeMap<String, Tensor>,
+    /// The file it was read from, for error messages.
+    pub path: Option<PathBuf>,
+}
+
+const FORMAT: &str = "1";
+
+impl StyleVector {
+    /// Reads a vector file; every problem names the file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bad = |reason: String| Error::invalid("style vector", format!("{}: {reason}", path.display()));
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let meta = header.metadata().clone().unwrap_or_default();
+        let get = |key: &str| meta.get(key).map(String::as_str).ok_or_else(|| bad(format!("metadata `{key}` missing")));
+        if get("tvtts.format")? != FORMAT {
+            return Err(bad(format!("format {} (this build reads {FORMAT})", get("tvtts.format")?)));
+        }
+        let kind: Kind = get("tvtts.kind")?.parse().map_err(|e: Error| bad(e.to_string()))?;
+        let groups = Group::parse_list(get("tvtts.groups")?).map_err(|e| bad(e.to_string()))?;
+        let number = |key: &str| -> Result<Option<f32>> {
+            meta.get(key).map(|v| v.parse::<f32>().map_err(|_| bad(format!("metadata `{key}` = `{v}` is not a number")))).transpose()
+        };
+        let default_alpha = number("tvtts.alpha")?.unwrap_or(1.0);
+        let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+        let mut tensors = BTreeMap::new();
+        for (name, view) in st.tensors() {
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(bad(format!("tensor `{name}` is {:?}, not F32", view.dtype())));
+            }
+            let data: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            tensors.insert(name, Tensor::from_vec(data, view.shape(), &Device::Cpu)?);
+        }
+        let v = StyleVector {
+            kind,
+            base: get("tvtts.base")?.to_string(),
+            groups,
+            default_alpha,
+            description: meta.get("tvtts.description").cloned().unwrap_or_default(),
+            rank: number("tvtts.rank")?.map(|r| r as usize),
+            energy: number("tvtts.energy")?,
+            tensors,
+            path: Some(path.to_path_buf()),
+        };
+        v.check_names().map_err(|e| bad(e.to_string()))?;
+        Ok(v)
+    }
+
+    /// Writes the vector to `path`.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut meta = HashMap::from([
+            ("tvtts.format".to_string(), FORMAT.to_string()),
+            ("tvtts.kind".to_string(), self.kind.to_string()),
+            ("tvtts.base".to_string(), self.base.clone()),
+            ("tvtts.groups".to_string(), Group::list(&self.groups)),
+            ("tvtts.alpha".to_string(), self.default_alpha.to_string()),
+            ("tvtts.description".to_string(), self.description.clone()),
+        ]);
+        if let Some(r) = self.rank {
+            meta.insert("tvtts.rank".into(), r.to_string());
+        }
+        if let Some(e) = self.energy {
+            meta.insert("tvtts.energy".into(), e.to_string());
+        }
+        let data: Vec<(String, Vec<u8>, Vec<usize>)> = self
+            .tensors
+            .iter()
+            .map(|(n, t)| Ok((n.clone(), t.flatten_all()?.to_vec1::<f32>()?.iter().flat_map(|x| x.to_le_bytes()).collect(), t.dims().to_vec())))
+            .collect::<Result<_>>()?;
+        let views = data
+            .iter()
+            .map(|(n, bytes, shape)| Ok((n.as_str(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).map_err(|e| Error::invalid("style vector", e.to_string()))?)))
+            .collect::<Result<Vec<_>>>()?;
+        let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| Error::invalid("style vector", e.to_string()))?;
+        std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    }
+
+    /// Tensor names fit the kind.
+    fn check_names(&self) -> Result<()> {
+        if self.tensors.is_empty() {
+            return Err(Error::invalid("style vector", "it holds no tensors"));
+        }
+        for name in self.tensors.keys() {
+            let ok = match self.kind {
+                Kind::Weights => true, // checked against the voice
+                Kind::Lora => name.ends_with(".lora_a") || name.ends_with(".lora_b"),
+                Kind::Speaker => name == "emb_g",
+                Kind::Steer => name.parse::<SteerPoint>().is_ok(),
+            };
+            if !ok {
+                return Err(Error::invalid("style vector", format!("tensor `{name}` does not belong in a `{}` vector", self.kind)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the vector was made for `voice` and that its names and shapes fit it.
+    pub fn check_against(&self, voice: &Voice) -> Result<()> {
+        let from = self.path.as_ref().map_or("style vector".to_string(), |p| p.display().to_string());
+        let bad = |reason: String| Error::invalid("style vector", format!("{from}: {reason}"));
+        if self.base != voice.weights_hash() {
+            return Err(bad(format!(
+                "made for another voice (weights {}…), not {} ({}…)",
+                &self.base[..self.base.len().min(12)],
+                voice.path.display(),
+                &voice.weights_hash()[..12]
+            )));
+        }
+        let c = &voice.model.config;
+        for (name, t) in &self.tensors {
+            let want: Vec<usize> = match self.kind {
+                Kind::Steer => vec![name.parse::<SteerPoint>()?.channels(c)],
+                Kind::Speaker if c.n_speakers == 0 => return Err(bad("a speaker vector needs a multi-speaker voice".into())),
+                Kind::Speaker => vec![c.gin_channels],
+                Kind::Weights => voice.parameter_shape(name).ok_or_else(|| bad(format!("`{name}` is not a parameter of this voice")))?,
+                Kind::Lora => {
+                    let param = name.trim_end_matches(".lora_a").trim_end_matches(".lora_b");
+                    let shape = voice.parameter_shape(param).ok_or_else(|| bad(format!("`{param}` is not a parameter of this voice")))?;
+                    let r = t.dims().first().copied().unwrap_or(0);
+                    let cols: usize = shape[1..].iter().product();
+                    if name.ends_with(".lora_a") {
+                        vec![r, cols]
+                    } else {
+                        vec![shape[0], t.dims().get(1).copied().unwrap_or(0)]
+                    }
+                }
+            };
+            if t.dims() != want.as_slice() {
+                return Err(bad(format!("`{name}` has shape {:?}, the voice needs {want:?}", t.dims())));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! `tvtts vector …`: make and look at style vectors.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use tvtts::core::style::build::steer_from_texts;
+use tvtts::core::style::{Group, SteerPoint, StyleVector};
+use tvtts::core::voice::Input;
+
+#[derive(Subcommand, Debug)]
+pub enum VectorCommand {
+    /// A `steer` vector: mean activation of the voice speaking the lines of --a minus --b.
+    Steer(SteerArgs),
+    /// Print a vector's metadata and the norm of each tensor and group.
+    Inspect(InspectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SteerArgs {
+    #[command(flatten)]
+    pub voice: super::VoiceArgs,
+    /// Text file, one line per utterance: the direction points towards these.
+    #[arg(long)]
+    pub a: PathBuf,
+    /// Text file, one line per utterance: … and away from these.
+    #[arg(long)]
+    pub b: PathBuf,
+    /// Lines are IPA phonemes, not text.
+    #[arg(long)]
+    pub phonemes: bool,
+    /// Hidden states to steer (comma-separated): m_p (prior mean), z (flow output).
+    #[arg(long, default_value = "m_p")]
+    pub points: String,
+    /// Human description stored in the file.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// Default α stored in the file.
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f32,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The vector file.
+    pub file: PathBuf,
+    /// Also check it against this voice.
+    #[arg(long)]
+    pub voice: Option<PathBuf>,
+}
+
+pub fn run(cmd: VectorCommand) -> anyhow::Result<()> {
+    match cmd {
+        VectorCommand::Steer(a) => steer(a),
+        VectorCommand::Inspect(a) => inspect(a),
+    }
+}
+
+fn lines(path: &PathBuf) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let lines: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    anyhow::ensure!(!lines.is_empty(), "{}: no lines", path.display());
+    Ok(lines)
+}
+
+fn inputs(lines: &[String], phonemes: bool) -> Vec<Input<'_>> {
+    lines.iter().map(|l| if phonemes { Input::Phonemes(l) } else { Input::Text(l) }).collect()
+}
+
+fn steer(a: SteerArgs) -> anyhow::Result<()> {
+    let voice = a.voice.load()?;
+    let points = a.points.split(',').map(|p| p.trim().parse::<SteerPoint>()).collect::<Result<Vec<_>, _>>()?;
+    let (la, lb) = (lines(&a.a)?, lines(&a.b)?);
+    let (ia, ib) = (inputs(&la, a.phonemes), inputs(&lb, a.phonemes));
+    let mut v = steer_from_texts(&voice, &ia, &ib, &points, &a.description)?;
+    v.default_alpha = a.alpha;
+    v.save(&a.out)?;
+    eprintln!("tvtts: wrote {} ({} vs {} lines, points {})", a.out.display(), la.len(), lb.len(), a.points);
+    Ok(())
+}
+
+fn inspect(a: InspectArgs) -> anyhow::Result<()> {
+    let v = StyleVector::load(&a.file)?;
+    println!("file: {}", a.file.display());
+    println!("kind: {}", v.kind);
+    println!("base voice weights: {}", v.base);
+    println!("groups: {}", Group::list(&v.groups));
+    println!("default alpha: {}", v.default_alpha);
+    println!("description: {}", v.description);
+    if let Some(r) = v.rank {
+        println!("rank: {r}");
+    }
+    if let Some(e) = v.energy {
+        println!("kept energy: {:.4}", e);
+    }
+    let mut per_group = std::collections::BTreeMap::<String, f64>::new();
+    for (name, t) in &v.tensors {
+        let sq = t.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+        println!("tensor {name} {:?} norm {:.6}", t.dims(), sq.sqrt());
+        let group = name.parse::<SteerPoint>().map(|p| if p == SteerPoint::Prior { "enc_p" } else { "flow" }.to_string())
+            .unwrap_or_else(|_| name.split('.').next().unwrap_or("").to_string());
+        *per_group.entry(group).or_default() += sq;
+    }
+    for (g, sq) in per_group {
+        println!("group {g} norm {:.6}", sq.sqrt());
+    }
+    if let Some(voice) = a.voice {
+        let voice = tvtts::Voice::load(&voice, &candle_core::Device::Cpu)?;
+        v.check_against(&voice)?;
+        println!("fits voice {}", voice.path.display());
+    }
+    Ok(())
+}

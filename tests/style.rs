@@ -1,0 +1,187 @@
+//! Style vectors: the file format and its checks, and steering's exactness — α = 0 is the base
+//! output bit for bit, vectors compose linearly, group masks hold, and a live α change applies
+//! from the next window on.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use candle_core::{Device, Tensor};
+use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Request, State, VoiceEntry};
+use tvtts::core::model::stream::{SentenceStream, WindowSchedule};
+use tvtts::core::model::Noise;
+use tvtts::core::style::{Group, Kind, SteerPoint, Steering, StyleVector};
+use tvtts::core::voice::Input;
+use tvtts::core::{SynthesisOptions, Voice};
+
+fn voice() -> Voice {
+    Voice::load(common::voice_path(), &Device::Cpu).unwrap()
+}
+
+/// A deterministic pattern of `n` values with L2 norm ≈ `scale` · √n / 2.
+fn pattern(n: usize, seed: f32, scale: f32) -> Tensor {
+    let v: Vec<f32> = (0..n).map(|i| scale * ((i as f32 * 0.37 + seed).sin())).collect();
+    Tensor::from_vec(v, n, &Device::Cpu).unwrap()
+}
+
+fn steer_vector(voice: &Voice, points: &[(SteerPoint, Tensor)], groups: Vec<Group>) -> StyleVector {
+    StyleVector {
+        kind: Kind::Steer,
+        base: voice.weights_hash().to_string(),
+        groups,
+        default_alpha: 1.0,
+        description: "test".into(),
+        rank: None,
+        energy: None,
+        tensors: points.iter().map(|(p, t)| (p.name().to_string(), t.clone())).collect(),
+        path: None,
+    }
+}
+
+/// The sentence's prior frames with no noise.
+fn prior(voice: &Voice, text: &str) -> Tensor {
+    let ph = voice.phonemize(Input::Text(text)).unwrap();
+    let ids = voice.ids.ids(&ph[0]).ids;
+    let enc = voice.model.encode(&ids, None).unwrap();
+    let mut noise = Noise::seeded(0);
+    let d = voice.model.durations(&enc, 1.0, 0.0, &mut noise).unwrap();
+    voice.model.prior(&enc, &d, 0.0, &mut noise).unwrap()
+}
+
+/// Streams `z_p` in 24-frame windows with the same steering throughout.
+fn render(voice: &Voice, z_p: &Tensor, steering: &Steering) -> Vec<f32> {
+    let mut s = SentenceStream::new(&voice.model, z_p.clone(), None).unwrap();
+    let schedule = WindowSchedule::fixed(24);
+    let mut out = Vec::new();
+    while let Some(w) = s.next_window(&voice.model, &schedule, 0, 1, steering).unwrap() {
+        out.extend(w);
+    }
+    out
+}
+
+#[test]
+fn vector_files_round_trip_and_bad_ones_are_named() {
+    let voice = voice();
+    let dir = tempfile::tempdir().unwrap();
+    let c = voice.model.config.inter_channels;
+    let v = steer_vector(&voice, &[(SteerPoint::Prior, pattern(c, 0.1, 0.05)), (SteerPoint::Latent, pattern(c, 0.7, 0.02))], vec![Group::TextEncoder, Group::Flow]);
+    let path = dir.path().join("excited.safetensors");
+    v.save(&path).unwrap();
+    let back = StyleVector::load(&path).unwrap();
+    assert_eq!((back.kind, &back.base, &back.groups, &back.description), (Kind::Steer, &v.base, &v.groups, &v.description));
+    for (name, t) in &v.tensors {
+        let diff = (t - &back.tensors[name]).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert_eq!(diff, 0.0, "{name}");
+    }
+    back.check_against(&voice).unwrap();
+
+    // Made for another voice.
+    let other = StyleVector { base: "0".repeat(64), ..v.clone() };
+    other.save(&path).unwrap();
+    let msg = StyleVector::load(&path).unwrap().check_against(&voice).unwrap_err().to_string();
+    assert!(msg.contains("another voice") && msg.contains("excited.safetensors"), "{msg}");
+    // Wrong shape.
+    let short = steer_vector(&voice, &[(SteerPoint::Prior, pattern(10, 0.0, 1.0))], vec![Group::TextEncoder]);
+    assert!(short.check_against(&voice).unwrap_err().to_string().contains("shape [10]"));
+    // A name that does not belong to the kind.
+    let mut odd = v.clone();
+    odd.tensors.insert("dec.ups.0.weight".into(), pattern(4, 0.0, 1.0));
+    odd.save(&path).unwrap();
+    let msg = StyleVector::load(&path).unwrap_err().to_string();
+    assert!(msg.contains("dec.ups.0.weight") && msg.contains("excited.safetensors"), "{msg}");
+    // A weights vector for a parameter the voice lacks.
+    let weights = StyleVector { kind: Kind::Weights, tensors: BTreeMap::from([("dec.nothing.weight".to_string(), pattern(3, 0.0, 1.0))]), ..v.clone() };
+    assert!(weights.check_against(&voice).unwrap_err().to_string().contains("not a parameter"));
+    // Not a safetensors file at all.
+    std::fs::write(&path, b"hello").unwrap();
+    assert!(StyleVector::load(&path).unwrap_err().to_string().contains("excited.safetensors"));
+}
+
+#[test]
+fn steering_is_exact_at_zero_linear_and_masked_by_groups() {
+    let voice = voice();
+    let dev = Device::Cpu;
+    let z_p = prior(&voice, "Hello there, traveler.");
+    let whole: Vec<f32> = voice.model.flow_decode(&z_p, None).unwrap().to_vec1().unwrap();
+    let base = render(&voice, &z_p, &Steering::default());
+    assert_eq!(common::max_abs_diff(&base, &whole), 0.0, "unsteered stream = whole sentence");
+
+    let c = voice.model.config.inter_channels;
+    let (v1, v2) = (pattern(c, 0.3, 0.2), pattern(c, 1.9, 0.15));
+    // α = 0: bit for bit the base output.
+    let mut zero = Steering::default();
+    zero.add(SteerPoint::Prior, &v1, 0.0, &dev).unwrap();
+    zero.add(SteerPoint::Latent, &v2, 0.0, &dev).unwrap();
+    assert_eq!(common::max_abs_diff(&render(&voice, &z_p, &zero), &base), 0.0);
+
+    // Two vectors at α₁, α₂ = one merged vector at 1.
+    let (a1, a2) = (0.7f32, -1.3f32);
+    let mut two = Steering::default();
+    for p in SteerPoint::ALL {
+        two.add(p, &v1, a1, &dev).unwrap();
+        two.add(p, &v2, a2, &dev).unwrap();
+    }
+    let merged = ((&v1 * a1 as f64).unwrap() + (&v2 * a2 as f64).unwrap()).unwrap();
+    let mut one = Steering::default();
+    for p in SteerPoint::ALL {
+        one.add(p, &merged, 1.0, &dev).unwrap();
+    }
+    let (out_two, out_one) = (render(&voice, &z_p, &two), render(&voice, &z_p, &one));
+    let moved = common::max_abs_diff(&out_two, &base);
+    assert!(moved > 1e-3, "steering changes the audio ({moved})");
+    let diff = common::max_abs_diff(&out_two, &out_one);
+    assert!(diff <= 1e-5, "linear composition: {diff}");
+
+    // A vector with tensors at m_p and z, bound to the flow group only, steers z only.
+    let both = Arc::new(steer_vector(&voice, &[(SteerPoint::Prior, v1.clone()), (SteerPoint::Latent, v2.clone())], vec![Group::TextEncoder, Group::Flow]));
+    let spec = ControlSpec::new("x", -5.0, 5.0).unwrap().with_style(both, Some(vec![Group::Flow]));
+    let entry = VoiceEntry { voice, controls: vec![spec] };
+    let masked = entry.steering(&[("x".to_string(), 2.0)]).unwrap();
+    assert!(masked.prior.is_none(), "m_p is outside the flow group");
+    let mut z_only = Steering::default();
+    z_only.add(SteerPoint::Latent, &v2, 2.0, &dev).unwrap();
+    assert_eq!(common::max_abs_diff(&render(&entry.voice, &z_p, &masked), &render(&entry.voice, &z_p, &z_only)), 0.0);
+}
+
+#[test]
+fn a_live_alpha_change_applies_from_the_next_window() {
+    let voice = voice();
+    let c = voice.model.config.inter_channels;
+    let v = Arc::new(steer_vector(&voice, &[(SteerPoint::Prior, pattern(c, 0.5, 0.3))], vec![Group::TextEncoder]));
+    let engine = Engine::new(EngineConfig { ahead_samples: 1, ..EngineConfig::with_workers(1) }).unwrap();
+    engine.add_voice("joe", voice, vec![ControlSpec::new("excited", 0.0, 4.0).unwrap().with_style(v, None)]).unwrap();
+    let quiet = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
+    let text = "The old bridge collapsed last winter, so take the mountain pass.";
+    let read_all = |h: &mut tvtts::core::engine::SpeechHandle| {
+        let (mut out, mut buf, t0) = (Vec::new(), vec![0f32; 4096], Instant::now());
+        while !(h.state().is_over() && h.available() == 0) {
+            assert!(t0.elapsed() < Duration::from_secs(120));
+            let n = h.read(&mut buf);
+            out.extend_from_slice(&buf[..n]);
+            if n == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        out
+    };
+    let mut plain = engine.speak(Request::text("joe", text).options(quiet));
+    let base = read_all(&mut plain);
+
+    let mut h = engine.speak(Request::text("joe", text).options(quiet).control("excited", 0.0));
+    let first = loop {
+        match h.event_receiver().recv_timeout(Duration::from_secs(120)).unwrap() {
+            Event::Window { samples, .. } => break samples,
+            Event::Failed(e) => panic!("{e}"),
+            _ => {}
+        }
+    };
+    h.set_control("excited", 3.0).unwrap();
+    let steered = read_all(&mut h);
+    assert_eq!(h.state(), State::Finished);
+    assert_eq!(steered.len(), base.len());
+    assert_eq!(common::max_abs_diff(&steered[..first], &base[..first]), 0.0, "audio before the change is the base");
+    let after = common::max_abs_diff(&steered[first..], &base[first..]);
+    assert!(after > 1e-3, "audio after the change is steered ({after})");
+}
