@@ -1,8 +1,9 @@
-"""The reference scripts' own virtualenv (stdlib only, imported before anything else).
+"""The scripts' own virtualenvs (stdlib only, imported before anything else).
 
 `ensure_venv(script)` creates or refreshes scripts/.venv from the pinned
 scripts/requirements-reference.txt (reinstalling only when that file changes) and re-executes
-`script` inside it. Set TVTTS_REF_NO_VENV=1 to run in the current interpreter instead.
+`script` inside it; `ensure_venv(script, "measure")` does the same with scripts/.venv-measure and
+scripts/requirements-measure.txt. Set TVTTS_REF_NO_VENV=1 to run in the current interpreter.
 """
 
 import hashlib
@@ -12,14 +13,14 @@ import sys
 from pathlib import Path
 
 SCRIPTS_DIR = Path(__file__).resolve().parent
-VENV_DIR = SCRIPTS_DIR / ".venv"
-REQUIREMENTS = SCRIPTS_DIR / "requirements-reference.txt"
 
 
-def ensure_venv(script: str) -> None:
-    """Re-exec `script` inside scripts/.venv unless already there (or TVTTS_REF_NO_VENV is set)."""
+def ensure_venv(script: str, name: str = "reference") -> None:
+    """Re-exec `script` inside the `name` venv unless already there (or TVTTS_REF_NO_VENV is set)."""
     if os.environ.get("TVTTS_REF_NO_VENV"):
         return
+    VENV_DIR = SCRIPTS_DIR / (".venv" if name == "reference" else f".venv-{name}")
+    REQUIREMENTS = SCRIPTS_DIR / f"requirements-{name}.txt"
     if Path(sys.prefix).resolve() == VENV_DIR.resolve():
         return
     py = VENV_DIR / "bin" / "python"

@@ -137,7 +137,7 @@ fn steering_is_exact_at_zero_linear_and_masked_by_groups() {
     // A vector with tensors at m_p and z, bound to the flow group only, steers z only.
     let both = Arc::new(steer_vector(&voice, &[(SteerPoint::Prior, v1.clone()), (SteerPoint::Latent, v2.clone())], vec![Group::TextEncoder, Group::Flow]));
     let spec = ControlSpec::new("x", -5.0, 5.0).unwrap().with_style(both, Some(vec![Group::Flow]));
-    let entry = VoiceEntry { voice, controls: vec![spec] };
+    let entry = VoiceEntry::new(voice, vec![spec]).unwrap();
     let masked = entry.steering(&[("x".to_string(), 2.0)]).unwrap();
     assert!(masked.prior.is_none(), "m_p is outside the flow group");
     let mut z_only = Steering::default();
@@ -184,4 +184,117 @@ fn a_live_alpha_change_applies_from_the_next_window() {
     assert_eq!(common::max_abs_diff(&steered[..first], &base[..first]), 0.0, "audio before the change is the base");
     let after = common::max_abs_diff(&steered[first..], &base[first..]);
     assert!(after > 1e-3, "audio after the change is steered ({after})");
+}
+
+/// The joe checkpoint and a "fine-tuned" copy: a rank-1 change of one flow matrix, a full-rank
+/// change of a decoder resblock conv, and a bias change in the duration predictor.
+fn base_and_tuned() -> (tvtts::core::checkpoint::Checkpoint, tvtts::core::checkpoint::Checkpoint) {
+    let base = tvtts::core::checkpoint::Checkpoint::from_onnx_file(common::voice_path()).unwrap();
+    let mut tuned = base.clone();
+    let bump = |name: &str, delta: Tensor, tuned: &mut tvtts::core::checkpoint::Checkpoint| {
+        let w = &tuned.tensors[name];
+        let new = (w + delta.reshape(w.dims()).unwrap()).unwrap();
+        tuned.tensors.insert(name.to_string(), new);
+    };
+    let (u, v) = (pattern(96, 0.2, 0.05).reshape((96, 1)).unwrap(), pattern(192, 1.1, 0.05).reshape((1, 192)).unwrap());
+    bump("flow.flows.0.post.weight", u.matmul(&v).unwrap(), &mut tuned);
+    bump("dec.resblocks.8.convs.1.weight", pattern(32 * 32 * 7, 0.4, 0.01), &mut tuned);
+    bump("dp.proj.bias", pattern(192, 0.9, 0.05), &mut tuned);
+    (base, tuned)
+}
+
+fn speak(model: &tvtts::core::model::Vits, ids: &[i64]) -> Vec<f32> {
+    let scales = tvtts::core::model::Scales { noise_scale: 0.0, length_scale: 1.0, noise_w: 0.0 };
+    model.synthesize(ids, scales, None, &mut Noise::seeded(0)).unwrap()
+}
+
+#[test]
+fn weight_and_lora_vectors_are_exact() {
+    use tvtts::core::style::delta::{deltas, merge, to_lora, weight_delta};
+    let voice = voice();
+    let n_layers = voice.model.config.n_layers;
+    let (base, tuned) = base_and_tuned();
+    let all = [Group::TextEncoder, Group::Duration, Group::Flow, Group::Decoder];
+    let full = weight_delta(&base, &tuned, &all, n_layers, voice.weights_hash()).unwrap();
+    assert_eq!(full.tensors.keys().collect::<Vec<_>>(), ["dec.resblocks.8.convs.1.weight", "dp.proj.bias", "flow.flows.0.post.weight"]);
+    full.check_against(&voice).unwrap();
+    let shape = |p: &str| voice.parameter_shape(p);
+    let ids = voice.ids.ids(&voice.phonemize(Input::Text("Hello there, traveler.")).unwrap()[0]).ids;
+    let base_out = speak(&voice.model, &ids);
+    let tuned_model = tvtts::core::model::Vits::load(&tuned, voice.model.config.clone(), &Device::Cpu).unwrap();
+    let tuned_out = speak(&tuned_model, &ids);
+    assert!(tuned_out.len() != base_out.len(), "the tuned voice's durations differ");
+
+    let d_full = deltas(&full, &all, n_layers, shape).unwrap();
+    // α = 0 is the base, bit for bit; α = 1 is the tuned voice.
+    assert_eq!(common::max_abs_diff(&speak(&voice.model_with(&[(0.0, d_full.clone())]).unwrap(), &ids), &base_out), 0.0);
+    let at_one = speak(&voice.model_with(&[(1.0, d_full.clone())]).unwrap(), &ids);
+    assert_eq!(at_one.len(), tuned_out.len());
+    let diff = common::max_abs_diff(&at_one, &tuned_out);
+    assert!(diff <= 1e-4, "full diff at α = 1 vs tuned: {diff}");
+
+    // Group masks: on the decoder only, nothing else moves.
+    let d_dec = deltas(&full, &[Group::Decoder], n_layers, shape).unwrap();
+    assert_eq!(d_dec.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["dec.resblocks.8.convs.1.weight"]);
+    let merged = merge(&base.tensors, &[(1.0, d_dec.clone())]).unwrap();
+    for (name, t) in &base.tensors {
+        let moved = (t - &merged[name]).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert_eq!(moved > 0.0, name == "dec.resblocks.8.convs.1.weight", "{name}");
+    }
+
+    // Linear composition: decoder part at 0.5 plus the rest at 2 = one merged delta at 1.
+    let d_rest = deltas(&full, &[Group::Flow, Group::Duration], n_layers, shape).unwrap();
+    let two = speak(&voice.model_with(&[(0.5, d_dec.clone()), (2.0, d_rest.clone())]).unwrap(), &ids);
+    let one_delta: Vec<(String, Tensor)> = d_dec.iter().map(|(n, d)| (n.clone(), (d * 0.5).unwrap()))
+        .chain(d_rest.iter().map(|(n, d)| (n.clone(), (d * 2.0).unwrap()))).collect();
+    let one = speak(&voice.model_with(&[(1.0, one_delta)]).unwrap(), &ids);
+    assert!(common::max_abs_diff(&two, &one) <= 1e-5);
+
+    // LoRA at rank 1: the rank-1 flow change is kept exactly, the decoder's full-rank change
+    // loses exactly what the SVD bound says (1 − energy of the squared norm).
+    let lora = to_lora(&full, 1).unwrap();
+    lora.check_against(&voice).unwrap();
+    let energy = lora.energy.unwrap() as f64;
+    assert!(energy > 0.0 && energy < 1.0, "energy {energy}");
+    let d_lora = deltas(&lora, &all, n_layers, shape).unwrap();
+    let (mut err2, mut total2) = (0f64, 0f64);
+    for (name, d) in &d_full {
+        let l = &d_lora.iter().find(|(n, _)| n == name).unwrap().1;
+        let e = (d - l).unwrap().sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap() as f64;
+        total2 += d.sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap() as f64;
+        if name == "flow.flows.0.post.weight" {
+            assert!(e <= 1e-10, "rank-1 change kept exactly ({e})");
+        }
+        err2 += e;
+    }
+    let bound = (1.0 - energy) * total2;
+    assert!((err2 - bound).abs() <= 1e-3 * total2, "LoRA error² {err2:e} vs SVD bound {bound:e}");
+}
+
+#[test]
+fn weight_controls_in_the_engine_follow_alpha() {
+    use tvtts::core::style::delta::weight_delta;
+    let voice = voice();
+    let (base, tuned) = base_and_tuned();
+    let all = [Group::TextEncoder, Group::Duration, Group::Flow, Group::Decoder];
+    let full = Arc::new(weight_delta(&base, &tuned, &all, voice.model.config.n_layers, voice.weights_hash()).unwrap());
+    let tuned_model = tvtts::core::model::Vits::load(&tuned, voice.model.config.clone(), &Device::Cpu).unwrap();
+    let ids = voice.ids.ids(&voice.phonemize(Input::Text("Who goes there?")).unwrap()[0]).ids;
+    let (base_out, tuned_out) = (speak(&voice.model, &ids), speak(&tuned_model, &ids));
+    let engine = Engine::new(EngineConfig::with_workers(1)).unwrap();
+    engine.add_voice("joe", voice, vec![ControlSpec::new("tuned", 0.0, 1.0).unwrap().with_style(full, None)]).unwrap();
+    let quiet = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
+    for (alpha, want, tol) in [(0.0, &base_out, 0.0), (1.0, &tuned_out, 1e-4)] {
+        let mut h = engine.speak(Request::text("joe", "Who goes there?").options(quiet).control("tuned", alpha));
+        let (mut out, mut buf, t0) = (Vec::new(), vec![0f32; 4096], Instant::now());
+        while !(h.state().is_over() && h.available() == 0) {
+            assert!(t0.elapsed() < Duration::from_secs(120));
+            let n = h.read(&mut buf);
+            out.extend_from_slice(&buf[..n]);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(h.state(), State::Finished, "{:?}", h.events().collect::<Vec<_>>());
+        let diff = common::max_abs_diff(&out, want);
+        assert!(diff <= tol, "α = {alpha}: {diff}");
+    }
 }

@@ -47,6 +47,8 @@ pub struct Voice {
     pub path: PathBuf,
     /// SHA-256 of the weights (see [`Voice::weights_hash`]).
     weights_hash: String,
+    /// The checkpoint's parameters, to build copies with weight deltas (shared storage).
+    parameters: std::collections::HashMap<String, candle_core::Tensor>,
 }
 
 impl std::fmt::Debug for Voice {
@@ -110,7 +112,16 @@ impl Voice {
         let ids = PhonemeIdMap::new(&config.phoneme_id_map)
             .map_err(|e| Error::bad_voice(config_path(onnx), e.to_string()))?;
         let weights_hash = weights_hash(&ckpt)?;
-        Ok(Voice { config, model, ids, phonemizer, path: onnx.to_path_buf(), weights_hash })
+        let parameters = ckpt.tensors;
+        Ok(Voice { config, model, ids, phonemizer, path: onnx.to_path_buf(), weights_hash, parameters })
+    }
+
+    /// The model with Σ αᵢ·Δᵢ added to its weights (`terms`: α and the per-parameter deltas).
+    /// Parameters no delta names keep sharing the base's tensors.
+    pub fn model_with(&self, terms: &[(f32, Vec<(String, candle_core::Tensor)>)]) -> Result<Vits> {
+        let tensors = crate::style::delta::merge(&self.parameters, terms)?;
+        let ckpt = Checkpoint { tensors, path: self.path.clone(), ..Default::default() };
+        Vits::load(&ckpt, self.model.config.clone(), self.model.device())
     }
 
     /// SHA-256 (hex) of the voice's weights: every parameter's name, shape and f32 values, in

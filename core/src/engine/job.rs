@@ -21,7 +21,7 @@ use super::voices::VoiceEntry;
 use super::EngineShared;
 use crate::error::Result;
 use crate::model::stream::SentenceStream;
-use crate::model::{Noise, Scales};
+use crate::model::{Noise, Scales, Vits};
 use crate::voice::Input;
 
 /// What a step left to do.
@@ -59,6 +59,8 @@ pub(crate) struct Job {
     next_sentence: usize,
     current: Option<Current>,
     pub computed_all: bool,
+    /// The model with this job's weight-vector α merged in, and those α (None: the base).
+    tuned: Option<(Vec<f32>, Vits)>,
     /// Jobs per worker when this step was handed out (windows grow with it).
     pub load: usize,
     /// When the consumer last made room (or the job was created).
@@ -85,6 +87,7 @@ impl Job {
             next_sentence: 0,
             current: None,
             computed_all: false,
+            tuned: None,
             load: 1,
             last_progress: Instant::now(),
         }
@@ -164,17 +167,25 @@ impl Job {
         };
         let scales = self.scales.expect("set by start");
         let lead = self.lead_frames(Instant::now(), voice.voice.model.config.hop_length());
+        // Controls are read once per step, at the start of a window: a change applies from here on.
+        let controls = voice.applied_controls(&self.shared.controls)?;
+        let steering = voice.steering(&controls)?;
+        let alphas = voice.weight_alphas(&controls);
+        if alphas.iter().all(|&a| a == 0.0) {
+            self.tuned = None;
+        } else if self.tuned.as_ref().is_none_or(|(cached, _)| *cached != alphas) {
+            // Weight deltas are merged into this job's own copy only when their α change.
+            self.tuned = Some((alphas, voice.model_for(&controls)?));
+        }
+        let model = self.tuned.as_ref().map_or(&voice.voice.model, |(_, m)| m);
         loop {
             if let Some(cur) = &mut self.current {
-                // Controls are read at the start of each window: a change applies from here on.
-                let controls = voice.applied_controls(&self.shared.controls)?;
-                let steering = voice.steering(&controls)?;
                 let windows = &engine.config.windows;
-                if let Some(audio) = cur.stream.next_window(&voice.voice.model, windows, lead, self.load, &steering)? {
+                if let Some(audio) = cur.stream.next_window(model, windows, lead, self.load, &steering)? {
                     let (sentence, start_sample, samples) = (cur.index, self.produced, audio.len());
                     self.produced += samples as u64;
                     self.pending.extend_from_slice(&audio);
-                    self.emit(Event::Window { sentence, start_sample, samples, controls });
+                    let _ = self.events.send(Event::Window { sentence, start_sample, samples, controls });
                     return Ok(Step::More);
                 }
                 let index = cur.index;
@@ -186,7 +197,6 @@ impl Job {
                 return Ok(Step::Done);
             };
             // The text side of the sentence: encoder, durations, prior.
-            let model = &voice.voice.model;
             let ids = voice.voice.ids.ids(&phonemes).ids;
             let enc = model.encode(&ids, self.request.options.speaker)?;
             let durations = model.durations(&enc, scales.length_scale, scales.noise_w, &mut self.noise)?;

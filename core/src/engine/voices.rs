@@ -8,7 +8,10 @@ use candle_core::Device;
 
 use super::controls::{ControlSpec, Controls};
 use crate::error::{Error, Result};
-use crate::style::{Kind, SteerPoint, Steering};
+use candle_core::Tensor;
+
+use crate::model::Vits;
+use crate::style::{delta, Kind, SteerPoint, Steering};
 use crate::voice::Voice;
 
 /// A voice and the live controls it accepts.
@@ -16,9 +19,50 @@ use crate::voice::Voice;
 pub struct VoiceEntry {
     pub voice: Voice,
     pub controls: Vec<ControlSpec>,
+    /// Per control: its weight delta at α = 1 (its `weights` and `lora` vectors on their groups).
+    weight_deltas: Vec<Vec<(String, Tensor)>>,
 }
 
 impl VoiceEntry {
+    /// Checks the controls' vectors against the voice and prepares their weight deltas.
+    pub fn new(voice: Voice, controls: Vec<ControlSpec>) -> Result<Self> {
+        Self::check_styles(&voice, &controls)?;
+        let n_layers = voice.model.config.n_layers;
+        let weight_deltas = controls
+            .iter()
+            .map(|c| {
+                let mut all = Vec::new();
+                for style in c.styles.iter().filter(|s| matches!(s.vector.kind, Kind::Weights | Kind::Lora)) {
+                    all.extend(delta::deltas(&style.vector, &style.groups, n_layers, |p| voice.parameter_shape(p))?);
+                }
+                Ok(all)
+            })
+            .collect::<Result<_>>()?;
+        Ok(VoiceEntry { voice, controls, weight_deltas })
+    }
+
+    /// The α of each control that changes weights, in control order (all 0: the base model).
+    pub fn weight_alphas(&self, controls: &[(String, f32)]) -> Vec<f32> {
+        self.controls
+            .iter()
+            .zip(&self.weight_deltas)
+            .filter(|(_, d)| !d.is_empty())
+            .map(|(spec, _)| controls.iter().find(|(n, _)| *n == spec.name).map_or(0.0, |(_, a)| *a))
+            .collect()
+    }
+
+    /// The model with the weight-changing controls at `controls`' values merged in.
+    pub fn model_for(&self, controls: &[(String, f32)]) -> Result<Vits> {
+        let terms: Vec<(f32, Vec<(String, Tensor)>)> = self
+            .controls
+            .iter()
+            .zip(&self.weight_deltas)
+            .filter(|(_, d)| !d.is_empty())
+            .map(|(spec, d)| (controls.iter().find(|(n, _)| *n == spec.name).map_or(0.0, |(_, a)| *a), d.clone()))
+            .collect();
+        self.voice.model_with(&terms)
+    }
+
     /// Every control of a request must be one of the voice's.
     pub fn check_controls(&self, controls: &Controls) -> Result<()> {
         for name in controls.names() {
@@ -41,6 +85,9 @@ impl VoiceEntry {
         for (name, alpha) in controls {
             let Some(spec) = self.controls.iter().find(|s| &s.name == name) else { continue };
             for style in &spec.styles {
+                if style.vector.kind != Kind::Steer {
+                    continue;
+                }
                 for (point, v) in &style.vector.tensors {
                     let point: SteerPoint = point.parse()?;
                     if style.groups.iter().any(|&g| point.in_group(g)) {
@@ -53,13 +100,13 @@ impl VoiceEntry {
     }
 
     /// Checks that every style vector of `controls` fits the voice and can be applied live.
-    pub fn check_styles(voice: &Voice, controls: &[ControlSpec]) -> Result<()> {
+    fn check_styles(voice: &Voice, controls: &[ControlSpec]) -> Result<()> {
         for style in controls.iter().flat_map(|c| &c.styles) {
             style.vector.check_against(voice)?;
-            if style.vector.kind != Kind::Steer {
+            if style.vector.kind == Kind::Speaker {
                 return Err(Error::invalid(
                     "style vector",
-                    format!("{:?}: `{}` vectors are not applied live yet (only `steer`)", style.vector.path, style.vector.kind),
+                    format!("{:?}: `speaker` vectors are not applied by the engine yet", style.vector.path),
                 ));
             }
         }
@@ -88,8 +135,7 @@ pub struct Voices {
 impl Voices {
     /// Adds `voice` under `name` with the controls it accepts (replacing an earlier one).
     pub fn add(&self, name: &str, voice: Voice, controls: Vec<ControlSpec>) -> Result<()> {
-        VoiceEntry::check_styles(&voice, &controls)?;
-        let entry = Arc::new(VoiceEntry { voice, controls });
+        let entry = Arc::new(VoiceEntry::new(voice, controls)?);
         self.map.lock().unwrap_or_else(PoisonError::into_inner).insert(name.to_string(), entry);
         Ok(())
     }
@@ -109,7 +155,7 @@ impl Voices {
                 format!("no such voice file (and no voice added under that name; added: {known:?})"),
             )));
         }
-        let entry = Arc::new(VoiceEntry { voice: Voice::load(path, device)?, controls: Vec::new() });
+        let entry = Arc::new(VoiceEntry::new(Voice::load(path, device)?, Vec::new())?);
         map.insert(key.to_string(), entry.clone());
         Ok(entry)
     }

@@ -8,7 +8,8 @@
 //!
 //! Tensor names by kind:
 //! - `weights`: a checkpoint parameter path (`dec.ups.0.weight`) → its delta, same shape;
-//! - `lora`: `<param>.lora_a` `[r, in·k]` and `<param>.lora_b` `[out, r]` (delta = B·A);
+//! - `lora`: `<param>.lora_a` `[r, in·k]` and `<param>.lora_b` `[out, r]` (delta = B·A), and
+//!   1-D deltas (biases, norms) under their parameter name, full;
 //! - `speaker`: `emb_g` `[gin]`, an offset in the speaker-embedding space;
 //! - `steer`: a [`SteerPoint`] name (`m_p`, `z`) → a vector `[channels]` added to that hidden
 //!   state at every frame.
@@ -160,7 +161,7 @@ impl StyleVector {
         for name in self.tensors.keys() {
             let ok = match self.kind {
                 Kind::Weights => true, // checked against the voice
-                Kind::Lora => name.ends_with(".lora_a") || name.ends_with(".lora_b"),
+                Kind::Lora => true, // factors or small full deltas, checked against the voice
                 Kind::Speaker => name == "emb_g",
                 Kind::Steer => name.parse::<SteerPoint>().is_ok(),
             };
@@ -189,7 +190,10 @@ impl StyleVector {
                 Kind::Steer => vec![name.parse::<SteerPoint>()?.channels(c)],
                 Kind::Speaker if c.n_speakers == 0 => return Err(bad("a speaker vector needs a multi-speaker voice".into())),
                 Kind::Speaker => vec![c.gin_channels],
-                Kind::Weights => voice.parameter_shape(name).ok_or_else(|| bad(format!("`{name}` is not a parameter of this voice")))?,
+                Kind::Weights | Kind::Lora if !(name.ends_with(".lora_a") || name.ends_with(".lora_b")) => {
+                    voice.parameter_shape(name).ok_or_else(|| bad(format!("`{name}` is not a parameter of this voice")))?
+                }
+                Kind::Weights => return Err(bad(format!("`{name}`: LoRA factors in a `weights` vector"))),
                 Kind::Lora => {
                     let param = name.trim_end_matches(".lora_a").trim_end_matches(".lora_b");
                     let shape = voice.parameter_shape(param).ok_or_else(|| bad(format!("`{param}` is not a parameter of this voice")))?;

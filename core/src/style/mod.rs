@@ -5,6 +5,7 @@
 //! - [`steer`]: activation steering, h' = h + Σ αᵢ·vᵢ, applied window by window.
 
 pub mod build;
+pub mod delta;
 pub mod format;
 pub mod groups;
 pub mod steer;
