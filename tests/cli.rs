@@ -146,6 +146,13 @@ fn vector_steer_inspect_and_say_with_style() {
     let plain = say(None, "plain.wav");
     assert_eq!(common::max_abs_diff(&say(Some("0"), "zero.wav"), &plain), 0.0, "α = 0 is the base voice");
     assert!(common::max_abs_diff(&say(Some("2"), "two.wav"), &plain) > 1e-3, "α = 2 changes it");
+    // Tools that need another voice or a multi-speaker one say why they cannot run.
+    let out = tvtts().args(["vector", "diff", "--base"]).arg(&voice).args(["--tuned"]).arg(&voice)
+        .args(["--rank", "4", "--out"]).arg(dir.path().join("d.safetensors")).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no parameter of groups"));
+    let out = tvtts().args(["vector", "centroid", "--voice"]).arg(&voice).args(["--a", "0", "--b", "1", "--out"])
+        .arg(dir.path().join("c.safetensors")).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("single speaker"));
     // Bad α and groups are refused with a message.
     let out = tvtts().args(["say", "--voice"]).arg(&voice).args(["--text", "Hi.", "--out"]).arg(dir.path().join("x.wav"))
         .arg("--style").arg(format!("{}=1@voice", vector.display())).output().unwrap();

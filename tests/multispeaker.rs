@@ -131,3 +131,42 @@ fn a_single_speaker_voice_rejects_speaker_ids() {
     let zero = Scales { noise_scale: 0.0, length_scale: 1.0, noise_w: 0.0 };
     assert!(model.synthesize(&[1, 2, 3], zero, Some(1), &mut Noise::seeded(0)).is_err());
 }
+
+/// Speaks with speaker embedding `g` given directly (noise 0).
+fn synth_with_g(model: &Vits, g: Tensor) -> Vec<f32> {
+    let ids: Vec<i64> = (0..23).map(|i| (i * 7 % 40) as i64).collect();
+    let mut noise = Noise::seeded(0);
+    let enc = model.encode_with(&ids, Some(g.clone())).unwrap();
+    let d = model.durations(&enc, 1.0, 0.0, &mut noise).unwrap();
+    let z_p = model.prior(&enc, &d, 0.0, &mut noise).unwrap();
+    model.flow_decode(&z_p, Some(&g)).unwrap().to_vec1().unwrap()
+}
+
+#[test]
+fn speaker_centroid_vectors_move_the_embedding_exactly() {
+    use tvtts::core::style::build::speaker_centroid;
+    let config = small_config(stochastic(), ResBlockKind::Two, 4);
+    let ckpt = random_checkpoint(&config);
+    let model = Vits::load(&ckpt, config.clone(), &Device::Cpu).unwrap();
+    let v = speaker_centroid(&model, &[0, 1], &[2, 3], "test", "0,1 minus 2,3").unwrap();
+    let tau = &v.tensors["emb_g"];
+    let emb = &ckpt.tensors["emb_g.weight"];
+    let row = |s: usize| emb.get(s).unwrap();
+    let want = (((row(0) + row(1)).unwrap() - (row(2) + row(3)).unwrap()).unwrap() / 2.0).unwrap();
+    let err = (tau - &want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+    assert!(err <= 1e-6, "τ = mean(a) − mean(b): {err}");
+    assert!(speaker_centroid(&model, &[0], &[9], "test", "").is_err(), "speaker ids are checked");
+
+    // Speaker 1 moved by α·τ sounds exactly like a model whose emb_g row 1 is emb[1] + α·τ.
+    let alpha = 1.5;
+    let moved = (row(1) + (tau * alpha).unwrap()).unwrap();
+    let ours = synth_with_g(&model, moved.reshape((1, 8, 1)).unwrap());
+    let mut edited = ckpt.clone();
+    let mut rows: Vec<Tensor> = (0..4).map(row).collect();
+    rows[1] = moved;
+    edited.tensors.insert("emb_g.weight".into(), Tensor::stack(&rows, 0).unwrap());
+    let edited = Vits::load(&edited, config, &Device::Cpu).unwrap();
+    assert_eq!(ours, synth(&edited, Some(1), 0, false));
+    // α = 0: speaker 1 itself.
+    assert_eq!(synth_with_g(&model, row(1).reshape((1, 8, 1)).unwrap()), synth(&model, Some(1), 0, false));
+}

@@ -4,16 +4,64 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use tvtts::core::style::build::steer_from_texts;
+use tvtts::core::checkpoint::Checkpoint;
+use tvtts::core::style::build::{speaker_centroid, steer_from_texts};
+use tvtts::core::style::delta::{to_lora, weight_delta};
 use tvtts::core::style::{Group, SteerPoint, StyleVector};
 use tvtts::core::voice::Input;
 
 #[derive(Subcommand, Debug)]
 pub enum VectorCommand {
+    /// A task vector τ = tuned − base from two voices of the same architecture (full, or LoRA
+    /// with --rank).
+    Diff(DiffArgs),
+    /// A `speaker` vector of a multi-speaker voice: mean embedding of speakers --a minus --b.
+    Centroid(CentroidArgs),
     /// A `steer` vector: mean activation of the voice speaking the lines of --a minus --b.
     Steer(SteerArgs),
     /// Print a vector's metadata and the norm of each tensor and group.
     Inspect(InspectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The base voice (`.onnx`) the vector will be applied to.
+    #[arg(long)]
+    pub base: PathBuf,
+    /// The fine-tuned voice (`.onnx`), same architecture.
+    #[arg(long)]
+    pub tuned: PathBuf,
+    /// Module groups to keep (comma-separated: enc_p, enc_p.early, enc_p.late, dp, flow, dec).
+    #[arg(long, default_value = "enc_p,dp,flow,dec")]
+    pub groups: String,
+    /// Store as LoRA factors of this rank (truncated SVD) instead of full deltas.
+    #[arg(long)]
+    pub rank: Option<usize>,
+    /// Human description stored in the file.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// Default α stored in the file.
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f32,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CentroidArgs {
+    #[command(flatten)]
+    pub voice: super::VoiceArgs,
+    /// Speaker ids the direction points towards (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub a: Vec<usize>,
+    /// Speaker ids it points away from.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub b: Vec<usize>,
+    /// Human description stored in the file.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -53,6 +101,8 @@ pub struct InspectArgs {
 
 pub fn run(cmd: VectorCommand) -> anyhow::Result<()> {
     match cmd {
+        VectorCommand::Diff(a) => diff(a),
+        VectorCommand::Centroid(a) => centroid(a),
         VectorCommand::Steer(a) => steer(a),
         VectorCommand::Inspect(a) => inspect(a),
     }
@@ -78,6 +128,32 @@ fn steer(a: SteerArgs) -> anyhow::Result<()> {
     v.default_alpha = a.alpha;
     v.save(&a.out)?;
     eprintln!("tvtts: wrote {} ({} vs {} lines, points {})", a.out.display(), la.len(), lb.len(), a.points);
+    Ok(())
+}
+
+fn diff(a: DiffArgs) -> anyhow::Result<()> {
+    let groups = Group::parse_list(&a.groups)?;
+    let base_voice = tvtts::Voice::load(&a.base, &candle_core::Device::Cpu)?;
+    let base = Checkpoint::from_onnx_file(&a.base)?;
+    let tuned = Checkpoint::from_onnx_file(&a.tuned)?;
+    let n_layers = base_voice.model.config.n_layers;
+    let mut v = weight_delta(&base, &tuned, &groups, n_layers, base_voice.weights_hash())?;
+    if let Some(rank) = a.rank {
+        v = to_lora(&v, rank)?;
+    }
+    v.description = a.description;
+    v.default_alpha = a.alpha;
+    v.save(&a.out)?;
+    let energy = v.energy.map_or(String::new(), |e| format!(", rank {} keeps {:.2}% of the energy", a.rank.unwrap_or(0), 100.0 * e));
+    eprintln!("tvtts: wrote {} ({} tensors over {}{energy})", a.out.display(), v.tensors.len(), Group::list(&groups));
+    Ok(())
+}
+
+fn centroid(a: CentroidArgs) -> anyhow::Result<()> {
+    let voice = a.voice.load()?;
+    let v = speaker_centroid(&voice.model, &a.a, &a.b, voice.weights_hash(), &a.description)?;
+    v.save(&a.out)?;
+    eprintln!("tvtts: wrote {} (speakers {:?} minus {:?})", a.out.display(), a.a, a.b);
     Ok(())
 }
 

@@ -178,8 +178,14 @@ impl Job {
             self.tuned = Some((alphas, voice.model_for(&controls)?));
         }
         let model = self.tuned.as_ref().map_or(&voice.voice.model, |(_, m)| m);
+        // The speaker embedding, moved by any `speaker` vectors.
+        let g = match (model.speaker_embedding(self.request.options.speaker)?, voice.speaker_offset(&controls)?) {
+            (Some(g), Some(offset)) => Some((g + offset)?),
+            (g, _) => g,
+        };
         loop {
             if let Some(cur) = &mut self.current {
+                cur.stream.set_speaker(g.clone());
                 let windows = &engine.config.windows;
                 if let Some(audio) = cur.stream.next_window(model, windows, lead, self.load, &steering)? {
                     let (sentence, start_sample, samples) = (cur.index, self.produced, audio.len());
@@ -198,7 +204,7 @@ impl Job {
             };
             // The text side of the sentence: encoder, durations, prior.
             let ids = voice.voice.ids.ids(&phonemes).ids;
-            let enc = model.encode(&ids, self.request.options.speaker)?;
+            let enc = model.encode_with(&ids, g.clone())?;
             let durations = model.durations(&enc, scales.length_scale, scales.noise_w, &mut self.noise)?;
             let z_p = model.prior(&enc, &durations, scales.noise_scale, &mut self.noise)?;
             let index = self.next_sentence;

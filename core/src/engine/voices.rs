@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use candle_core::Tensor;
 
 use crate::model::Vits;
-use crate::style::{delta, Kind, SteerPoint, Steering};
+use crate::style::{delta, Group, Kind, SteerPoint, Steering};
 use crate::voice::Voice;
 
 /// A voice and the live controls it accepts.
@@ -99,16 +99,31 @@ impl VoiceEntry {
         Ok(steering)
     }
 
-    /// Checks that every style vector of `controls` fits the voice and can be applied live.
+    /// The speaker-embedding offset Σ α · τ `[1, gin, 1]` of the `speaker` vectors of `controls`
+    /// (those bound to the `emb_g` group), or `None`.
+    pub fn speaker_offset(&self, controls: &[(String, f32)]) -> Result<Option<Tensor>> {
+        let mut sum: Option<Tensor> = None;
+        for (name, alpha) in controls {
+            let Some(spec) = self.controls.iter().find(|s| &s.name == name) else { continue };
+            for style in spec.styles.iter().filter(|s| s.vector.kind == Kind::Speaker && s.groups.contains(&Group::Speaker)) {
+                if *alpha == 0.0 {
+                    continue;
+                }
+                let tau = &style.vector.tensors["emb_g"];
+                let term = (tau.to_device(self.voice.model.device())? * *alpha as f64)?.reshape((1, (), 1))?;
+                sum = Some(match sum {
+                    Some(s) => (s + term)?,
+                    None => term,
+                });
+            }
+        }
+        Ok(sum)
+    }
+
+    /// Checks that every style vector of `controls` fits the voice.
     fn check_styles(voice: &Voice, controls: &[ControlSpec]) -> Result<()> {
         for style in controls.iter().flat_map(|c| &c.styles) {
             style.vector.check_against(voice)?;
-            if style.vector.kind == Kind::Speaker {
-                return Err(Error::invalid(
-                    "style vector",
-                    format!("{:?}: `speaker` vectors are not applied by the engine yet", style.vector.path),
-                ));
-            }
         }
         Ok(())
     }

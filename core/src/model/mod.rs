@@ -94,6 +94,32 @@ impl Vits {
 
     /// Runs the text encoder on one sentence's phoneme ids (and looks up the speaker).
     pub fn encode(&self, ids: &[i64], speaker: Option<usize>) -> Result<Encoded> {
+        self.encode_with(ids, self.speaker_embedding(speaker)?)
+    }
+
+    /// The speaker embedding `[1, gin, 1]` of `speaker` (row of `emb_g`; speaker 0 when not
+    /// given), or `None` for single-speaker voices, where any speaker but 0 is an error.
+    pub fn speaker_embedding(&self, speaker: Option<usize>) -> Result<Option<Tensor>> {
+        match (&self.emb_g, speaker) {
+            (Some(emb), s) => {
+                let s = s.unwrap_or(0);
+                if s >= self.config.n_speakers {
+                    return Err(Error::invalid("speaker", format!("{s} is not in 0..{}", self.config.n_speakers)));
+                }
+                Ok(Some(emb.narrow(0, s, 1)?.unsqueeze(2)?)) // [1, gin, 1]
+            }
+            (None, Some(s)) if s > 0 => Err(Error::invalid("speaker", format!("{s}: this voice has a single speaker"))),
+            (None, _) => Ok(None),
+        }
+    }
+
+    /// `emb_g.weight` `[n_speakers, gin]` of multi-speaker voices.
+    pub fn speaker_table(&self) -> Option<&Tensor> {
+        self.emb_g.as_ref()
+    }
+
+    /// Runs the text encoder with the speaker embedding `g` `[1, gin, 1]` given directly.
+    pub fn encode_with(&self, ids: &[i64], g: Option<Tensor>) -> Result<Encoded> {
         if ids.is_empty() {
             return Err(Error::invalid("phoneme ids", "empty sequence"));
         }
@@ -103,19 +129,6 @@ impl Vits {
             .map(|&i| u32::try_from(i).ok().filter(|&i| (i as usize) < n_vocab))
             .collect::<Option<Vec<u32>>>()
             .ok_or_else(|| Error::invalid("phoneme ids", format!("ids must be in 0..{n_vocab}")))?;
-        let g = match (&self.emb_g, speaker) {
-            (Some(emb), s) => {
-                let s = s.unwrap_or(0);
-                if s >= self.config.n_speakers {
-                    return Err(Error::invalid("speaker", format!("{s} is not in 0..{}", self.config.n_speakers)));
-                }
-                Some(emb.narrow(0, s, 1)?.unsqueeze(2)?) // [1, gin, 1]
-            }
-            (None, Some(s)) if s > 0 => {
-                return Err(Error::invalid("speaker", format!("{s}: this voice has a single speaker")))
-            }
-            (None, _) => None,
-        };
         let t = ids_u32.len();
         let ids = Tensor::from_vec(ids_u32, (1, t), &self.device)?;
         Ok(Encoded { text: self.enc_p.forward(&ids)?, g })

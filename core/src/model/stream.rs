@@ -202,6 +202,11 @@ impl SentenceStream {
         })
     }
 
+    /// Uses speaker embedding `g` `[1, gin, 1]` from the next window on.
+    pub fn set_speaker(&mut self, g: Option<Tensor>) {
+        self.g = g;
+    }
+
     /// Frames in the sentence.
     pub fn frames(&self) -> usize {
         self.frames

@@ -8,7 +8,7 @@ use super::format::{Kind, StyleVector};
 use super::groups::Group;
 use super::steer::SteerPoint;
 use crate::error::{Error, Result};
-use crate::model::Noise;
+use crate::model::{Noise, Vits};
 use crate::voice::{Input, Voice};
 
 /// Mean activation `[channels]` at each of `points` over every frame of every sentence of
@@ -72,6 +72,35 @@ pub fn steer_from_texts(
         rank: None,
         energy: None,
         tensors,
+        path: None,
+    })
+}
+
+/// A `speaker` vector: τ = mean(emb_g[a]) − mean(emb_g[b]) over speaker ids of a multi-speaker
+/// model (e.g. speakers heard as emotional minus neutral ones), in its embedding space.
+pub fn speaker_centroid(model: &Vits, a: &[usize], b: &[usize], base_hash: &str, description: &str) -> Result<StyleVector> {
+    let table = model.speaker_table().ok_or_else(|| Error::invalid("speaker vector", "the voice has a single speaker"))?;
+    let n = model.config.n_speakers;
+    let mean = |ids: &[usize]| -> Result<Tensor> {
+        if ids.is_empty() {
+            return Err(Error::invalid("speaker ids", "an empty group"));
+        }
+        if let Some(bad) = ids.iter().find(|&&s| s >= n) {
+            return Err(Error::invalid("speaker ids", format!("{bad} is not in 0..{n}")));
+        }
+        let idx = Tensor::from_vec(ids.iter().map(|&s| s as u32).collect::<Vec<_>>(), ids.len(), table.device())?;
+        Ok(table.index_select(&idx, 0)?.mean(0)?)
+    };
+    let tau = (mean(a)? - mean(b)?)?.to_device(&candle_core::Device::Cpu)?;
+    Ok(StyleVector {
+        kind: Kind::Speaker,
+        base: base_hash.to_string(),
+        groups: vec![Group::Speaker],
+        default_alpha: 1.0,
+        description: description.to_string(),
+        rank: None,
+        energy: None,
+        tensors: BTreeMap::from([("emb_g".to_string(), tau)]),
         path: None,
     })
 }
