@@ -23,6 +23,31 @@ pub enum VectorCommand {
     Inspect(InspectArgs),
 }
 
+/// Where a new vector goes and what it says about itself.
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// Human description stored in the file.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// Default α stored in the file.
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f32,
+    /// The vector file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl OutputArgs {
+    /// Stores the description and default α in `v` and writes it.
+    fn write(&self, mut v: StyleVector, what: std::fmt::Arguments) -> anyhow::Result<()> {
+        v.description = self.description.clone();
+        v.default_alpha = self.alpha;
+        v.save(&self.out)?;
+        eprintln!("tvtts: wrote {} ({what})", self.out.display());
+        Ok(())
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct DiffArgs {
     /// The base voice (`.onnx`) the vector will be applied to.
@@ -37,14 +62,8 @@ pub struct DiffArgs {
     /// Store as LoRA factors of this rank (truncated SVD) instead of full deltas.
     #[arg(long)]
     pub rank: Option<usize>,
-    /// Human description stored in the file.
-    #[arg(long, default_value = "")]
-    pub description: String,
-    /// Default α stored in the file.
-    #[arg(long, default_value_t = 1.0)]
-    pub alpha: f32,
-    #[arg(long)]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -57,11 +76,8 @@ pub struct CentroidArgs {
     /// Speaker ids it points away from.
     #[arg(long, value_delimiter = ',', required = true)]
     pub b: Vec<usize>,
-    /// Human description stored in the file.
-    #[arg(long, default_value = "")]
-    pub description: String,
-    #[arg(long)]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -80,14 +96,8 @@ pub struct SteerArgs {
     /// Hidden states to steer (comma-separated): m_p (prior mean), z (flow output).
     #[arg(long, default_value = "m_p")]
     pub points: String,
-    /// Human description stored in the file.
-    #[arg(long, default_value = "")]
-    pub description: String,
-    /// Default α stored in the file.
-    #[arg(long, default_value_t = 1.0)]
-    pub alpha: f32,
-    #[arg(long)]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -124,11 +134,8 @@ fn steer(a: SteerArgs) -> anyhow::Result<()> {
     let points = a.points.split(',').map(|p| p.trim().parse::<SteerPoint>()).collect::<Result<Vec<_>, _>>()?;
     let (la, lb) = (lines(&a.a)?, lines(&a.b)?);
     let (ia, ib) = (inputs(&la, a.phonemes), inputs(&lb, a.phonemes));
-    let mut v = steer_from_texts(&voice, &ia, &ib, &points, &a.description)?;
-    v.default_alpha = a.alpha;
-    v.save(&a.out)?;
-    eprintln!("tvtts: wrote {} ({} vs {} lines, points {})", a.out.display(), la.len(), lb.len(), a.points);
-    Ok(())
+    let v = steer_from_texts(&voice, &ia, &ib, &points, "")?;
+    a.output.write(v, format_args!("{} vs {} lines, points {}", la.len(), lb.len(), a.points))
 }
 
 fn diff(a: DiffArgs) -> anyhow::Result<()> {
@@ -141,20 +148,15 @@ fn diff(a: DiffArgs) -> anyhow::Result<()> {
     if let Some(rank) = a.rank {
         v = to_lora(&v, rank)?;
     }
-    v.description = a.description;
-    v.default_alpha = a.alpha;
-    v.save(&a.out)?;
     let energy = v.energy.map_or(String::new(), |e| format!(", rank {} keeps {:.2}% of the energy", a.rank.unwrap_or(0), 100.0 * e));
-    eprintln!("tvtts: wrote {} ({} tensors over {}{energy})", a.out.display(), v.tensors.len(), Group::list(&groups));
-    Ok(())
+    let n = v.tensors.len();
+    a.output.write(v, format_args!("{n} tensors over {}{energy}", Group::list(&groups)))
 }
 
 fn centroid(a: CentroidArgs) -> anyhow::Result<()> {
     let voice = a.voice.load()?;
-    let v = speaker_centroid(&voice.model, &a.a, &a.b, voice.weights_hash(), &a.description)?;
-    v.save(&a.out)?;
-    eprintln!("tvtts: wrote {} (speakers {:?} minus {:?})", a.out.display(), a.a, a.b);
-    Ok(())
+    let v = speaker_centroid(&voice.model, &a.a, &a.b, voice.weights_hash(), "")?;
+    a.output.write(v, format_args!("speakers {:?} minus {:?}", a.a, a.b))
 }
 
 fn inspect(a: InspectArgs) -> anyhow::Result<()> {
