@@ -231,3 +231,21 @@ fn bad_input_gives_defined_events() {
     h.cancel();
     assert!(matches!(wait_for(&h, |e| matches!(e, Event::Cancelled { .. })), Event::Cancelled { .. }));
 }
+
+#[test]
+fn windows_of_one_voice_batch_and_stay_exact() {
+    let e = engine(EngineConfig { max_batch: 4, ..EngineConfig::with_workers(1) });
+    let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
+    let texts = [M, L, "Nobody who went down there last week has come back yet, so bring a good torch."];
+    let mut handles: Vec<SpeechHandle> = texts.iter().map(|t| e.speak(Request::text("joe", *t).options(quiet()))).collect();
+    let mut batched = 0;
+    for (h, text) in handles.iter_mut().zip(texts) {
+        let (audio, events) = read_all(h);
+        let whole: Vec<f32> = voice.synthesize(Input::Text(text), &quiet()).unwrap().into_iter().flat_map(|s| s.audio).collect();
+        assert_eq!(h.state(), State::Finished);
+        let diff = common::max_abs_diff(&audio, &whole);
+        assert!(diff <= 1e-4, "batched stream vs whole: {diff:e}");
+        batched += events.iter().filter(|e| matches!(e, Event::Window { batch, .. } if *batch > 1)).count();
+    }
+    assert!(batched > 0, "some windows were computed in a batch");
+}

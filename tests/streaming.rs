@@ -105,3 +105,32 @@ fn halo_covers_the_receptive_field() {
     eprintln!("decoder: frames changed {:?}..={:?} for a bump at {j}; halo {halo:?}", reach.first(), reach.last());
     assert!(reach.first().unwrap() + halo.dec_right <= j + 3 && reach.last().unwrap() + 3 >= j + halo.dec_left);
 }
+
+/// Several sentences streamed together, each stage batched across them where their spans agree,
+/// give each sentence's own whole output.
+#[test]
+fn batched_windows_equal_each_sentence_alone() {
+    let vits = model();
+    let priors: Vec<Tensor> = ["S", "M", "L"].iter().map(|n| prior(&vits, n)).collect();
+    let mut streams: Vec<SentenceStream> = priors.iter().map(|z| SentenceStream::new(&vits, z.clone(), None).unwrap()).collect();
+    let mut outs = vec![Vec::new(); streams.len()];
+    let none = Steering::default();
+    loop {
+        let (idx, mut live): (Vec<usize>, Vec<&mut SentenceStream>) =
+            streams.iter_mut().enumerate().filter(|(_, s)| s.remaining() > 0).unzip();
+        if live.is_empty() {
+            break;
+        }
+        let steer = vec![&none; live.len()];
+        for (i, w) in idx.into_iter().zip(SentenceStream::window_batch(&mut live, &vits, 40, &steer).unwrap()) {
+            outs[i].extend(w);
+        }
+    }
+    for ((z, out), s) in priors.iter().zip(&outs).zip(&streams) {
+        let whole: Vec<f32> = vits.flow_decode(z, None).unwrap().to_vec1().unwrap();
+        let diff = common::max_abs_diff(out, &whole);
+        eprintln!("{} frames: {} batched stage runs, max abs diff {diff:.2e}", s.frames(), s.shared_runs());
+        assert!(diff <= TOLERANCE, "batched vs whole: {diff:e}");
+    }
+    assert!(streams.iter().all(|s| s.shared_runs() > 0), "every stream shared some stage runs");
+}

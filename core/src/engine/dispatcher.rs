@@ -8,7 +8,7 @@ use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 
 use super::handle::{Event, State};
 use super::job::Job;
-use super::worker::Stepped;
+use super::worker::{Batch, Stepped};
 use super::EngineShared;
 use crate::error::Error;
 
@@ -21,14 +21,16 @@ pub(super) struct Dispatcher {
     /// Waiting requests, one queue per priority (most urgent first).
     intake: Vec<Receiver<Job>>,
     shutdown: Receiver<()>,
-    /// Jobs to workers (taken on shutdown, which ends the workers).
-    work: Option<Sender<Box<Job>>>,
-    done: Receiver<Stepped>,
+    /// Jobs to workers, one batch per message (taken on shutdown, which ends the workers).
+    work: Option<Sender<Batch>>,
+    done: Receiver<Vec<Stepped>>,
     /// Admitted jobs not at a worker now (boxed: they move to and from workers by pointer).
     #[allow(clippy::vec_box)]
     active: Vec<Box<Job>>,
-    /// Jobs at a worker now.
+    /// Batches at a worker now (at most one per worker).
     running: usize,
+    /// Jobs in those batches.
+    running_jobs: usize,
 }
 
 impl Dispatcher {
@@ -36,10 +38,10 @@ impl Dispatcher {
         engine: Arc<EngineShared>,
         intake: Vec<Receiver<Job>>,
         shutdown: Receiver<()>,
-        work: Sender<Box<Job>>,
-        done: Receiver<Stepped>,
+        work: Sender<Batch>,
+        done: Receiver<Vec<Stepped>>,
     ) -> Self {
-        Dispatcher { engine, intake, shutdown, work: Some(work), done, active: Vec::new(), running: 0 }
+        Dispatcher { engine, intake, shutdown, work: Some(work), done, active: Vec::new(), running: 0, running_jobs: 0 }
     }
 
     pub fn run(mut self) {
@@ -55,18 +57,21 @@ impl Dispatcher {
         self.stop();
     }
 
-    /// A job back from a worker: keep it, or end it on error.
-    fn returned(&mut self, (job, result): Stepped) {
+    /// Jobs back from a worker: keep them, or end those that failed.
+    fn returned(&mut self, batch: Vec<Stepped>) {
         self.running -= 1;
-        match result {
-            Ok(_) => self.active.push(job),
-            Err(e) => job.end(State::Failed, Event::Failed(e)),
+        self.running_jobs -= batch.len();
+        for (job, result) in batch {
+            match result {
+                Ok(_) => self.active.push(job),
+                Err(e) => job.end(State::Failed, Event::Failed(e)),
+            }
         }
     }
 
     /// Moves waiting requests in, most urgent queue first, up to `max_active` jobs.
     fn admit(&mut self) {
-        'admit: while self.active.len() + self.running < self.engine.config.max_active {
+        'admit: while self.active.len() + self.running_jobs < self.engine.config.max_active {
             for queue in &self.intake {
                 if let Ok(job) = queue.try_recv() {
                     self.active.push(Box::new(job));
@@ -119,15 +124,32 @@ impl Dispatcher {
                 });
             let Some(i) = next else { break };
             let workers = self.engine.config.workers;
-            let load = (self.active.len() + self.running).div_ceil(workers);
-            let mut job = self.active.swap_remove(i);
-            job.load = load;
+            let load = (self.active.len() + self.running_jobs).div_ceil(workers);
+            let first = self.active.swap_remove(i);
+            let mut batch = vec![first];
+            // Windows of other jobs of the same voice go along, most urgent first.
+            if let Some(voice) = batch[0].batchable_voice().cloned().filter(|_| self.engine.config.max_batch > 1) {
+                let mut others: Vec<usize> = (0..self.active.len())
+                    .filter(|&j| self.runnable(&self.active[j]) && self.active[j].batchable_voice().is_some_and(|v| Arc::ptr_eq(v, &voice)))
+                    .collect();
+                others.sort_by_key(|&j| (self.active[j].priority, self.active[j].deadline(target), self.active[j].id));
+                others.truncate(self.engine.config.max_batch - 1);
+                others.sort_unstable_by(|a, b| b.cmp(a)); // remove from the back first
+                batch.extend(others.into_iter().map(|j| self.active.swap_remove(j)));
+            }
+            for job in &mut batch {
+                job.load = load;
+            }
+            let n = batch.len();
             let Some(work) = &self.work else { return };
-            if let Err(e) = work.send(job) {
-                e.0.end(State::Failed, Event::Failed(Error::ShutDown));
+            if let Err(e) = work.send(batch) {
+                for job in e.0 {
+                    job.end(State::Failed, Event::Failed(Error::ShutDown));
+                }
                 return;
             }
             self.running += 1;
+            self.running_jobs += n;
         }
     }
 
@@ -137,7 +159,7 @@ impl Dispatcher {
         let mut sel = Select::new();
         sel.recv(&self.done);
         sel.recv(&self.shutdown);
-        if self.active.len() + self.running < self.engine.config.max_active {
+        if self.active.len() + self.running_jobs < self.engine.config.max_active {
             for queue in &self.intake {
                 sel.recv(queue);
             }
@@ -159,9 +181,11 @@ impl Dispatcher {
         self.work = None;
         while self.running > 0 {
             match self.done.recv() {
-                Ok((job, _)) => {
+                Ok(batch) => {
                     self.running -= 1;
-                    job.end(State::Failed, Event::Failed(Error::ShutDown));
+                    for (job, _) in batch {
+                        job.end(State::Failed, Event::Failed(Error::ShutDown));
+                    }
                 }
                 Err(_) => break,
             }

@@ -20,8 +20,8 @@ pub enum Event {
     /// Sentence `index` begins at `start_sample`.
     SentenceStarted { index: usize, phonemes: String, start_sample: u64 },
     /// A window of `samples` samples from `start_sample` was computed with these control values
-    /// (after clamping to the voice's ranges).
-    Window { sentence: usize, start_sample: u64, samples: usize, controls: Vec<(String, f32)> },
+    /// (after clamping to the voice's ranges), in a batch of `batch` requests.
+    Window { sentence: usize, start_sample: u64, samples: usize, controls: Vec<(String, f32)>, batch: usize },
     /// Sentence `index` ends before `end_sample`.
     SentenceFinished { index: usize, end_sample: u64 },
     /// All audio is in the ring buffer: `samples` in all.

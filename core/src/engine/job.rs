@@ -19,9 +19,10 @@ use super::handle::{Event, Shared, State};
 use super::request::{Priority, Request, Say};
 use super::voices::VoiceEntry;
 use super::EngineShared;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::stream::SentenceStream;
 use crate::model::{Noise, Scales, Vits};
+use crate::style::Steering;
 use crate::voice::Input;
 
 /// What a step left to do.
@@ -188,10 +189,8 @@ impl Job {
                 cur.stream.set_speaker(g.clone());
                 let windows = &engine.config.windows;
                 if let Some(audio) = cur.stream.next_window(model, windows, lead, self.load, &steering)? {
-                    let (sentence, start_sample, samples) = (cur.index, self.produced, audio.len());
-                    self.produced += samples as u64;
-                    self.pending.extend_from_slice(&audio);
-                    let _ = self.events.send(Event::Window { sentence, start_sample, samples, controls });
+                    let sentence = cur.index;
+                    self.window_done(sentence, audio, controls, 1);
                     return Ok(Step::More);
                 }
                 let index = cur.index;
@@ -212,6 +211,90 @@ impl Job {
             self.emit(Event::SentenceStarted { index, phonemes, start_sample: self.produced });
             self.current = Some(Current { index, stream: SentenceStream::new(model, z_p, enc.g)? });
         }
+    }
+
+    /// Takes a computed window of sentence `sentence` (made with `controls`, in a batch of
+    /// `batch` jobs).
+    fn window_done(&mut self, sentence: usize, audio: Vec<f32>, controls: Vec<(String, f32)>, batch: usize) {
+        let (start_sample, samples) = (self.produced, audio.len());
+        self.produced += samples as u64;
+        self.pending.extend_from_slice(&audio);
+        self.emit(Event::Window { sentence, start_sample, samples, controls, batch });
+    }
+
+    /// The voice, when this job's next step is a window of a sentence under way with the base
+    /// model (no weight vector active): such steps of several jobs can run as one batch.
+    pub fn batchable_voice(&self) -> Option<&Arc<VoiceEntry>> {
+        let mid_sentence = self.current.as_ref().is_some_and(|c| c.stream.remaining() > 0);
+        (mid_sentence && self.tuned.is_none()).then_some(self.voice.as_ref()).flatten()
+    }
+
+    /// One window for each of `jobs` (same voice, see [`Self::batchable_voice`]), computed as a
+    /// batch; jobs that turn out not to fit (a weight vector became active) step alone.
+    pub fn step_batch(jobs: &mut [Box<Job>], engine: &EngineShared) -> Vec<Result<Step>> {
+        let mut results: Vec<Option<Result<Step>>> = jobs.iter().map(|_| None).collect();
+        // (job index, control values, steering, window frames it wants)
+        type Member = (usize, Vec<(String, f32)>, Steering, usize);
+        let mut batch: Vec<Member> = Vec::new();
+        let voice = jobs[0].voice.clone();
+        for (i, job) in jobs.iter_mut().enumerate() {
+            let prepared = (|| -> Result<Option<Member>> {
+                let Some(voice) = voice.as_ref().filter(|v| job.batchable_voice().is_some_and(|jv| Arc::ptr_eq(jv, v))) else {
+                    return Ok(None);
+                };
+                let controls = voice.applied_controls(&job.shared.controls)?;
+                if voice.weight_alphas(&controls).iter().any(|&a| a != 0.0) || voice.speaker_offset(&controls)?.is_some() {
+                    return Ok(None);
+                }
+                let steering = voice.steering(&controls)?;
+                let hop = voice.voice.model.config.hop_length();
+                let cur = job.current.as_ref().expect("batchable");
+                let w = engine.config.windows.window(job.lead_frames(Instant::now(), hop), job.load, cur.stream.remaining());
+                Ok(Some((i, controls, steering, w)))
+            })();
+            match prepared {
+                Ok(Some(member)) => batch.push(member),
+                Ok(None) => results[i] = Some(job.step(engine)),
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        if let (Some(voice), false) = (voice, batch.is_empty()) {
+            let w = batch.iter().map(|b| b.3).min().expect("non-empty");
+            let members: Vec<usize> = batch.iter().map(|b| b.0).collect();
+            let steerings: Vec<&Steering> = batch.iter().map(|b| &b.2).collect();
+            let computed = {
+                let mut streams: Vec<&mut SentenceStream> = jobs
+                    .iter_mut()
+                    .enumerate()
+                    .filter(|(i, _)| members.contains(i))
+                    .map(|(_, j)| {
+                        // Checked when the job started.
+                        let g = voice.voice.model.speaker_embedding(j.request.options.speaker).ok().flatten();
+                        let cur = j.current.as_mut().expect("batchable");
+                        cur.stream.set_speaker(g);
+                        &mut cur.stream
+                    })
+                    .collect();
+                SentenceStream::window_batch(&mut streams, &voice.voice.model, w, &steerings)
+            };
+            match computed {
+                Ok(windows) => {
+                    let n = windows.len();
+                    for ((i, controls, _, _), audio) in batch.into_iter().zip(windows) {
+                        let sentence = jobs[i].current.as_ref().expect("batchable").index;
+                        jobs[i].window_done(sentence, audio, controls, n);
+                        results[i] = Some(Ok(Step::More));
+                    }
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    for &i in &members {
+                        results[i] = Some(Err(Error::invalid("batched window", msg.clone())));
+                    }
+                }
+            }
+        }
+        results.into_iter().map(|r| r.expect("every job stepped")).collect()
     }
 
     /// First step: finds the voice, checks the request against it, phonemizes.

@@ -70,6 +70,10 @@ pub struct EngineConfig {
     pub max_active: usize,
     /// Window sizes of streaming.
     pub windows: WindowSchedule,
+    /// Most jobs of one voice whose windows a worker computes as one batch (1: no batching).
+    /// Batching pays on a GPU (one kernel launch for many speakers); on the CPU the kernels
+    /// loop over the batch anyway, so the default is 1 there and 8 on CUDA.
+    pub max_batch: usize,
     /// Capacity of each request's ring buffer, in samples.
     pub buffer_samples: usize,
     /// A job is not given more work while this many samples wait unread.
@@ -94,6 +98,7 @@ impl Default for EngineConfig {
             queue_limit: 64,
             max_active: 32,
             windows: WindowSchedule::default(),
+            max_batch: 1,
             // 6 s at 22.05 kHz: the 2 s kept ahead plus the largest window (3 s) fit.
             buffer_samples: 1 << 17,
             ahead_samples: 44_100,
@@ -105,6 +110,16 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// The defaults for `device`: on CUDA one worker batching up to 8 jobs; on the CPU one
+    /// worker per physical core, unbatched.
+    pub fn for_device(device: Device) -> Self {
+        if device.is_cuda() {
+            EngineConfig { device, workers: 1, max_batch: 8, ..Default::default() }
+        } else {
+            EngineConfig { device, ..Default::default() }
+        }
+    }
+
     /// `workers` workers, each with `physical cores / workers` kernel threads.
     pub fn with_workers(workers: usize) -> Self {
         let workers = workers.max(1);
@@ -118,6 +133,7 @@ impl EngineConfig {
             ("kernel_threads", self.kernel_threads),
             ("queue_limit", self.queue_limit),
             ("max_active", self.max_active),
+            ("max_batch", self.max_batch),
             ("buffer_samples", self.buffer_samples),
         ] {
             if v == 0 {

@@ -9,21 +9,30 @@ use super::job::{Job, Step};
 use super::EngineShared;
 use crate::error::{Error, Result};
 
+/// Jobs a worker steps together (boxed: they move between threads by pointer).
+#[allow(clippy::vec_box)]
+pub(super) type Batch = Vec<Box<Job>>;
+
 /// A job back from a worker with what its step did.
 pub(super) type Stepped = (Box<Job>, Result<Step>);
 
-/// Serves jobs from `work` until the dispatcher hangs up.
-pub(super) fn run(engine: &EngineShared, work: &Receiver<Box<Job>>, done: &Sender<Stepped>) {
-    for mut job in work.iter() {
-        let result = catch_unwind(AssertUnwindSafe(|| job.step(engine))).unwrap_or_else(|payload| {
+/// Serves batches of jobs from `work` (one step each; several jobs of one voice together, see
+/// [`Job::step_batch`]) until the dispatcher hangs up.
+pub(super) fn run(engine: &EngineShared, work: &Receiver<Batch>, done: &Sender<Vec<Stepped>>) {
+    for mut jobs in work.iter() {
+        let results = catch_unwind(AssertUnwindSafe(|| match jobs.as_mut_slice() {
+            [job] => vec![job.step(engine)],
+            jobs => Job::step_batch(jobs, engine),
+        }))
+        .unwrap_or_else(|payload| {
             let msg = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::Panicked(msg))
+            jobs.iter().map(|_| Err(Error::Panicked(msg.clone()))).collect()
         });
-        if done.send((job, result)).is_err() {
+        if done.send(jobs.into_iter().zip(results).collect()).is_err() {
             break;
         }
     }

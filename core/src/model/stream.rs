@@ -129,22 +129,27 @@ impl Stage {
         Ok(())
     }
 
-    /// Outputs for input positions `[done, upto)`: runs the stage on those plus its reach.
-    fn run(&mut self, vits: &Vits, index: usize, upto: usize, g: Option<&Tensor>) -> Result<Tensor> {
-        let StageSpec { up, left, right } = self.spec;
-        let (a, b) = (self.done.saturating_sub(left), (upto + right).min(self.total));
+    /// The input `[1, ch, b − a]` for outputs at input positions `[done, upto)`: those plus the
+    /// stage's reach each side, clipped to the sentence.
+    fn input_for(&self, index: usize, upto: usize) -> Result<Tensor> {
+        let (a, b) = (self.done.saturating_sub(self.spec.left), (upto + self.spec.right).min(self.total));
         let input = self.input.as_ref().ok_or_else(|| Error::invalid("stream", "stage has no input"))?;
         if a < self.start || b > self.end {
             return Err(Error::invalid("stream", format!("stage {index} needs [{a}, {b}) but holds [{}, {})", self.start, self.end)));
         }
-        let x = input.narrow(2, a - self.start, b - a)?.contiguous()?;
-        let y = vits.run_stage(index, &x, g)?;
+        Ok(input.narrow(2, a - self.start, b - a)?.contiguous()?)
+    }
+
+    /// Takes the stage's output `y` over [`Self::input_for`]'s span: keeps the outputs for
+    /// `[done, upto)` and forgets inputs the next run will not read.
+    fn finish(&mut self, y: &Tensor, upto: usize) -> Result<Tensor> {
+        let StageSpec { up, left, .. } = self.spec;
+        let a = self.done.saturating_sub(left);
         let y = y.narrow(2, (self.done - a) * up, (upto - self.done) * up)?;
         self.done = upto;
-        // Inputs left of the next run's span are no longer needed.
         let keep = self.done.saturating_sub(left).max(self.start);
         if keep > self.start {
-            let input = self.input.take().expect("checked above");
+            let input = self.input.take().expect("input_for checked it");
             self.input = Some(input.narrow(2, keep - self.start, self.end - keep)?);
             self.start = keep;
         }
@@ -171,6 +176,8 @@ pub struct SentenceStream {
     windows: usize,
     /// Audio computed beyond the last window (a stage may run a little past it).
     spare: Vec<f32>,
+    /// Stage runs this stream shared with other streams (batched).
+    shared_runs: usize,
 }
 
 impl SentenceStream {
@@ -199,7 +206,13 @@ impl SentenceStream {
             next: 0,
             windows: 0,
             spare: Vec::new(),
+            shared_runs: 0,
         })
+    }
+
+    /// Stage runs this stream shared with others in [`Self::window_batch`].
+    pub fn shared_runs(&self) -> usize {
+        self.shared_runs
     }
 
     /// Uses speaker embedding `g` `[1, gin, 1]` from the next window on.
@@ -243,9 +256,65 @@ impl SentenceStream {
     /// to the prior frames and latent frames this window computes first (frames already
     /// computed for an earlier window's context keep the steering they had).
     pub fn window(&mut self, vits: &Vits, w: usize, steering: &Steering) -> Result<Vec<f32>> {
+        let mut out = Self::window_batch(&mut [self], vits, w, &[steering])?;
+        Ok(out.pop().expect("one stream, one window"))
+    }
+
+    /// Produces the next `w` frames of every stream at once (each with its own steering). Each
+    /// stage runs once over all streams whose inputs have the same length, stacked as a batch
+    /// (rows are independent sequences, so the result is each stream's own); a stream whose span
+    /// differs (e.g. clipped at its sentence's start or end) runs alone. On a GPU this turns many
+    /// small kernels into one; on the CPU it is no faster. The streams must share `vits`.
+    pub fn window_batch(streams: &mut [&mut SentenceStream], vits: &Vits, w: usize, steerings: &[&Steering]) -> Result<Vec<Vec<f32>>> {
+        let plans: Vec<(usize, Vec<usize>)> = streams
+            .iter_mut()
+            .zip(steerings)
+            .map(|(st, steering)| st.plan(w, steering))
+            .collect::<Result<_>>()?;
+        let n_stages = streams.first().map_or(0, |s| s.stages.len());
+        for s in 0..n_stages {
+            // Streams with work at this stage, grouped by input length.
+            let mut groups: Vec<(usize, Vec<usize>, Vec<Tensor>)> = Vec::new();
+            for (i, st) in streams.iter().enumerate() {
+                let upto = plans[i].1[s];
+                if upto == st.stages[s].done {
+                    continue;
+                }
+                let x = st.stages[s].input_for(s, upto)?;
+                let len = x.dim(D::Minus1)?;
+                match groups.iter_mut().find(|(l, members, _)| *l == len && same_speaker(streams[members[0]].g.as_ref(), st.g.as_ref())) {
+                    Some((_, members, xs)) => {
+                        members.push(i);
+                        xs.push(x);
+                    }
+                    None => groups.push((len, vec![i], vec![x])),
+                }
+            }
+            for (_, members, xs) in groups {
+                let x = if xs.len() == 1 { xs[0].clone() } else { Tensor::cat(&xs, 0)? };
+                let y = vits.run_stage(s, &x, streams[members[0]].g.as_ref())?;
+                let shared = members.len() > 1;
+                for (row, &i) in members.iter().enumerate() {
+                    let st = &mut *streams[i];
+                    st.shared_runs += usize::from(shared);
+                    let y = st.stages[s].finish(&y.narrow(0, row, 1)?, plans[i].1[s])?;
+                    match st.stages.get_mut(s + 1) {
+                        Some(next) if s + 1 == st.latent_stage => next.append(steerings[i].apply(SteerPoint::Latent, y)?)?,
+                        Some(next) => next.append(y)?,
+                        None => st.spare.extend(y.flatten_all()?.to_vec1::<f32>()?),
+                    }
+                }
+            }
+        }
+        streams.iter_mut().zip(plans).map(|(st, (b, _))| st.take_window(b)).collect()
+    }
+
+    /// For a window ending at frame `b` (returned with the plan): how far each stage's outputs
+    /// must reach. Walking back from the audio wanted, a stage's outputs must reach `upto` input
+    /// positions, which needs its input (the stage before's output) up to `upto + right`. Feeds
+    /// the first stage the prior frames that needs, with `steering`.
+    fn plan(&mut self, w: usize, steering: &Steering) -> Result<(usize, Vec<usize>)> {
         let b = (self.next + w.max(1)).min(self.frames);
-        // Walking back from the audio wanted, each stage's outputs must reach `upto` input
-        // positions, which needs its input (the stage before's output) up to `upto + right`.
         let n = self.stages.len();
         let mut upto = vec![0; n];
         let mut need = b * self.hop; // outputs of the last stage
@@ -259,17 +328,11 @@ impl SentenceStream {
             self.stages[0].append(steering.apply(SteerPoint::Prior, z_p)?)?;
             self.fed = need;
         }
-        for (s, &upto) in upto.iter().enumerate() {
-            if upto == self.stages[s].done {
-                continue;
-            }
-            let y = self.stages[s].run(vits, s, upto, self.g.as_ref())?;
-            match self.stages.get_mut(s + 1) {
-                Some(next) if s + 1 == self.latent_stage => next.append(steering.apply(SteerPoint::Latent, y)?)?,
-                Some(next) => next.append(y)?,
-                None => self.spare.extend(y.flatten_all()?.to_vec1::<f32>()?),
-            }
-        }
+        Ok((b, upto))
+    }
+
+    /// The audio of frames `[next, b)`, now computed.
+    fn take_window(&mut self, b: usize) -> Result<Vec<f32>> {
         let len = (b - self.next) * self.hop;
         if self.spare.len() < len {
             return Err(Error::invalid("stream", format!("window needs {len} samples, pipeline gave {}", self.spare.len())));
@@ -278,5 +341,14 @@ impl SentenceStream {
         self.next = b;
         self.windows += 1;
         Ok(audio)
+    }
+}
+
+/// Whether two streams condition on the same speaker (so one `g` serves a batch of both).
+fn same_speaker(a: Option<&Tensor>, b: Option<&Tensor>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>()).is_ok_and(|m| m == 0.0),
+        _ => false,
     }
 }
