@@ -113,7 +113,8 @@ fn latency(a: &BenchStreamArgs, text: &str) -> anyhow::Result<serde_json::Value>
 /// K speakers at once, each played in real time.
 fn concurrency(a: &BenchStreamArgs, text: &str) -> anyhow::Result<serde_json::Value> {
     anyhow::ensure!(a.speakers.iter().all(|&k| k > 0), "--speakers: each count must be at least 1");
-    let engine = engine(a, EngineConfig::default())?;
+    // The defaults for the device (CUDA: one worker batching speakers; CPU: a worker per core).
+    let engine = engine(a, EngineConfig::for_device(tvtts::core::device::parse(&a.voice.device)?))?;
     let workers = engine.config().workers;
     // Warm-up: first use of every kernel.
     let mut h = engine.speak(Request::text("voice", text).options(quiet()));
