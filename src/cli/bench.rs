@@ -13,6 +13,7 @@ use serde_json::json;
 use tvtts::core::model::{Noise, Scales};
 use tvtts::core::voice::Input;
 
+/// What every benchmark takes: a voice, a text, how many runs, the output form.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     #[command(flatten)]
@@ -20,12 +21,19 @@ pub struct BenchArgs {
     /// UTF-8 text file to speak (split into sentences as `say` does).
     #[arg(long)]
     pub text_file: PathBuf,
-    /// Timed runs per sentence after one warm-up.
+    /// Timed runs after one warm-up.
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+impl BenchArgs {
+    /// The text file's contents.
+    pub fn text(&self) -> anyhow::Result<String> {
+        std::fs::read_to_string(&self.text_file).with_context(|| format!("{}: cannot read", self.text_file.display()))
+    }
 }
 
 /// The median (0 for no values).
@@ -49,7 +57,7 @@ fn peak_rss_mb() -> Option<f64> {
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(a.runs > 0, "--runs must be at least 1");
     let voice = a.voice.load()?;
-    let text = std::fs::read_to_string(&a.text_file).with_context(|| format!("{}: cannot read", a.text_file.display()))?;
+    let text = a.text()?;
     let sr = voice.sample_rate() as f64;
     let scales = Scales { noise_scale: 0.0, length_scale: 1.0, noise_w: 0.0 };
     let model = &voice.model;

@@ -11,35 +11,24 @@
 //! a simulated real-time device (512-sample callbacks from its first sample on). Reports
 //! underruns, time to first audio, and the largest K without underruns.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use tvtts::core::engine::{Engine, EngineConfig, Event, Request};
 use tvtts::core::voice::Input;
 use tvtts::core::SynthesisOptions;
 
-use super::bench::median;
+use super::bench::{median, BenchArgs};
 use super::playback::{drain, underruns, Arrivals, Device};
 
 #[derive(Args, Debug)]
 pub struct BenchStreamArgs {
     #[command(flatten)]
-    pub voice: super::VoiceArgs,
-    /// UTF-8 text file to speak.
-    #[arg(long)]
-    pub text_file: PathBuf,
-    /// Timed runs after one warm-up (latency mode).
-    #[arg(long, default_value_t = 5)]
-    pub runs: usize,
+    pub bench: BenchArgs,
     /// Concurrency mode: comma-separated numbers of simultaneous speakers.
     #[arg(long, value_delimiter = ',')]
     pub speakers: Vec<usize>,
-    /// Print one JSON object instead of a table.
-    #[arg(long)]
-    pub json: bool,
 }
 
 fn quiet() -> SynthesisOptions {
@@ -47,9 +36,9 @@ fn quiet() -> SynthesisOptions {
 }
 
 pub fn run(a: BenchStreamArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&a.text_file).with_context(|| format!("{}: cannot read", a.text_file.display()))?;
+    let text = a.bench.text()?;
     let report = if a.speakers.is_empty() { latency(&a, &text)? } else { concurrency(&a, &text)? };
-    if a.json {
+    if a.bench.json {
         println!("{report}");
     } else {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -58,21 +47,21 @@ pub fn run(a: BenchStreamArgs) -> anyhow::Result<()> {
 }
 
 fn engine(a: &BenchStreamArgs, config: EngineConfig) -> anyhow::Result<Engine> {
-    let config = EngineConfig { device: tvtts::core::device::parse(&a.voice.device)?, ..config };
+    let config = EngineConfig { device: tvtts::core::device::parse(&a.bench.voice.device)?, ..config };
     let engine = Engine::new(config)?;
-    engine.add_voice("voice", a.voice.load()?, Vec::new())?;
+    engine.add_voice("voice", a.bench.voice.load()?, Vec::new())?;
     Ok(engine)
 }
 
 /// Time to first audio and streaming overhead, one request at a time.
 fn latency(a: &BenchStreamArgs, text: &str) -> anyhow::Result<serde_json::Value> {
-    anyhow::ensure!(a.runs > 0, "--runs must be at least 1");
-    let threads = a.voice.threads.unwrap_or_else(tvtts::threads::physical_cores);
+    anyhow::ensure!(a.bench.runs > 0, "--runs must be at least 1");
+    let threads = a.bench.voice.threads.unwrap_or_else(tvtts::threads::physical_cores);
     let engine = engine(a, EngineConfig { workers: 1, kernel_threads: threads, ..EngineConfig::default() })?;
     let voice = engine.voice("voice")?;
     let (mut ttfa, mut streamed, mut whole, mut under) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut samples = 0;
-    for run in 0..=a.runs {
+    for run in 0..=a.bench.runs {
         let t0 = Instant::now();
         let sentences = voice.voice.synthesize(Input::Text(text), &quiet())?;
         let whole_s = t0.elapsed().as_secs_f64();
@@ -98,7 +87,7 @@ fn latency(a: &BenchStreamArgs, text: &str) -> anyhow::Result<serde_json::Value>
     Ok(json!({
         "mode": "latency",
         "threads": threads,
-        "runs": a.runs,
+        "runs": a.bench.runs,
         "audio_s": audio_s,
         "ttfa_ms": ttfa * 1e3,
         "stream_synth_ms": streamed * 1e3,
@@ -114,7 +103,7 @@ fn latency(a: &BenchStreamArgs, text: &str) -> anyhow::Result<serde_json::Value>
 fn concurrency(a: &BenchStreamArgs, text: &str) -> anyhow::Result<serde_json::Value> {
     anyhow::ensure!(a.speakers.iter().all(|&k| k > 0), "--speakers: each count must be at least 1");
     // The defaults for the device (CUDA: one worker batching speakers; CPU: a worker per core).
-    let engine = engine(a, EngineConfig::for_device(tvtts::core::device::parse(&a.voice.device)?))?;
+    let engine = engine(a, EngineConfig::for_device(tvtts::core::device::parse(&a.bench.voice.device)?))?;
     let workers = engine.config().workers;
     // Warm-up: first use of every kernel.
     let mut h = engine.speak(Request::text("voice", text).options(quiet()));
