@@ -298,3 +298,40 @@ fn weight_controls_in_the_engine_follow_alpha() {
         assert!(diff <= tol, "α = {alpha}: {diff}");
     }
 }
+
+#[test]
+fn lora_runs_on_the_fly_and_equals_its_merged_delta() {
+    use tvtts::core::style::delta::{deltas, to_lora, weight_delta};
+    let voice = voice();
+    let n_layers = voice.model.config.n_layers;
+    let (base, tuned) = base_and_tuned();
+    let all = [Group::TextEncoder, Group::Duration, Group::Flow, Group::Decoder];
+    let lora = to_lora(&weight_delta(&base, &tuned, &all, n_layers, voice.weights_hash()).unwrap(), 2).unwrap();
+    let ids = voice.ids.ids(&voice.phonemize(Input::Text("Who goes there?")).unwrap()[0]).ids;
+    let merged = voice.model_with(&[(0.8, deltas(&lora, &all, n_layers, |p| voice.parameter_shape(p)).unwrap())]).unwrap();
+    let want_merged = speak(&merged, &ids);
+    let want_base = speak(&voice.model, &ids);
+    let engine = Engine::new(EngineConfig::with_workers(1)).unwrap();
+    engine.add_voice("joe", voice, vec![ControlSpec::new("tuned", 0.0, 1.0).unwrap().with_style(Arc::new(lora), None)]).unwrap();
+    // The two convs' factors run as adapters (dp.proj.bias, 1-D, is merged); the sum is the
+    // merged B·A delta, and α = 0 is the base.
+    let entry = engine.voice("joe").unwrap();
+    let adapters = entry.adapters(&[("tuned".to_string(), 0.8)]).unwrap();
+    let mut names: Vec<&String> = adapters.keys().collect();
+    names.sort();
+    assert_eq!(names, ["dec.resblocks.8.convs.1.weight", "flow.flows.0.post.weight"]);
+    let quiet = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
+    for (alpha, want, tol) in [(0.0, &want_base, 0.0), (0.8, &want_merged, 1e-4)] {
+        let mut h = engine.speak(Request::text("joe", "Who goes there?").options(quiet).control("tuned", alpha));
+        let (mut out, mut buf, t0) = (Vec::new(), vec![0f32; 4096], Instant::now());
+        while !(h.state().is_over() && h.available() == 0) {
+            assert!(t0.elapsed() < Duration::from_secs(120));
+            let n = h.read(&mut buf);
+            out.extend_from_slice(&buf[..n]);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(h.state(), State::Finished, "{:?}", h.events().collect::<Vec<_>>());
+        let diff = common::max_abs_diff(&out, want);
+        assert!(diff <= tol, "α = {alpha}: on the fly vs merged {diff}");
+    }
+}

@@ -22,7 +22,7 @@ use super::EngineShared;
 use crate::error::{Error, Result};
 use crate::model::stream::SentenceStream;
 use crate::model::{Noise, Scales, Vits};
-use crate::style::Steering;
+use crate::style::{lora, Steering};
 use crate::voice::Input;
 
 /// What a step left to do.
@@ -179,6 +179,8 @@ impl Job {
             self.tuned = Some((alphas, voice.model_for(&controls)?));
         }
         let model = self.tuned.as_ref().map_or(&voice.voice.model, |(_, m)| m);
+        // LoRA on dense convs runs on the fly, for this step, on this thread.
+        let _lora = lora::activate(voice.adapters(&controls));
         // The speaker embedding, moved by any `speaker` vectors.
         let g = match (model.speaker_embedding(self.request.options.speaker)?, voice.speaker_offset(&controls)?) {
             (Some(g), Some(offset)) => Some((g + offset)?),
@@ -243,7 +245,10 @@ impl Job {
                     return Ok(None);
                 };
                 let controls = voice.applied_controls(&job.shared.controls)?;
-                if voice.weight_alphas(&controls).iter().any(|&a| a != 0.0) || voice.speaker_offset(&controls)?.is_some() {
+                let alone = voice.weight_alphas(&controls).iter().any(|&a| a != 0.0)
+                    || voice.adapters(&controls).is_some()
+                    || voice.speaker_offset(&controls)?.is_some();
+                if alone {
                     return Ok(None);
                 }
                 let steering = voice.steering(&controls)?;

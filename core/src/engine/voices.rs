@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use candle_core::Tensor;
 
 use crate::model::Vits;
-use crate::style::{delta, Group, Kind, SteerPoint, Steering};
+use crate::style::{delta, lora, Group, Kind, SteerPoint, Steering};
 use crate::voice::Voice;
 
 /// A voice and the live controls it accepts.
@@ -19,8 +19,11 @@ use crate::voice::Voice;
 pub struct VoiceEntry {
     pub voice: Voice,
     pub controls: Vec<ControlSpec>,
-    /// Per control: its weight delta at α = 1 (its `weights` and `lora` vectors on their groups).
+    /// Per control: its weight delta at α = 1 to merge (its `weights` vectors, and the parts
+    /// of its `lora` vectors that cannot run on the fly), on their groups.
     weight_deltas: Vec<Vec<(String, Tensor)>>,
+    /// Per control: LoRA factors applied on the fly (dense convs).
+    factors: Vec<Vec<delta::Factors>>,
 }
 
 impl VoiceEntry {
@@ -28,17 +31,33 @@ impl VoiceEntry {
     pub fn new(voice: Voice, controls: Vec<ControlSpec>) -> Result<Self> {
         Self::check_styles(&voice, &controls)?;
         let n_layers = voice.model.config.n_layers;
-        let weight_deltas = controls
-            .iter()
-            .map(|c| {
-                let mut all = Vec::new();
-                for style in c.styles.iter().filter(|s| matches!(s.vector.kind, Kind::Weights | Kind::Lora)) {
-                    all.extend(delta::deltas(&style.vector, &style.groups, n_layers, |p| voice.parameter_shape(p))?);
-                }
-                Ok(all)
-            })
-            .collect::<Result<_>>()?;
-        Ok(VoiceEntry { voice, controls, weight_deltas })
+        let (mut weight_deltas, mut factors) = (Vec::new(), Vec::new());
+        for c in &controls {
+            let (mut merged, mut factored) = (Vec::new(), Vec::new());
+            for style in c.styles.iter().filter(|s| matches!(s.vector.kind, Kind::Weights | Kind::Lora)) {
+                let (m, f) = delta::split(&style.vector, &style.groups, n_layers, |p| voice.parameter_shape(p), lora::on_the_fly)?;
+                merged.extend(m);
+                factored.extend(f);
+            }
+            weight_deltas.push(merged);
+            factors.push(factored);
+        }
+        Ok(VoiceEntry { voice, controls, weight_deltas, factors })
+    }
+
+    /// The LoRA adapters of `controls` at their α, to run on the fly (None: none active).
+    pub fn adapters(&self, controls: &[(String, f32)]) -> Option<Arc<lora::Adapters>> {
+        let mut map = lora::Adapters::new();
+        for (spec, factors) in self.controls.iter().zip(&self.factors) {
+            let alpha = controls.iter().find(|(n, _)| *n == spec.name).map_or(0.0, |(_, a)| *a);
+            if alpha == 0.0 {
+                continue;
+            }
+            for (name, a, b) in factors {
+                map.entry(name.clone()).or_default().push(lora::Adapter { a: a.clone(), b: b.clone(), alpha });
+            }
+        }
+        (!map.is_empty()).then(|| Arc::new(map))
     }
 
     /// The α of each control that changes weights, in control order (all 0: the base model).

@@ -35,6 +35,8 @@ pub struct Conv1d {
     weight: Tensor,
     bias: Option<Tensor>,
     spec: ConvSpec,
+    /// `{vb}.weight`: the name LoRA adapters address (see [`crate::style::lora`]).
+    name: String,
 }
 
 impl Conv1d {
@@ -42,7 +44,7 @@ impl Conv1d {
     pub fn load(vb: VarBuilder, in_ch: usize, out_ch: usize, kernel: usize, spec: ConvSpec, bias: bool) -> Result<Self> {
         let weight = vb.get((out_ch, in_ch / spec.groups, kernel), "weight")?;
         let bias = if bias { Some(vb.get(out_ch, "bias")?) } else { None };
-        Ok(Conv1d { weight, bias, spec })
+        Ok(Conv1d { weight, bias, spec, name: format!("{}.weight", vb.prefix()) })
     }
 }
 
@@ -50,6 +52,13 @@ impl Conv1d {
     /// `[b, in, t]` → `[b, out, t]` (for "same" padding), with an optional LeakyReLU on the input
     /// and a residual added to the output, fused into one pass on the CPU.
     pub fn forward_fused(&self, x: &Tensor, fused: Fused<'_>) -> Result<Tensor> {
+        let y = self.forward_base(x, fused)?;
+        let s = self.spec;
+        crate::style::lora::apply(&self.name, || pre_activate(x, fused.pre_slope), y, s.padding, s.dilation)
+    }
+
+    /// The conv with its own weights only.
+    fn forward_base(&self, x: &Tensor, fused: Fused<'_>) -> Result<Tensor> {
         let s = self.spec;
         if is_cpu_f32(x) && s.groups == 1 {
             return cpu_conv::conv1d(x, &self.weight, self.bias.as_ref(), s.padding, s.dilation, fused);

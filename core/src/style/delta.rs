@@ -100,7 +100,25 @@ pub fn to_lora(full: &StyleVector, rank: usize) -> Result<StyleVector> {
 /// The delta a vector adds to each parameter at α = 1, restricted to `groups`: full tensors as
 /// stored, LoRA pairs as B·A reshaped to the parameter's shape (`shape_of`).
 pub fn deltas(v: &StyleVector, groups: &[Group], n_layers: usize, shape_of: impl Fn(&str) -> Option<Vec<usize>>) -> Result<Vec<(String, Tensor)>> {
+    let (merged, adapters) = split(v, groups, n_layers, shape_of, |_, _| false)?;
+    debug_assert!(adapters.is_empty());
+    Ok(merged)
+}
+
+/// A LoRA factor pair as conv weights: A `[r, in, k]` and B `[out, r, 1]` for parameter `name`.
+pub type Factors = (String, Tensor, Tensor);
+
+/// Like [`deltas`], but LoRA pairs for which `keep_factored(param, shape)` holds are returned
+/// as conv factors (to apply on the fly) instead of merged deltas.
+pub fn split(
+    v: &StyleVector,
+    groups: &[Group],
+    n_layers: usize,
+    shape_of: impl Fn(&str) -> Option<Vec<usize>>,
+    keep_factored: impl Fn(&str, &[usize]) -> bool,
+) -> Result<(Vec<(String, Tensor)>, Vec<Factors>)> {
     let mut out = Vec::new();
+    let mut factored = Vec::new();
     for (name, t) in &v.tensors {
         let (param, delta) = match v.kind {
             Kind::Weights => (name.as_str(), t.clone()),
@@ -109,6 +127,13 @@ pub fn deltas(v: &StyleVector, groups: &[Group], n_layers: usize, shape_of: impl
                 Some(param) => {
                     let b = v.tensors.get(&format!("{param}.lora_b")).ok_or_else(|| Error::invalid("lora", format!("`{param}.lora_b` missing")))?;
                     let shape = shape_of(param).ok_or_else(|| Error::invalid("lora", format!("`{param}` is not a parameter")))?;
+                    if keep_factored(param, &shape) {
+                        if groups.iter().any(|g| g.contains(param, n_layers)) {
+                            let r = t.dim(0)?;
+                            factored.push((param.to_string(), t.reshape((r, shape[1], shape[2]))?, b.reshape((shape[0], r, 1))?));
+                        }
+                        continue;
+                    }
                     (param, b.matmul(t)?.reshape(shape)?)
                 }
                 None => (name.as_str(), t.clone()), // a 1-D delta kept full
@@ -119,7 +144,7 @@ pub fn deltas(v: &StyleVector, groups: &[Group], n_layers: usize, shape_of: impl
             out.push((param.to_string(), delta));
         }
     }
-    Ok(out)
+    Ok((out, factored))
 }
 
 /// `base` with Σ αᵢ·Δᵢ added to the parameters the deltas name (others are the same tensors,

@@ -8,6 +8,7 @@ pub mod build;
 pub mod delta;
 pub mod format;
 pub mod groups;
+pub mod lora;
 pub mod steer;
 
 pub use format::{Kind, StyleVector};
