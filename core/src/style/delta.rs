@@ -108,6 +108,9 @@ pub fn deltas(v: &StyleVector, groups: &[Group], n_layers: usize, shape_of: impl
 /// A LoRA factor pair as conv weights: A `[r, in, k]` and B `[out, r, 1]` for parameter `name`.
 pub type Factors = (String, Tensor, Tensor);
 
+/// A parameter's name and its delta at α = 1.
+pub type Delta = (String, Tensor);
+
 /// Like [`deltas`], but LoRA pairs for which `keep_factored(param, shape)` holds are returned
 /// as conv factors (to apply on the fly) instead of merged deltas.
 pub fn split(
@@ -116,7 +119,7 @@ pub fn split(
     n_layers: usize,
     shape_of: impl Fn(&str) -> Option<Vec<usize>>,
     keep_factored: impl Fn(&str, &[usize]) -> bool,
-) -> Result<(Vec<(String, Tensor)>, Vec<Factors>)> {
+) -> Result<(Vec<Delta>, Vec<Factors>)> {
     let mut out = Vec::new();
     let mut factored = Vec::new();
     for (name, t) in &v.tensors {
