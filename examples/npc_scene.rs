@@ -2,15 +2,20 @@
 //!
 //! `cargo run --release --example npc_scene -- --out out/scene`
 //!
-//! Only one voice ships with tvtts, so the characters differ by speaking rate and variability
-//! (`length_scale`, `noise_scale`, `noise_w`) and by seed; give `--voice` another Piper voice to
-//! hear it instead.
+//! All lines are handed to the streaming engine at once (as a game would), each character with
+//! its own settings. Only one voice ships with tvtts, so the characters differ by speaking rate
+//! and variability (`length_scale`, `noise_scale`, `noise_w`), seed, and how far the shipped
+//! `excited` style vector raises their pitch; give `--voice` another Piper voice to hear it
+//! instead (vectors are made for one voice: pass `--no-style` then).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use tvtts::core::voice::Input;
+use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Request, SpeechHandle};
+use tvtts::core::style::StyleVector;
 use tvtts::core::{SynthesisOptions, Voice};
 
 #[derive(Parser)]
@@ -24,37 +29,81 @@ struct Args {
     /// Output directory for the WAV files.
     #[arg(long, default_value = "out/scene")]
     out: PathBuf,
+    /// The `excited` style vector (made for the bundled voice).
+    #[arg(long, default_value = "assets/vectors/excited.safetensors")]
+    excited: PathBuf,
+    /// Speak without style vectors.
+    #[arg(long)]
+    no_style: bool,
 }
 
-/// How each character speaks.
-fn character(name: &str) -> SynthesisOptions {
-    let (length_scale, noise_scale, noise_w, seed) = match name {
-        "guard" => (0.92, 0.5, 0.6, 11),
-        "innkeeper" => (1.12, 0.7, 0.9, 23),
-        _ => (1.0, 0.667, 0.8, 5),
+/// How each character speaks, and its `excited` α.
+fn character(name: &str) -> (SynthesisOptions, f32) {
+    let (length_scale, noise_scale, noise_w, seed, excited) = match name {
+        "guard" => (0.92, 0.5, 0.6, 11, 1.5),
+        "innkeeper" => (1.12, 0.7, 0.9, 23, 0.5),
+        _ => (1.0, 0.667, 0.8, 5, 0.0),
     };
-    SynthesisOptions { noise_scale: Some(noise_scale), length_scale: Some(length_scale), noise_w: Some(noise_w), speaker: None, seed }
+    let opts = SynthesisOptions { noise_scale: Some(noise_scale), length_scale: Some(length_scale), noise_w: Some(noise_w), speaker: None, seed };
+    (opts, excited)
+}
+
+/// Reads a request's audio until it is over.
+fn collect(h: &mut SpeechHandle) -> anyhow::Result<Vec<f32>> {
+    let (mut audio, mut buf) = (Vec::new(), vec![0f32; 1 << 14]);
+    loop {
+        let over = h.state().is_over();
+        let n = h.read(&mut buf);
+        audio.extend_from_slice(&buf[..n]);
+        if n == 0 && over {
+            break;
+        }
+        if n == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    match h.events().find(|e| matches!(e, Event::Failed(_) | Event::Dropped { .. })) {
+        Some(Event::Failed(e)) => Err(e.into()),
+        Some(other) => anyhow::bail!("{other:?}"),
+        None => Ok(audio),
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let script = std::fs::read_to_string(&args.script).with_context(|| format!("{}: cannot read script", args.script.display()))?;
     let voice = Voice::load(&args.voice, &candle_core::Device::Cpu).with_context(|| format!("cannot load voice {}", args.voice.display()))?;
+    let sample_rate = voice.sample_rate();
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
+    let engine = Engine::new(EngineConfig::default())?;
+    let controls = if args.no_style {
+        Vec::new()
+    } else {
+        let excited = Arc::new(StyleVector::load(&args.excited)?);
+        vec![ControlSpec::new("excited", 0.0, 3.0)?.with_style(excited, None)]
+    };
+    engine.add_voice("npc", voice, controls)?;
 
-    let lines = script.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
-    for (n, line) in lines.enumerate() {
+    let mut lines = Vec::new();
+    for line in script.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let (speaker, text) = line
             .split_once(':')
             .with_context(|| format!("{}: line `{line}` is not `speaker: text`", args.script.display()))?;
-        let (speaker, text) = (speaker.trim(), text.trim());
-        let t0 = std::time::Instant::now();
-        let sentences = voice.synthesize(Input::Text(text), &character(speaker))?;
-        let audio: Vec<f32> = sentences.iter().flat_map(|s| s.audio.iter().copied()).collect();
+        let (speaker, text) = (speaker.trim().to_string(), text.trim().to_string());
+        let (opts, excited) = character(&speaker);
+        let mut request = Request::text("npc", &text).options(opts);
+        if !args.no_style {
+            request = request.control("excited", excited);
+        }
+        lines.push((speaker, text, engine.speak(request)));
+    }
+    for (n, (speaker, text, mut handle)) in lines.into_iter().enumerate() {
+        let audio = collect(&mut handle)?;
         let path = args.out.join(format!("{:02}_{speaker}.wav", n + 1));
-        tvtts::write_wav(&path, &audio, voice.sample_rate(), false)?;
-        let secs = audio.len() as f64 / voice.sample_rate() as f64;
-        println!("{} ({speaker}, {secs:.2} s audio in {:.2} s): {text}", path.display(), t0.elapsed().as_secs_f64());
+        tvtts::write_wav(&path, &audio, sample_rate, false)?;
+        let secs = audio.len() as f64 / sample_rate as f64;
+        let done = handle.timing().ended.unwrap_or_default().as_secs_f64();
+        println!("{} ({speaker}, {secs:.2} s audio, ready {done:.2} s after the scene started): {text}", path.display());
     }
     Ok(())
 }
