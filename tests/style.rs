@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use candle_core::{Device, Tensor};
 use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Request, State, VoiceEntry};
@@ -154,20 +154,8 @@ fn a_live_alpha_change_applies_from_the_next_window() {
     engine.add_voice("joe", voice, vec![ControlSpec::new("excited", 0.0, 4.0).unwrap().with_style(v, None)]).unwrap();
     let quiet = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
     let text = "The old bridge collapsed last winter, so take the mountain pass.";
-    let read_all = |h: &mut tvtts::core::engine::SpeechHandle| {
-        let (mut out, mut buf, t0) = (Vec::new(), vec![0f32; 4096], Instant::now());
-        while !(h.state().is_over() && h.available() == 0) {
-            assert!(t0.elapsed() < Duration::from_secs(120));
-            let n = h.read(&mut buf);
-            out.extend_from_slice(&buf[..n]);
-            if n == 0 {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        }
-        out
-    };
     let mut plain = engine.speak(Request::text("joe", text).options(quiet));
-    let base = read_all(&mut plain);
+    let base = common::read_to_end(&mut plain);
 
     let mut h = engine.speak(Request::text("joe", text).options(quiet).control("excited", 0.0));
     let first = loop {
@@ -178,7 +166,7 @@ fn a_live_alpha_change_applies_from_the_next_window() {
         }
     };
     h.set_control("excited", 3.0).unwrap();
-    let steered = read_all(&mut h);
+    let steered = common::read_to_end(&mut h);
     assert_eq!(h.state(), State::Finished);
     assert_eq!(steered.len(), base.len());
     assert_eq!(common::max_abs_diff(&steered[..first], &base[..first]), 0.0, "audio before the change is the base");
@@ -286,13 +274,7 @@ fn weight_controls_in_the_engine_follow_alpha() {
     let quiet = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
     for (alpha, want, tol) in [(0.0, &base_out, 0.0), (1.0, &tuned_out, 1e-4)] {
         let mut h = engine.speak(Request::text("joe", "Who goes there?").options(quiet).control("tuned", alpha));
-        let (mut out, mut buf, t0) = (Vec::new(), vec![0f32; 4096], Instant::now());
-        while !(h.state().is_over() && h.available() == 0) {
-            assert!(t0.elapsed() < Duration::from_secs(120));
-            let n = h.read(&mut buf);
-            out.extend_from_slice(&buf[..n]);
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let out = common::read_to_end(&mut h);
         assert_eq!(h.state(), State::Finished, "{:?}", h.events().collect::<Vec<_>>());
         let diff = common::max_abs_diff(&out, want);
         assert!(diff <= tol, "α = {alpha}: {diff}");
@@ -323,13 +305,7 @@ fn lora_runs_on_the_fly_and_equals_its_merged_delta() {
     let quiet = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
     for (alpha, want, tol) in [(0.0, &want_base, 0.0), (0.8, &want_merged, 1e-4)] {
         let mut h = engine.speak(Request::text("joe", "Who goes there?").options(quiet).control("tuned", alpha));
-        let (mut out, mut buf, t0) = (Vec::new(), vec![0f32; 4096], Instant::now());
-        while !(h.state().is_over() && h.available() == 0) {
-            assert!(t0.elapsed() < Duration::from_secs(120));
-            let n = h.read(&mut buf);
-            out.extend_from_slice(&buf[..n]);
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let out = common::read_to_end(&mut h);
         assert_eq!(h.state(), State::Finished, "{:?}", h.events().collect::<Vec<_>>());
         let diff = common::max_abs_diff(&out, want);
         assert!(diff <= tol, "α = {alpha}: on the fly vs merged {diff}");

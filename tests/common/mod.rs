@@ -57,3 +57,17 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "lengths differ");
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
+
+/// Reads a request's audio until it is over (failing after two minutes).
+pub fn read_to_end(h: &mut tvtts::core::engine::SpeechHandle) -> Vec<f32> {
+    let (mut out, mut buf, t0) = (Vec::new(), vec![0f32; 4096], std::time::Instant::now());
+    while !(h.state().is_over() && h.available() == 0) {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(120), "request did not end");
+        let n = h.read(&mut buf);
+        out.extend_from_slice(&buf[..n]);
+        if n == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    out
+}
