@@ -1,6 +1,7 @@
 //! The dispatcher thread: admits requests, decides which job a free worker computes next, moves
 //! finished audio into ring buffers, and ends jobs (finished, cancelled, failed, stalled).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,14 +87,14 @@ impl Dispatcher {
     fn tend(&mut self) {
         let (timeout, ahead) = (self.engine.config.stall_timeout, self.engine.config.ahead_samples);
         self.active.retain_mut(|job| {
-            if job.shared.cancel.load(std::sync::atomic::Ordering::Acquire) || job.consumer_gone() {
-                let samples = job.shared.written.load(std::sync::atomic::Ordering::Acquire);
+            if job.shared.cancel.load(Ordering::Acquire) || job.consumer_gone() {
+                let samples = job.shared.written.load(Ordering::Acquire);
                 job.end(State::Cancelled, Event::Cancelled { samples });
                 return false;
             }
             job.flush();
             if job.computed_all && !job.has_pending() {
-                let samples = job.shared.written.load(std::sync::atomic::Ordering::Acquire);
+                let samples = job.shared.written.load(Ordering::Acquire);
                 job.end(State::Finished, Event::Finished { samples });
                 return false;
             }

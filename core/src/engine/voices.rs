@@ -4,12 +4,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use candle_core::Device;
+use candle_core::{Device, Tensor};
 
 use super::controls::{ControlSpec, Controls};
 use crate::error::{Error, Result};
-use candle_core::Tensor;
-
 use crate::model::Vits;
 use crate::style::{delta, lora, Group, Kind, SteerPoint, Steering};
 use crate::voice::Voice;
@@ -21,7 +19,7 @@ pub struct VoiceEntry {
     pub controls: Vec<ControlSpec>,
     /// Per control: its weight delta at α = 1 to merge (its `weights` vectors, and the parts
     /// of its `lora` vectors that cannot run on the fly), on their groups.
-    weight_deltas: Vec<Vec<(String, Tensor)>>,
+    weight_deltas: Vec<Vec<delta::Delta>>,
     /// Per control: LoRA factors applied on the fly (dense convs).
     factors: Vec<Vec<delta::Factors>>,
 }
@@ -49,7 +47,7 @@ impl VoiceEntry {
     pub fn adapters(&self, controls: &[(String, f32)]) -> Option<Arc<lora::Adapters>> {
         let mut map = lora::Adapters::new();
         for (spec, factors) in self.controls.iter().zip(&self.factors) {
-            let alpha = controls.iter().find(|(n, _)| *n == spec.name).map_or(0.0, |(_, a)| *a);
+            let alpha = alpha_of(controls, &spec.name);
             if alpha == 0.0 {
                 continue;
             }
@@ -60,25 +58,23 @@ impl VoiceEntry {
         (!map.is_empty()).then(|| Arc::new(map))
     }
 
-    /// The α of each control that changes weights, in control order (all 0: the base model).
-    pub fn weight_alphas(&self, controls: &[(String, f32)]) -> Vec<f32> {
+    /// The controls that merge weight deltas, with their α in `controls`, in control order.
+    fn weight_terms<'a>(&'a self, controls: &'a [(String, f32)]) -> impl Iterator<Item = (f32, &'a Vec<delta::Delta>)> + 'a {
         self.controls
             .iter()
             .zip(&self.weight_deltas)
             .filter(|(_, d)| !d.is_empty())
-            .map(|(spec, _)| controls.iter().find(|(n, _)| *n == spec.name).map_or(0.0, |(_, a)| *a))
-            .collect()
+            .map(|(spec, d)| (alpha_of(controls, &spec.name), d))
+    }
+
+    /// The α of each control that changes weights, in control order (all 0: the base model).
+    pub fn weight_alphas(&self, controls: &[(String, f32)]) -> Vec<f32> {
+        self.weight_terms(controls).map(|(alpha, _)| alpha).collect()
     }
 
     /// The model with the weight-changing controls at `controls`' values merged in.
     pub fn model_for(&self, controls: &[(String, f32)]) -> Result<Vits> {
-        let terms: Vec<(f32, Vec<(String, Tensor)>)> = self
-            .controls
-            .iter()
-            .zip(&self.weight_deltas)
-            .filter(|(_, d)| !d.is_empty())
-            .map(|(spec, d)| (controls.iter().find(|(n, _)| *n == spec.name).map_or(0.0, |(_, a)| *a), d.clone()))
-            .collect();
+        let terms: Vec<(f32, Vec<delta::Delta>)> = self.weight_terms(controls).map(|(alpha, d)| (alpha, d.clone())).collect();
         self.voice.model_with(&terms)
     }
 
@@ -193,4 +189,9 @@ impl Voices {
         map.insert(key.to_string(), entry.clone());
         Ok(entry)
     }
+}
+
+/// The value of control `name` in `controls` (0 when absent).
+fn alpha_of(controls: &[(String, f32)], name: &str) -> f32 {
+    controls.iter().find(|(n, _)| n == name).map_or(0.0, |(_, a)| *a)
 }
