@@ -26,7 +26,9 @@ use super::Vits;
 use crate::error::{Error, Result};
 use crate::style::{SteerPoint, Steering};
 
-/// Context frames a window needs on each side.
+/// The whole receptive field of flow and decoder, in frames each side: what a window would need
+/// if it were recomputed from the prior frames alone. Streaming needs only each stage's own
+/// reach ([`StageSpec`]); this is the figure the tests check the stages against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Halo {
     /// Flow: each side.
