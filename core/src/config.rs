@@ -85,8 +85,13 @@ impl VoiceConfig {
     /// Reads and checks the `.onnx.json` at `path`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let config: VoiceConfig = serde_json::from_str(&text)
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_json(&bytes, path)
+    }
+
+    /// Parses and checks config JSON already in memory; `path` names it in errors.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<Self> {
+        let config: VoiceConfig = serde_json::from_slice(bytes)
             .map_err(|e| Error::bad_voice(path, format!("invalid voice config JSON: {e}")))?;
         if config.audio.sample_rate == 0 {
             return Err(Error::bad_voice(path, "audio.sample_rate is 0"));

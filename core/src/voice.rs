@@ -104,16 +104,28 @@ impl Voice {
         Self::load_with(onnx, config, phonemizer, device)
     }
 
+    /// Like [`Voice::load`] on the `.onnx` and `.onnx.json` bytes already in memory (e.g. read
+    /// through a game engine's asset system); `onnx` names them in errors.
+    pub fn from_bytes(onnx: &Path, model: &[u8], config_json: &[u8], device: &Device) -> Result<Self> {
+        let config = VoiceConfig::from_json(config_json, &config_path(onnx))?;
+        let phonemizer = default_phonemizer(&config)?;
+        Self::from_checkpoint(Checkpoint::from_onnx_bytes(model, onnx)?, config, phonemizer, device)
+    }
+
     /// Loads with an explicit config and phonemizer.
     pub fn load_with(onnx: &Path, config: VoiceConfig, phonemizer: Box<dyn Phonemizer>, device: &Device) -> Result<Self> {
-        let ckpt = Checkpoint::from_onnx_file(onnx)?;
+        Self::from_checkpoint(Checkpoint::from_onnx_file(onnx)?, config, phonemizer, device)
+    }
+
+    fn from_checkpoint(ckpt: Checkpoint, config: VoiceConfig, phonemizer: Box<dyn Phonemizer>, device: &Device) -> Result<Self> {
+        let onnx = ckpt.path.clone();
         let arch = VitsConfig::infer(&ckpt)?;
         let model = Vits::load(&ckpt, arch, device)?;
         let ids = PhonemeIdMap::new(&config.phoneme_id_map)
-            .map_err(|e| Error::bad_voice(config_path(onnx), e.to_string()))?;
+            .map_err(|e| Error::bad_voice(config_path(&onnx), e.to_string()))?;
         let weights_hash = weights_hash(&ckpt)?;
         let parameters = ckpt.tensors;
-        Ok(Voice { config, model, ids, phonemizer, path: onnx.to_path_buf(), weights_hash, parameters })
+        Ok(Voice { config, model, ids, phonemizer, path: onnx, weights_hash, parameters })
     }
 
     /// The model with Σ αᵢ·Δᵢ added to its weights (`terms`: α and the per-parameter deltas).

@@ -187,8 +187,13 @@ impl Engine {
 
     /// Adds a loaded voice under `name`, accepting the live `controls` (their style vectors
     /// must have been made for this voice).
-    pub fn add_voice(&self, name: &str, voice: Voice, controls: Vec<ControlSpec>) -> Result<()> {
+    pub fn add_voice(&self, name: &str, voice: impl Into<Arc<Voice>>, controls: Vec<ControlSpec>) -> Result<()> {
         self.shared.voices.add(name, voice, controls)
+    }
+
+    /// Forgets the voice added as `name`; requests already using it finish with it. True if it was there.
+    pub fn remove_voice(&self, name: &str) -> bool {
+        self.shared.voices.remove(name)
     }
 
     /// The voice `key` (an added name or a `.onnx` path, loaded now if needed).

@@ -15,7 +15,8 @@ use crate::voice::Voice;
 /// A voice and the live controls it accepts.
 #[derive(Debug)]
 pub struct VoiceEntry {
-    pub voice: Voice,
+    /// Shared: several entries (e.g. successive versions of a preset) may use one loaded voice.
+    pub voice: Arc<Voice>,
     pub controls: Vec<ControlSpec>,
     /// Per control: its weight delta at α = 1 to merge (its `weights` vectors, and the parts
     /// of its `lora` vectors that cannot run on the fly), on their groups.
@@ -26,7 +27,8 @@ pub struct VoiceEntry {
 
 impl VoiceEntry {
     /// Checks the controls' vectors against the voice and prepares their weight deltas.
-    pub fn new(voice: Voice, controls: Vec<ControlSpec>) -> Result<Self> {
+    pub fn new(voice: impl Into<Arc<Voice>>, controls: Vec<ControlSpec>) -> Result<Self> {
+        let voice = voice.into();
         Self::check_styles(&voice, &controls)?;
         let n_layers = voice.model.config.n_layers;
         let (mut weight_deltas, mut factors) = (Vec::new(), Vec::new());
@@ -164,10 +166,15 @@ pub struct Voices {
 
 impl Voices {
     /// Adds `voice` under `name` with the controls it accepts (replacing an earlier one).
-    pub fn add(&self, name: &str, voice: Voice, controls: Vec<ControlSpec>) -> Result<()> {
+    pub fn add(&self, name: &str, voice: impl Into<Arc<Voice>>, controls: Vec<ControlSpec>) -> Result<()> {
         let entry = Arc::new(VoiceEntry::new(voice, controls)?);
         self.map.lock().unwrap_or_else(PoisonError::into_inner).insert(name.to_string(), entry);
         Ok(())
+    }
+
+    /// Forgets `name` (requests already running keep their entry). True if it was there.
+    pub fn remove(&self, name: &str) -> bool {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner).remove(name).is_some()
     }
 
     /// The voice `key`: an added name, else a path to a `.onnx` file, loaded now and kept.

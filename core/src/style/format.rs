@@ -85,9 +85,14 @@ impl StyleVector {
     /// Reads a vector file; every problem names the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bad = |reason: String| Error::invalid("style vector", format!("{}: {reason}", path.display()));
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Like [`StyleVector::load`] on bytes already in memory; `path` names them in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
+        let bad = |reason: String| Error::invalid("style vector", format!("{}: {reason}", path.display()));
+        let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
         let meta = header.metadata().clone().unwrap_or_default();
         let get = |key: &str| meta.get(key).map(String::as_str).ok_or_else(|| bad(format!("metadata `{key}` missing")));
         if get("tvtts.format")? != FORMAT {
@@ -99,7 +104,7 @@ impl StyleVector {
             meta.get(key).map(|v| v.parse::<f32>().map_err(|_| bad(format!("metadata `{key}` = `{v}` is not a number")))).transpose()
         };
         let default_alpha = number("tvtts.alpha")?.unwrap_or(1.0);
-        let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
         let mut tensors = BTreeMap::new();
         for (name, view) in st.tensors() {
             if view.dtype() != safetensors::Dtype::F32 {
