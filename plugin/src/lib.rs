@@ -1,2 +1,205 @@
-//! Bevy plugin for tvtts. Empty until the plugin issue: the engine lives in `tvtts-core`.
+//! Bevy plugin for tvtts: NPCs speak with neural voices whose style is steered live.
+//!
+//! ```ignore
+//! app.add_plugins((DefaultPlugins, TvTtsPlugin::default()));
+//! let guard = commands.spawn((
+//!     Voice(assets.load("voices/guard.voice.ron")),
+//!     Emotion::new("excited", 0.0),
+//!     Transform::from_xyz(3.0, 0.0, 0.0),
+//! )).id();
+//! say.write(SayLine::new(guard, "Halt! Who goes there?"));
+//! // later, from any system: emotion.alpha = 2.0 — the rest of the line follows.
+//! ```
+//!
+//! Synthesis runs on the `tvtts-core` engine's worker threads; its PCM streams through lock-free
+//! ring buffers into this plugin's own kira mixer (see `audio/`). Systems only poll: a frame
+//! never waits for synthesis. Add the plugin after Bevy's `AssetPlugin` (or `DefaultPlugins`).
+
+// Bevy queries are tuples of component references; naming each would not make them clearer.
+#![allow(clippy::type_complexity)]
+
+pub mod audio;
+pub mod components;
+pub mod loader;
+pub mod messages;
+pub mod preset;
+pub mod speech;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bevy::log::error;
+use bevy::prelude::*;
+use bevy::transform::TransformSystems;
+use crossbeam_channel::Receiver;
+use tvtts_core::engine::{Engine, EngineConfig};
+
+pub use audio::{AudioOutput, SpatialSettings, SpeechMixer};
+pub use components::{Dialect, Emotion, SpeechListener, SpeechMix, Voice};
+pub use loader::{VoicePreset, VoicePresetLoader};
+pub use messages::{LineFailed, LineFailure, LineFinished, LineId, LineStarted, PresetError, SayLine, StyleApplied};
+pub use preset::PresetDef;
+pub use speech::Speech;
 pub use tvtts_core as core;
+
+/// Everything a game needs in one import.
+pub mod prelude {
+    pub use crate::{
+        AudioOutput, Dialect, Emotion, LineFailed, LineFailure, LineFinished, LineStarted, PresetError, SayLine, SpeechListener,
+        SpeechMix, StyleApplied, TvTtsPlugin, Voice, VoicePreset,
+    };
+    pub use tvtts_core::engine::Priority;
+}
+
+/// The plugin. Its fields choose the engine (device, workers, buffering), the audio output and
+/// how placed speakers sound.
+pub struct TvTtsPlugin {
+    /// Device, worker threads, queue limits, look-ahead. `ahead_samples` bounds both the audio
+    /// buffered ahead of the listener and how late an α change can be heard.
+    pub engine: EngineConfig,
+    pub output: AudioOutput,
+    pub spatial: SpatialSettings,
+}
+
+impl Default for TvTtsPlugin {
+    /// CPU, one worker per physical core, ≈ 0.75 s of look-ahead, the default sound card.
+    fn default() -> Self {
+        let engine = EngineConfig { ahead_samples: 16_384, ..EngineConfig::default() };
+        TvTtsPlugin { engine, output: AudioOutput::Device, spatial: SpatialSettings::default() }
+    }
+}
+
+impl TvTtsPlugin {
+    /// The same on `device` (`"cpu"`, `"cuda"`, `"cuda:N"`; CUDA needs the `cuda` feature).
+    pub fn on_device(device: &str) -> tvtts_core::Result<Self> {
+        let default = TvTtsPlugin::default();
+        let engine = EngineConfig {
+            ahead_samples: default.engine.ahead_samples,
+            ..EngineConfig::for_device(tvtts_core::device::parse(device)?)
+        };
+        Ok(TvTtsPlugin { engine, ..default })
+    }
+
+    /// With `workers` synthesis threads.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.engine.workers = workers;
+        self
+    }
+
+    /// With this audio output.
+    pub fn with_output(mut self, output: AudioOutput) -> Self {
+        self.output = output;
+        self
+    }
+}
+
+/// The running engine (shared with the preset loader).
+#[derive(Resource, Clone)]
+pub struct SpeechEngine(pub Arc<Engine>);
+
+/// Preset problems found by the loader, on their way to [`PresetError`] messages.
+#[derive(Resource)]
+struct PresetErrors(Receiver<PresetError>);
+
+/// The engine voice each loaded preset version registered, to forget replaced versions.
+#[derive(Resource, Default)]
+struct EngineVoices(HashMap<AssetId<VoicePreset>, String>);
+
+/// System sets, in the order they run in `PostUpdate` (after transforms propagate).
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SpeechSystems {
+    /// Presets: errors, replaced versions.
+    Presets,
+    /// Lines: queue, start, α, progress.
+    Lines,
+    /// Listener placement and the paced silent output.
+    Mixer,
+}
+
+impl Plugin for TvTtsPlugin {
+    fn build(&self, app: &mut App) {
+        let engine = match Engine::new(self.engine.clone()) {
+            Ok(e) => Arc::new(e),
+            Err(e) => {
+                error!("tvtts: the speech engine did not start ({e}); speech is off");
+                return;
+            }
+        };
+        let (errors_tx, errors_rx) = crossbeam_channel::unbounded();
+        app.init_asset::<VoicePreset>()
+            .register_asset_loader(VoicePresetLoader::new(engine.clone(), errors_tx))
+            .insert_resource(SpeechEngine(engine))
+            .insert_resource(PresetErrors(errors_rx))
+            .init_resource::<EngineVoices>()
+            .insert_resource(SpeechMixer::new(self.output, self.spatial))
+            .add_message::<SayLine>()
+            .add_message::<LineStarted>()
+            .add_message::<LineFinished>()
+            .add_message::<LineFailed>()
+            .add_message::<StyleApplied>()
+            .add_message::<PresetError>()
+            .configure_sets(
+                PostUpdate,
+                (SpeechSystems::Presets, SpeechSystems::Lines, SpeechSystems::Mixer).chain().after(TransformSystems::Propagate),
+            )
+            .add_systems(PostUpdate, (report_preset_errors, forget_replaced_presets).in_set(SpeechSystems::Presets))
+            .add_systems(
+                PostUpdate,
+                (speech::queue_lines, speech::poll_lines, speech::start_lines, speech::push_controls).chain().in_set(SpeechSystems::Lines),
+            )
+            .add_systems(PostUpdate, (place_listener, pace_silent_output).in_set(SpeechSystems::Mixer))
+            .add_observer(speech::on_speech_removed);
+    }
+}
+
+fn report_preset_errors(errors: Res<PresetErrors>, mut out: MessageWriter<PresetError>) {
+    out.write_batch(errors.0.try_iter());
+}
+
+fn forget_replaced_presets(
+    mut events: MessageReader<AssetEvent<VoicePreset>>,
+    presets: Res<Assets<VoicePreset>>,
+    engine: Res<SpeechEngine>,
+    mut registered: ResMut<EngineVoices>,
+) {
+    for event in events.read() {
+        match event {
+            AssetEvent::Added { id } | AssetEvent::Modified { id } => {
+                let Some(preset) = presets.get(*id) else { continue };
+                if let Some(old) = registered.0.insert(*id, preset.engine_key.clone()).filter(|old| *old != preset.engine_key) {
+                    engine.0.remove_voice(&old);
+                }
+            }
+            AssetEvent::Removed { id } => {
+                if let Some(old) = registered.0.remove(id) {
+                    engine.0.remove_voice(&old);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn place_listener(listener: Query<&GlobalTransform, With<SpeechListener>>, mut mixer: ResMut<SpeechMixer>) {
+    if let Some(at) = listener.iter().next() {
+        mixer.set_listener(at);
+    }
+}
+
+fn pace_silent_output(time: Res<Time>, mut mixer: ResMut<SpeechMixer>) {
+    mixer.pace(time.delta_secs_f64());
+}
+
+/// Offline rendering (tests, `tavern_headless`): renders up to `max_frames` of a
+/// [`AudioOutput::Manual`] mix, as many as every playing line has audio for, so the result has
+/// no underruns however slow synthesis is. Returns interleaved stereo (empty when none is ready).
+pub fn render_ready(world: &mut World, max_frames: usize) -> Vec<f32> {
+    let Some(rate) = world.get_resource::<SpeechMixer>().and_then(SpeechMixer::capture_rate) else {
+        return Vec::new();
+    };
+    let mut speakers = world.query::<&Speech>();
+    let ready = speakers.iter(world).filter_map(|s| s.ready_frames(rate)).min().unwrap_or(u64::MAX);
+    let frames = ready.min(max_frames as u64) as usize;
+    let mut mixer = world.resource_mut::<SpeechMixer>();
+    mixer.render(frames).map(<[f32]>::to_vec).unwrap_or_default()
+}

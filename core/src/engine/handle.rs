@@ -2,7 +2,7 @@
 //! cancellation, progress and events.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryIter};
@@ -165,9 +165,12 @@ impl AudioReader {
     }
 }
 
-/// The caller's handle on one request. Dropping it cancels the request.
+/// The caller's handle on one request. Dropping it cancels the request. `Send + Sync`, so it
+/// can live in a game engine's components.
 pub struct SpeechHandle {
-    reader: Option<AudioReader>,
+    /// In a `Mutex` only to make the handle `Sync` (the ring buffer's consumer is not); reads
+    /// take `&mut self` and never lock.
+    reader: Mutex<Option<AudioReader>>,
     shared: Arc<Shared>,
     events: Receiver<Event>,
 }
@@ -175,22 +178,26 @@ pub struct SpeechHandle {
 impl SpeechHandle {
     pub(crate) fn new(consumer: HeapCons<f32>, shared: Arc<Shared>, events: Receiver<Event>) -> Self {
         let reader = AudioReader { consumer, shared: shared.clone(), read: 0 };
-        SpeechHandle { reader: Some(reader), shared, events }
+        SpeechHandle { reader: Mutex::new(Some(reader)), shared, events }
+    }
+
+    fn reader_mut(&mut self) -> &mut Option<AudioReader> {
+        self.reader.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Reads audio (see [`AudioReader::read`]); 0 once the reader was taken.
     pub fn read(&mut self, out: &mut [f32]) -> usize {
-        self.reader.as_mut().map_or(0, |r| r.read(out))
+        self.reader_mut().as_mut().map_or(0, |r| r.read(out))
     }
 
     /// Samples ready to read now (0 once the reader was taken).
     pub fn available(&self) -> usize {
-        self.reader.as_ref().map_or(0, AudioReader::available)
+        self.reader.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map_or(0, AudioReader::available)
     }
 
     /// Takes the audio end, to read it on another thread (an audio callback).
     pub fn take_reader(&mut self) -> Option<AudioReader> {
-        self.reader.take()
+        self.reader_mut().take()
     }
 
     /// Sets a live control; applies from the next window. Unknown names and NaN/∞ are errors.

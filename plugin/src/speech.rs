@@ -1,0 +1,269 @@
+//! Per-entity speech: the line queue, the line playing (its engine handle and its sound), and
+//! the systems that start lines, push α changes to the engine and report how lines end.
+//! Nothing here waits: the engine and the mixer are only ever polled.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bevy::log::warn;
+use bevy::prelude::*;
+use tvtts_core::engine::{Event, Request, SpeechHandle};
+use tvtts_core::SynthesisOptions;
+
+use crate::audio::mixer::SpeakerTrack;
+use crate::audio::{LineSoundData, Playback, SpeechMixer};
+use crate::components::{Dialect, Emotion, SpeechMix, Voice};
+use crate::loader::VoicePreset;
+use crate::messages::{LineFailed, LineFailure, LineFinished, LineId, LineStarted, SayLine, StyleApplied};
+use crate::SpeechEngine;
+
+/// What an entity with a [`Voice`] has to say (added with the `Voice`).
+#[derive(Component, Default)]
+pub struct Speech {
+    queue: VecDeque<SayLine>,
+    current: Option<CurrentLine>,
+    track: Option<SpeakerTrack>,
+}
+
+/// The line being spoken. Dropping it (line replaced, entity despawned) stops its sound and
+/// cancels its synthesis.
+struct CurrentLine {
+    id: LineId,
+    handle: SpeechHandle,
+    playback: Arc<Playback>,
+    preset: AssetId<VoicePreset>,
+    /// α values last sent to the engine.
+    controls: Vec<(String, f32)>,
+    /// α values of the last window the engine reported.
+    applied: Option<Vec<(String, f32)>>,
+    started: bool,
+    synthesized: bool,
+}
+
+impl Drop for CurrentLine {
+    fn drop(&mut self) {
+        self.playback.stop();
+        self.handle.cancel();
+    }
+}
+
+impl Speech {
+    /// The line playing, if any.
+    pub fn current_line(&self) -> Option<LineId> {
+        self.current.as_ref().map(|c| c.id)
+    }
+
+    /// Lines waiting behind the current one.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Speaking, or with lines waiting.
+    pub fn is_busy(&self) -> bool {
+        self.current.is_some() || !self.queue.is_empty()
+    }
+
+    /// Output frames (at `output_rate`) the mixer can render before the current line runs out of
+    /// synthesized audio; `None` when nothing can run dry (no line, or all of it synthesized).
+    pub fn ready_frames(&self, output_rate: u32) -> Option<u64> {
+        let line = self.current.as_ref()?;
+        if line.handle.state().is_over() {
+            return None;
+        }
+        let rate = line.handle.sample_rate();
+        if rate == 0 {
+            return Some(0);
+        }
+        let buffered = line.handle.samples_written().saturating_sub(line.playback.consumed());
+        // Keep the interpolation window's two samples of look-ahead in hand.
+        Some((buffered.saturating_sub(3) * output_rate as u64) / rate as u64)
+    }
+}
+
+/// The α each of the preset's styles gets: the `Emotion`/`Dialect` naming it, else the preset's default.
+fn style_alphas(preset: &VoicePreset, emotion: Option<&Emotion>, dialect: Option<&Dialect>) -> Vec<(String, f32)> {
+    let pick = |name: &str| {
+        let named = |c: Option<(&String, f32)>| c.filter(|(n, _)| n.as_str() == name).map(|(_, a)| a);
+        named(emotion.map(|e| (&e.name, e.alpha))).or(named(dialect.map(|d| (&d.name, d.alpha))))
+    };
+    preset.def.styles.iter().map(|(name, s)| (name.clone(), pick(name).unwrap_or(s.alpha))).collect()
+}
+
+/// Warns (once per change) about an `Emotion`/`Dialect` naming a style the preset lacks.
+fn check_style_names(entity: Entity, preset: &VoicePreset, emotion: Option<Ref<Emotion>>, dialect: Option<Ref<Dialect>>) {
+    let mut named = Vec::new();
+    if let Some(e) = emotion.filter(|e| e.is_changed()) {
+        named.push(("Emotion", e.name.clone()));
+    }
+    if let Some(d) = dialect.filter(|d| d.is_changed()) {
+        named.push(("Dialect", d.name.clone()));
+    }
+    for (what, name) in named {
+        if !preset.def.styles.contains_key(&name) {
+            let known: Vec<&String> = preset.def.styles.keys().collect();
+            warn!("tvtts: {what} `{name}` of {entity} is not a style of its preset (it has {known:?}); ignored");
+        }
+    }
+}
+
+/// Queues [`SayLine`]s on their entities.
+pub(crate) fn queue_lines(
+    mut said: MessageReader<SayLine>,
+    mut speakers: Query<&mut Speech>,
+    mut failed: MessageWriter<LineFailed>,
+) {
+    for line in said.read() {
+        let Ok(mut speech) = speakers.get_mut(line.entity) else {
+            let failure = LineFailure::Error(format!("entity {} has no Voice", line.entity));
+            failed.write(LineFailed { entity: line.entity, line: line.id, failure });
+            continue;
+        };
+        if line.interrupt {
+            if let Some(cut) = speech.current.take() {
+                failed.write(LineFailed { entity: line.entity, line: cut.id, failure: LineFailure::Cancelled });
+            }
+            speech.queue.push_front(line.clone());
+        } else {
+            speech.queue.push_back(line.clone());
+        }
+    }
+}
+
+/// Starts the next queued line of every idle speaker whose preset is loaded.
+pub(crate) fn start_lines(
+    mut speakers: Query<(Entity, &Voice, &mut Speech, Option<&Emotion>, Option<&Dialect>, Option<&GlobalTransform>)>,
+    presets: Res<Assets<VoicePreset>>,
+    server: Res<AssetServer>,
+    engine: Res<SpeechEngine>,
+    mut mixer: ResMut<SpeechMixer>,
+    mut failed: MessageWriter<LineFailed>,
+) {
+    for (entity, voice, mut speech, emotion, dialect, placed) in &mut speakers {
+        if speech.current.is_some() || speech.queue.is_empty() {
+            continue;
+        }
+        let Some(preset) = presets.get(&voice.0) else {
+            if let Some(bevy::asset::LoadState::Failed(e)) = server.get_load_state(&voice.0) {
+                for line in speech.queue.drain(..) {
+                    let failure = LineFailure::Error(format!("its voice preset did not load: {e}"));
+                    failed.write(LineFailed { entity, line: line.id, failure });
+                }
+            }
+            continue;
+        };
+        let Some(line) = speech.queue.pop_front() else { continue };
+        let d = &preset.def;
+        let options = SynthesisOptions {
+            noise_scale: d.noise_scale,
+            length_scale: d.length_scale,
+            noise_w: d.noise_w,
+            speaker: d.speaker,
+            seed: d.seed,
+        };
+        let controls = style_alphas(preset, emotion, dialect);
+        let mut request = Request::text(&preset.engine_key, line.text.as_str()).options(options).priority(line.priority);
+        for (name, alpha) in &controls {
+            request = request.control(name, *alpha);
+        }
+        let mut handle = engine.0.speak(request);
+        let playback = Arc::new(Playback::default());
+        if speech.track.is_none() {
+            speech.track = mixer.add_track(placed.map(GlobalTransform::translation));
+        }
+        if let (Some(track), Some(reader)) = (&mut speech.track, handle.take_reader()) {
+            track.play(LineSoundData { reader, playback: playback.clone() });
+        }
+        let preset = voice.0.id();
+        speech.current =
+            Some(CurrentLine { id: line.id, handle, playback, preset, controls, applied: None, started: false, synthesized: false });
+    }
+}
+
+/// Sends α changes (from `Emotion`/`Dialect`, or an edited preset) to the lines in progress.
+pub(crate) fn push_controls(
+    speakers: Query<(Entity, &mut Speech, Option<Ref<Emotion>>, Option<Ref<Dialect>>)>,
+    presets: Res<Assets<VoicePreset>>,
+    mut edited: MessageReader<AssetEvent<VoicePreset>>,
+) {
+    let edited: Vec<AssetId<VoicePreset>> =
+        edited.read().filter_map(|e| if let AssetEvent::Modified { id } = e { Some(*id) } else { None }).collect();
+    for (entity, mut speech, emotion, dialect) in speakers {
+        let changed = emotion.as_ref().is_some_and(|e| e.is_changed()) || dialect.as_ref().is_some_and(|d| d.is_changed());
+        let Some(line) = speech.current.as_mut() else { continue };
+        if !changed && !edited.contains(&line.preset) {
+            continue;
+        }
+        let Some(preset) = presets.get(line.preset) else { continue };
+        let controls = style_alphas(preset, emotion.as_deref(), dialect.as_deref());
+        check_style_names(entity, preset, emotion, dialect);
+        for (name, alpha) in &controls {
+            if line.controls.iter().any(|(n, a)| n == name && a == alpha) {
+                continue;
+            }
+            // A style the line's preset version lacks, or a NaN α: refused by the engine.
+            if let Err(e) = line.handle.set_control(name, *alpha) {
+                warn!("tvtts: {entity}: {e}");
+            }
+        }
+        line.controls = controls;
+    }
+}
+
+/// Follows every line: engine events, playback progress, the end; keeps tracks placed.
+pub(crate) fn poll_lines(
+    speakers: Query<(Entity, &mut Speech, Option<&GlobalTransform>, Option<&SpeechMix>, &Voice)>,
+    presets: Res<Assets<VoicePreset>>,
+    mut started: MessageWriter<LineStarted>,
+    mut finished: MessageWriter<LineFinished>,
+    mut failed: MessageWriter<LineFailed>,
+    mut applied: MessageWriter<StyleApplied>,
+) {
+    for (entity, mut speech, placed, mix, voice) in speakers {
+        let speech = &mut *speech;
+        if let Some(track) = &mut speech.track {
+            let volume = presets.get(&voice.0).map_or(0.0, |p| p.def.volume_db);
+            let mix = mix.copied().unwrap_or_default();
+            track.set_mix(volume + mix.volume_db, mix.panning);
+            if let Some(at) = placed {
+                track.set_position(at.translation());
+            }
+        }
+        let Some(line) = speech.current.as_mut() else { continue };
+        let mut failure = None;
+        for event in line.handle.events() {
+            match event {
+                Event::Window { start_sample, controls, .. } if line.applied.as_ref() != Some(&controls) => {
+                    let at_sample = start_sample;
+                    applied.write(StyleApplied { entity, line: line.id, at_sample, controls: controls.clone() });
+                    line.applied = Some(controls);
+                }
+                Event::Finished { .. } => line.synthesized = true,
+                Event::Dropped { .. } => failure = Some(LineFailure::Dropped),
+                Event::Failed(e) => failure = Some(LineFailure::Error(e.to_string())),
+                Event::Cancelled { .. } => failure = Some(LineFailure::Cancelled),
+                _ => {}
+            }
+        }
+        if !line.started && line.playback.consumed() > 0 {
+            line.started = true;
+            started.write(LineStarted { entity, line: line.id });
+        }
+        if let Some(failure) = failure {
+            failed.write(LineFailed { entity, line: line.id, failure });
+            speech.current = None;
+        } else if line.synthesized && line.playback.is_finished() {
+            let (samples, sample_rate) = (line.handle.samples_written(), line.handle.sample_rate());
+            let underruns = line.playback.underruns();
+            finished.write(LineFinished { entity, line: line.id, samples, sample_rate, underruns });
+            speech.current = None;
+        }
+    }
+}
+
+/// A despawned (or voice-less) speaker's line ends as cancelled; dropping it stops the sound.
+pub(crate) fn on_speech_removed(removed: On<Remove, Speech>, speakers: Query<&Speech>, mut failed: MessageWriter<LineFailed>) {
+    let entity = removed.entity;
+    if let Some(id) = speakers.get(entity).ok().and_then(Speech::current_line) {
+        failed.write(LineFailed { entity, line: id, failure: LineFailure::Cancelled });
+    }
+}

@@ -1,0 +1,306 @@
+//! The Bevy plugin, headless (`MinimalPlugins`, no sound card): presets load and hot-reload,
+//! lines reach the mixer exactly as the engine made them, α changes mid-line, despawn cancels,
+//! placed speakers are panned. The mix is rendered offline (`render_ready`), so it never underruns.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bevy::asset::{AssetMetaCheck, AssetPlugin};
+use bevy::prelude::*;
+use common::{max_abs_diff, read_to_end, voice_path};
+use tvtts::core::engine::Request;
+use tvtts::core::SynthesisOptions;
+use tvtts::plugin::prelude::*;
+use tvtts::plugin::{render_ready, SpeechEngine};
+
+const M: &str = "The old bridge collapsed last winter, so you'll have to take the mountain pass if you want to reach the village before nightfall.";
+const S: &str = "Hello there, traveler.";
+
+/// Everything the plugin reported, in order.
+#[derive(Resource, Default)]
+struct Seen {
+    started: Vec<LineStarted>,
+    finished: Vec<LineFinished>,
+    failed: Vec<LineFailed>,
+    applied: Vec<StyleApplied>,
+    preset_errors: Vec<PresetError>,
+    modified: usize,
+}
+
+fn record(
+    mut seen: ResMut<Seen>,
+    mut started: MessageReader<LineStarted>,
+    mut finished: MessageReader<LineFinished>,
+    mut failed: MessageReader<LineFailed>,
+    mut applied: MessageReader<StyleApplied>,
+    mut errors: MessageReader<PresetError>,
+    mut assets: MessageReader<AssetEvent<VoicePreset>>,
+) {
+    seen.started.extend(started.read().cloned());
+    seen.finished.extend(finished.read().cloned());
+    seen.failed.extend(failed.read().cloned());
+    seen.applied.extend(applied.read().cloned());
+    seen.preset_errors.extend(errors.read().cloned());
+    seen.modified += assets.read().filter(|e| matches!(e, AssetEvent::Modified { .. })).count();
+}
+
+/// A headless app whose assets live in `assets`, mixing at `rate` Hz on demand.
+fn app(assets: &Path, rate: u32) -> App {
+    voice_path();
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        AssetPlugin {
+            file_path: assets.to_string_lossy().into_owned(),
+            watch_for_changes_override: Some(true),
+            meta_check: AssetMetaCheck::Never,
+            ..default()
+        },
+        TvTtsPlugin::default().with_workers(2).with_output(AudioOutput::Manual { sample_rate: rate }),
+    ))
+    .init_resource::<Seen>()
+    .add_systems(Last, record);
+    app
+}
+
+fn repo_assets() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets")
+}
+
+/// Steps the app until `done` holds (failing after `secs`).
+fn update_until(app: &mut App, secs: u64, what: &str, mut done: impl FnMut(&mut App) -> bool) {
+    let t0 = Instant::now();
+    while !done(app) {
+        assert!(t0.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
+        app.update();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Spawns an NPC with the preset at `path` and waits until the preset is loaded.
+fn spawn_npc(app: &mut App, path: &str, extra: impl Bundle) -> (Entity, Handle<VoicePreset>) {
+    let handle: Handle<VoicePreset> = app.world().resource::<AssetServer>().load(path.to_string());
+    let npc = app.world_mut().spawn((Voice(handle.clone()), extra)).id();
+    let id = handle.id();
+    update_until(app, 120, "the preset to load", |app| app.world().resource::<Assets<VoicePreset>>().contains(id));
+    (npc, handle)
+}
+
+/// Says `line`, renders the mix until it finishes, calling `during(app, frames_so_far)` each
+/// step. Returns the stereo mix and the line's end message.
+fn say(app: &mut App, line: SayLine, mut during: impl FnMut(&mut App, usize)) -> (Vec<f32>, LineFinished) {
+    let id = line.id;
+    app.world_mut().write_message(line);
+    let mut mix = Vec::new();
+    let t0 = Instant::now();
+    loop {
+        assert!(t0.elapsed() < Duration::from_secs(180), "the line did not finish");
+        app.update();
+        let seen = app.world().resource::<Seen>();
+        if let Some(f) = seen.failed.iter().find(|f| f.line == id) {
+            panic!("line failed: {f:?}");
+        }
+        if let Some(done) = seen.finished.iter().find(|f| f.line == id).cloned() {
+            return (mix, done);
+        }
+        let block = render_ready(app.world_mut(), 2048);
+        if block.is_empty() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        mix.extend_from_slice(&block);
+        during(app, mix.len() / 2);
+    }
+}
+
+fn channel(mix: &[f32], c: usize) -> Vec<f32> {
+    mix.chunks_exact(2).map(|f| f[c]).collect()
+}
+
+fn rms(x: &[f32]) -> f32 {
+    (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt()
+}
+
+/// The same request straight through the engine, read to the end.
+fn engine_audio(app: &App, preset: &Handle<VoicePreset>, text: &str, controls: &[(&str, f32)]) -> Vec<f32> {
+    let p = app.world().resource::<Assets<VoicePreset>>().get(preset).expect("preset");
+    let d = &p.def;
+    let options =
+        SynthesisOptions { noise_scale: d.noise_scale, length_scale: d.length_scale, noise_w: d.noise_w, speaker: d.speaker, seed: d.seed };
+    let mut req = Request::text(&p.engine_key, text).options(options);
+    for (n, a) in controls {
+        req = req.control(*n, *a);
+    }
+    let mut h = app.world().resource::<SpeechEngine>().0.speak(req);
+    read_to_end(&mut h)
+}
+
+#[test]
+fn a_line_reaches_the_mixer_as_the_engine_made_it() {
+    // At the voice's own rate the mixer does not resample: the mix must equal the engine's PCM.
+    let mut app = app(&repo_assets(), 22_050);
+    let (npc, preset) = spawn_npc(&mut app, "voices/guard.voice.ron", Emotion::new("excited", 1.0));
+    let (mix, done) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    let (left, right) = (channel(&mix, 0), channel(&mix, 1));
+    assert_eq!(left, right, "an unplaced, centred speaker is the same on both sides");
+    let reference = engine_audio(&app, &preset, S, &[("excited", 1.0), ("questioning", 0.0)]);
+    assert_eq!(done.samples as usize, reference.len());
+    assert!(left.len() >= reference.len(), "mix {} < line {}", left.len(), reference.len());
+    assert!(rms(&reference) > 0.02, "the line is not silent");
+    let diff = max_abs_diff(&left[..reference.len()], &reference);
+    assert!(diff <= 1e-6, "mix differs from the engine's output by {diff}");
+    assert!(left[reference.len()..].iter().all(|v| *v == 0.0), "nothing after the line");
+    assert_eq!(done.underruns, 0);
+    let seen = app.world().resource::<Seen>();
+    assert_eq!(seen.started.len(), 1);
+}
+
+#[test]
+fn a_line_is_resampled_to_the_output_rate() {
+    let mut app = app(&repo_assets(), 48_000);
+    let (npc, preset) = spawn_npc(&mut app, "voices/innkeeper.voice.ron", ());
+    let (mix, done) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    let reference = engine_audio(&app, &preset, S, &[("excited", 0.5)]);
+    let mut left = channel(&mix, 0);
+    // The mix goes on (silent) until the end was seen: drop that tail.
+    left.truncate(left.iter().rposition(|v| *v != 0.0).map_or(0, |i| i + 1));
+    let expected = reference.len() as f64 * 48_000.0 / 22_050.0;
+    assert!((left.len() as f64 - expected).abs() < 8.0, "{} frames at 48 kHz for {} samples", left.len(), reference.len());
+    // The preset's volume_db (−2 dB) applies; loudness otherwise survives resampling.
+    let gain = rms(&left) / rms(&reference);
+    let expected_gain = 10f32.powf(-2.0 / 20.0);
+    assert!((gain / expected_gain - 1.0).abs() < 0.05, "gain {gain}, expected {expected_gain}");
+    assert_eq!(done.underruns, 0);
+}
+
+#[test]
+fn raising_emotion_mid_line_changes_only_what_follows() {
+    let mut app = app(&repo_assets(), 22_050);
+    let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", Emotion::new("excited", 0.0));
+    let (plain, _) = say(&mut app, SayLine::new(npc, M), |_, _| {});
+    let plain = channel(&plain, 0);
+    let mut raised = false;
+    let (steered, done) = say(&mut app, SayLine::new(npc, M), |app, frames| {
+        if !raised && frames >= 22_050 {
+            app.world_mut().get_mut::<Emotion>(npc).expect("emotion").alpha = 3.0;
+            raised = true;
+        }
+    });
+    let steered = channel(&steered, 0);
+    let seen = app.world().resource::<Seen>();
+    let change = seen
+        .applied
+        .iter()
+        .find(|a| a.line == done.line && a.controls.contains(&("excited".to_string(), 3.0)))
+        .expect("the new α was applied");
+    let at = change.at_sample as usize;
+    assert!(at >= 22_050 && at < plain.len() - 22_050, "change at sample {at} of {}", plain.len());
+    let before = max_abs_diff(&plain[..at], &steered[..at]);
+    assert!(before <= 1e-6, "audio before the change point differs by {before}");
+    let n = plain.len().min(steered.len());
+    let after = rms(&plain[at..n].iter().zip(&steered[at..n]).map(|(a, b)| a - b).collect::<Vec<_>>());
+    assert!(after > 0.2 * rms(&plain[at..n]), "audio after the change point barely changed (rms diff {after})");
+}
+
+/// A scratch asset folder: the shipped voice and vectors linked, one preset of our own.
+fn scratch_assets(preset: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for sub in ["voices", "vectors"] {
+        std::os::unix::fs::symlink(repo_assets().join(sub), dir.path().join(sub)).expect("symlink");
+    }
+    std::fs::create_dir(dir.path().join("npcs")).expect("mkdir");
+    std::fs::write(dir.path().join("npcs/npc.voice.ron"), preset).expect("write preset");
+    dir
+}
+
+const PRESET: &str = r#"(
+    voice: "voices/en_US-joe-medium.onnx",
+    length_scale: 1.0,
+    styles: { "excited": (vectors: [(file: "vectors/excited.safetensors")], range: (-1.0, 3.0)) },
+)"#;
+
+#[test]
+fn edited_presets_apply_to_the_next_line_and_broken_edits_keep_the_last_good_one() {
+    let dir = scratch_assets(PRESET);
+    let file = dir.path().join("npcs/npc.voice.ron");
+    let mut app = app(dir.path(), 22_050);
+    let (npc, _) = spawn_npc(&mut app, "npcs/npc.voice.ron", ());
+    let (_, first) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+
+    std::fs::write(&file, PRESET.replace("length_scale: 1.0", "length_scale: 1.5")).expect("edit");
+    update_until(&mut app, 30, "the edit to be picked up", |app| app.world().resource::<Seen>().modified >= 1);
+    let (_, slower) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    let ratio = slower.samples as f64 / first.samples as f64;
+    assert!(ratio > 1.35 && ratio < 1.65, "length_scale 1.0 → 1.5 changed the length by {ratio}");
+
+    // A syntax error: reported with file, line and column; the 1.5 version stays.
+    std::fs::write(&file, PRESET.replace("length_scale: 1.0,", "length_scale: 0.5,,")).expect("break");
+    update_until(&mut app, 30, "the preset error", |app| !app.world().resource::<Seen>().preset_errors.is_empty());
+    let e = app.world().resource::<Seen>().preset_errors[0].clone();
+    assert!(e.path.ends_with("npc.voice.ron"), "{e}");
+    assert_eq!(e.line, Some(3), "{e}");
+    let (_, kept) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    assert_eq!(kept.samples, slower.samples, "a broken edit must keep the last good preset");
+
+    // A missing vector file: named, with the line it is on.
+    std::fs::write(&file, PRESET.replace("excited.safetensors", "angry.safetensors")).expect("break");
+    let names_it = |e: &PresetError| e.cause.contains("vectors/angry.safetensors");
+    update_until(&mut app, 30, "the missing-vector error", |app| app.world().resource::<Seen>().preset_errors.iter().any(names_it));
+    let e = app.world().resource::<Seen>().preset_errors.iter().find(|e| names_it(e)).cloned().expect("error");
+    assert_eq!(e.line, Some(4), "{e}");
+    let (_, kept) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    assert_eq!(kept.samples, slower.samples);
+}
+
+#[test]
+fn lines_queue_interrupt_and_stop_on_despawn() {
+    let mut app = app(&repo_assets(), 22_050);
+    let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", ());
+    let first = SayLine::new(npc, M);
+    let (first_id, second) = (first.id, SayLine::new(npc, S));
+    let second_id = second.id;
+    app.world_mut().write_message(first);
+    // The second line waits for the first, then an interrupting one cuts the first short.
+    let (_, done) = say(&mut app, second, |app, frames| {
+        if frames >= 11_025 && app.world().resource::<Seen>().failed.is_empty() {
+            let cut = SayLine::new(npc, "Stop right there!").interrupting();
+            app.world_mut().write_message(cut);
+        }
+    });
+    assert_eq!(done.line, second_id);
+    let seen = app.world().resource::<Seen>();
+    assert!(seen.failed.iter().any(|f| f.line == first_id && f.failure == LineFailure::Cancelled), "{:?}", seen.failed);
+    let order: Vec<_> = seen.finished.iter().map(|f| f.line).collect();
+    assert_eq!(order.len(), 2, "the interrupting line and the second one finish: {order:?}");
+    assert_eq!(order[1], second_id, "the queued line plays after the interrupting one");
+
+    // Despawning a speaker cancels its line and silences it.
+    let line = SayLine::new(npc, M);
+    let id = line.id;
+    app.world_mut().write_message(line);
+    update_until(&mut app, 60, "the line to start", |app| {
+        render_ready(app.world_mut(), 2048);
+        app.world().resource::<Seen>().started.iter().any(|s| s.line == id)
+    });
+    app.world_mut().despawn(npc);
+    app.update();
+    let seen = app.world().resource::<Seen>();
+    assert!(seen.failed.iter().any(|f| f.line == id && f.failure == LineFailure::Cancelled));
+    app.update();
+    let tail = render_ready(app.world_mut(), 4096);
+    assert_eq!(tail.len(), 8192);
+    assert!(tail[1024..].iter().all(|v| *v == 0.0), "the despawned speaker is silent after its fade");
+}
+
+#[test]
+fn placed_speakers_are_heard_from_their_side() {
+    let mut app = app(&repo_assets(), 22_050);
+    app.world_mut().spawn((SpeechListener, GlobalTransform::IDENTITY));
+    let right = GlobalTransform::from_translation(Vec3::new(5.0, 0.0, 0.0));
+    let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", right);
+    let (mix, _) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    let (l, r) = (rms(&channel(&mix, 0)), rms(&channel(&mix, 1)));
+    assert!(r > 2.0 * l && l >= 0.0, "a speaker at +X is louder on the right: L {l}, R {r}");
+    assert!(r > 0.005, "and audible: R {r}");
+}
