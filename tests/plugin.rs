@@ -13,7 +13,7 @@ use common::{max_abs_diff, read_to_end, voice_path};
 use tvtts::core::engine::Request;
 use tvtts::core::SynthesisOptions;
 use tvtts::plugin::prelude::*;
-use tvtts::plugin::{render_ready, SpeechEngine};
+use tvtts::plugin::{render_line, render_ready, SpeechEngine};
 
 const M: &str = "The old bridge collapsed last winter, so you'll have to take the mountain pass if you want to reach the village before nightfall.";
 const S: &str = "Hello there, traveler.";
@@ -88,30 +88,9 @@ fn spawn_npc(app: &mut App, path: &str, extra: impl Bundle) -> (Entity, Handle<V
     (npc, handle)
 }
 
-/// Says `line`, renders the mix until it finishes, calling `during(app, frames_so_far)` each
-/// step. Returns the stereo mix and the line's end message.
-fn say(app: &mut App, line: SayLine, mut during: impl FnMut(&mut App, usize)) -> (Vec<f32>, LineFinished) {
-    let id = line.id;
-    app.world_mut().write_message(line);
-    let mut mix = Vec::new();
-    let t0 = Instant::now();
-    loop {
-        assert!(t0.elapsed() < Duration::from_secs(180), "the line did not finish");
-        app.update();
-        let seen = app.world().resource::<Seen>();
-        if let Some(f) = seen.failed.iter().find(|f| f.line == id) {
-            panic!("line failed: {f:?}");
-        }
-        if let Some(done) = seen.finished.iter().find(|f| f.line == id).cloned() {
-            return (mix, done);
-        }
-        let block = render_ready(app.world_mut(), 2048);
-        if block.is_empty() {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        mix.extend_from_slice(&block);
-        during(app, mix.len() / 2);
-    }
+/// Says `line` and renders it to its end (see `render_line`), failing on any failure.
+fn say(app: &mut App, line: SayLine, during: impl FnMut(&mut App, usize)) -> (Vec<f32>, LineFinished) {
+    render_line(app, line, Duration::from_secs(180), during).unwrap_or_else(|f| panic!("line failed: {f:?}"))
 }
 
 fn channel(mix: &[f32], c: usize) -> Vec<f32> {

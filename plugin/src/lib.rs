@@ -22,6 +22,7 @@ pub mod audio;
 pub mod components;
 pub mod loader;
 pub mod messages;
+pub mod offline;
 pub mod preset;
 pub mod speech;
 
@@ -37,6 +38,7 @@ use tvtts_core::engine::{Engine, EngineConfig};
 pub use audio::{AudioOutput, SpatialSettings, SpeechMixer};
 pub use components::{Dialect, Emotion, SpeechListener, SpeechMix, Voice};
 pub use loader::{VoicePreset, VoicePresetLoader};
+pub use offline::{render_line, render_ready};
 pub use messages::{LineFailed, LineFailure, LineFinished, LineId, LineStarted, PresetError, SayLine, StyleApplied};
 pub use preset::PresetDef;
 pub use speech::Speech;
@@ -112,7 +114,7 @@ pub enum SpeechSystems {
     Presets,
     /// Lines: queue, start, α, progress.
     Lines,
-    /// Listener placement and the paced silent output.
+    /// Listener placement.
     Mixer,
 }
 
@@ -147,7 +149,7 @@ impl Plugin for TvTtsPlugin {
                 PostUpdate,
                 (speech::queue_lines, speech::poll_lines, speech::start_lines, speech::push_controls).chain().in_set(SpeechSystems::Lines),
             )
-            .add_systems(PostUpdate, (place_listener, pace_silent_output).in_set(SpeechSystems::Mixer))
+            .add_systems(PostUpdate, place_listener.in_set(SpeechSystems::Mixer))
             .add_observer(speech::on_speech_removed);
     }
 }
@@ -184,22 +186,4 @@ fn place_listener(listener: Query<&GlobalTransform, With<SpeechListener>>, mut m
     if let Some(at) = listener.iter().next() {
         mixer.set_listener(at);
     }
-}
-
-fn pace_silent_output(time: Res<Time>, mut mixer: ResMut<SpeechMixer>) {
-    mixer.pace(time.delta_secs_f64());
-}
-
-/// Offline rendering (tests, `tavern_headless`): renders up to `max_frames` of a
-/// [`AudioOutput::Manual`] mix, as many as every playing line has audio for, so the result has
-/// no underruns however slow synthesis is. Returns interleaved stereo (empty when none is ready).
-pub fn render_ready(world: &mut World, max_frames: usize) -> Vec<f32> {
-    let Some(rate) = world.get_resource::<SpeechMixer>().and_then(SpeechMixer::capture_rate) else {
-        return Vec::new();
-    };
-    let mut speakers = world.query::<&Speech>();
-    let ready = speakers.iter(world).filter_map(|s| s.ready_frames(rate)).min().unwrap_or(u64::MAX);
-    let frames = ready.min(max_frames as u64) as usize;
-    let mut mixer = world.resource_mut::<SpeechMixer>();
-    mixer.render(frames).map(<[f32]>::to_vec).unwrap_or_default()
 }

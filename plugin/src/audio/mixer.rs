@@ -2,7 +2,7 @@
 //! `GlobalTransform`), one listener. Separate from bevy_kira_audio's manager, whose tracks only
 //! take static sounds (see the README's "Audio path").
 
-use bevy::log::warn;
+use bevy::log::{error, warn};
 use bevy::prelude::*;
 use kira::effect::panning_control::{PanningControlBuilder, PanningControlHandle};
 use kira::listener::ListenerHandle;
@@ -10,13 +10,14 @@ use kira::track::{SpatialTrackBuilder, SpatialTrackHandle, TrackBuilder, TrackHa
 use kira::{AudioManager, AudioManagerSettings, Decibels, DefaultBackend, Easing, Panning, Tween};
 
 use super::capture::CaptureBackend;
+use super::null::NullBackend;
 use super::sound::LineSoundData;
 
 /// Where speech is heard.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AudioOutput {
-    /// The default sound card. Without one, a silent output paced by the frame clock, so lines
-    /// still play through and end.
+    /// The default sound card. Without one, a silent real-time output (`NullBackend`), so
+    /// lines still play through, end and can underrun as on a device.
     Device,
     /// No sound card: the mix advances only through [`SpeechMixer::render`] (tests, offline renders).
     Manual { sample_rate: u32 },
@@ -38,11 +39,11 @@ impl Default for SpatialSettings {
     }
 }
 
-/// Both boxed: one resource, held for the app's life; the variants differ a lot in size.
+/// Boxed: one resource, held for the app's life; the variants differ a lot in size.
 enum Manager {
     Device(Box<AudioManager<DefaultBackend>>),
-    /// `paced`: rendered (and discarded) by the frame clock, standing in for a missing device.
-    Capture { manager: Box<AudioManager<CaptureBackend>>, rate: u32, paced: bool, pending: f64 },
+    Null(Box<AudioManager<NullBackend>>),
+    Capture { manager: Box<AudioManager<CaptureBackend>>, rate: u32 },
 }
 
 /// Runs `$body` with `$m` bound to whichever `AudioManager` is in use.
@@ -50,6 +51,7 @@ macro_rules! with_manager {
     ($self:expr, $m:ident => $body:expr) => {
         match &mut $self.manager {
             Manager::Device($m) => $body,
+            Manager::Null($m) => $body,
             Manager::Capture { manager: $m, .. } => $body,
         }
     };
@@ -71,22 +73,30 @@ pub(crate) enum SpeakerTrack {
 }
 
 impl SpeechMixer {
-    /// Opens `output` (falling back to a paced silent output when there is no sound card).
+    /// Opens `output` (falling back to a silent real-time output when there is no sound card).
     pub fn new(output: AudioOutput, spatial: SpatialSettings) -> Self {
-        let capture = |sample_rate: u32, paced: bool| {
-            let settings = AudioManagerSettings { backend_settings: sample_rate, ..Default::default() };
+        let capture = |sample_rate: u32| {
+            let rate = sample_rate.max(1);
+            let settings = AudioManagerSettings { backend_settings: rate, ..Default::default() };
             match AudioManager::<CaptureBackend>::new(settings) {
-                Ok(manager) => Manager::Capture { manager: Box::new(manager), rate: sample_rate, paced, pending: 0.0 },
+                Ok(manager) => Manager::Capture { manager: Box::new(manager), rate },
                 Err(never) => match never {},
             }
         };
         let manager = match output {
-            AudioOutput::Manual { sample_rate } => capture(sample_rate.max(1), false),
+            AudioOutput::Manual { sample_rate } => capture(sample_rate),
             AudioOutput::Device => match AudioManager::<DefaultBackend>::new(AudioManagerSettings::default()) {
                 Ok(m) => Manager::Device(Box::new(m)),
                 Err(e) => {
-                    warn!("tvtts: no audio device ({e}); speech runs silently");
-                    capture(48_000, true)
+                    warn!("tvtts: no audio device ({e}); speech plays to a silent output");
+                    let settings = AudioManagerSettings { backend_settings: 48_000, ..Default::default() };
+                    match AudioManager::<NullBackend>::new(settings) {
+                        Ok(m) => Manager::Null(Box::new(m)),
+                        Err(e) => {
+                            error!("tvtts: cannot start the silent output thread ({e}); speech will not advance");
+                            capture(48_000)
+                        }
+                    }
                 }
             },
         };
@@ -101,40 +111,29 @@ impl SpeechMixer {
         matches!(self.manager, Manager::Device(_))
     }
 
-    /// The output sample rate of a capture output (`None` on a sound card).
+    /// The output sample rate of an [`AudioOutput::Manual`] mix (`None` otherwise).
     pub fn capture_rate(&self) -> Option<u32> {
         match &self.manager {
             Manager::Capture { rate, .. } => Some(*rate),
-            Manager::Device(_) => None,
+            _ => None,
         }
     }
 
     /// Renders the next `frames` frames of a [`AudioOutput::Manual`] mix (interleaved stereo);
-    /// `None` when a sound card plays it.
+    /// `None` when a (real or silent) device plays it.
     pub fn render(&mut self, frames: usize) -> Option<&[f32]> {
         match &mut self.manager {
             Manager::Capture { manager, .. } => {
                 self.rendered += frames as u64;
                 Some(manager.backend_mut().render(frames))
             }
-            Manager::Device(_) => None,
+            _ => None,
         }
     }
 
     /// Frames rendered by [`SpeechMixer::render`] so far.
     pub fn frames_rendered(&self) -> u64 {
         self.rendered
-    }
-
-    /// Advances a paced silent output by `seconds` (at most 0.25 s per call).
-    pub(crate) fn pace(&mut self, seconds: f64) {
-        if let Manager::Capture { manager, rate, paced: true, pending } = &mut self.manager {
-            let rate = *rate as f64;
-            *pending = (*pending + seconds.min(0.25) * rate).min(rate);
-            let frames = pending.floor();
-            *pending -= frames;
-            manager.backend_mut().render(frames as usize);
-        }
     }
 
     /// Moves the listener's ears.

@@ -3,8 +3,10 @@
 
 pub mod capture;
 pub mod mixer;
+pub mod null;
 pub mod sound;
 
 pub use capture::CaptureBackend;
+pub use null::NullBackend;
 pub use mixer::{AudioOutput, SpatialSettings, SpeechMixer};
 pub use sound::{LineSoundData, Playback};

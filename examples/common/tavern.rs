@@ -1,0 +1,67 @@
+//! The tavern scene shared by `tavern` (windowed) and `tavern_headless`: its script, and where
+//! each character stands and with which preset.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use bevy::prelude::*;
+use tvtts::plugin::prelude::*;
+
+/// One scripted line.
+pub struct Line {
+    pub speaker: String,
+    pub text: String,
+}
+
+/// Reads `speaker: text` lines (`#` comments, blank lines skipped).
+pub fn read_script(path: &Path) -> anyhow::Result<Vec<Line>> {
+    let script = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read script", path.display()))?;
+    let mut lines = Vec::new();
+    for (n, line) in script.lines().enumerate().map(|(n, l)| (n + 1, l.trim())) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (speaker, text) =
+            line.split_once(':').with_context(|| format!("{}:{n}: `{line}` is not `speaker: text`", path.display()))?;
+        lines.push(Line { speaker: speaker.trim().to_string(), text: text.trim().to_string() });
+    }
+    Ok(lines)
+}
+
+/// Where a character stands (the listener is at the origin, facing −Z).
+pub fn position(speaker: &str) -> Vec3 {
+    match speaker {
+        "guard" => Vec3::new(4.0, 0.0, -3.0),
+        "innkeeper" => Vec3::new(-4.0, 0.0, -2.0),
+        _ => Vec3::new(0.0, 0.0, -2.0),
+    }
+}
+
+/// Spawns every speaker of `lines` once, placed, with `voices/<speaker>.voice.ron`, and a
+/// listener at the origin. Returns (name, entity) per speaker.
+pub fn spawn_cast(world: &mut World, lines: &[Line]) -> Vec<(String, Entity)> {
+    world.spawn((SpeechListener, Transform::IDENTITY, GlobalTransform::IDENTITY));
+    let mut cast: Vec<(String, Entity)> = Vec::new();
+    for line in lines {
+        if cast.iter().any(|(n, _)| *n == line.speaker) {
+            continue;
+        }
+        let at = position(&line.speaker);
+        let preset = world.resource::<AssetServer>().load(format!("voices/{}.voice.ron", line.speaker));
+        let npc = world
+            .spawn((
+                Name::new(line.speaker.clone()),
+                Voice(preset),
+                Transform::from_translation(at),
+                GlobalTransform::from_translation(at),
+            ))
+            .id();
+        cast.push((line.speaker.clone(), npc));
+    }
+    cast
+}
+
+/// The repository's `assets/` (examples run from anywhere).
+pub fn assets_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets")
+}
