@@ -1,6 +1,9 @@
 //! The tavern scene shared by `tavern` (windowed) and `tavern_headless`: its script, and where
 //! each character stands and with which preset.
 
+// Each example uses part of this module.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;

@@ -1,0 +1,126 @@
+//! Load benchmark for the plugin: K NPCs start talking at once. Reports the main thread's time
+//! per frame (`App::update`) without speech and while all of them speak, the time until each
+//! line's first audio reached the mixer, and underruns. Audio goes to the sound card, or to the
+//! plugin's silent real-time output when there is none, so underruns are real.
+//!
+//! `cargo run --release --example speech_load -- --speakers 16`
+
+#[path = "common/tavern.rs"]
+mod tavern;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bevy::asset::{AssetMetaCheck, AssetPlugin};
+use bevy::prelude::*;
+use clap::Parser;
+use tvtts::plugin::prelude::*;
+use tvtts::plugin::SpeechMixer;
+
+#[derive(Parser)]
+struct Args {
+    /// NPCs talking at once.
+    #[arg(long, default_value_t = 16)]
+    speakers: usize,
+    /// Frames measured without speech.
+    #[arg(long, default_value_t = 300)]
+    idle_frames: usize,
+    /// Target frame rate (frames are paced to it, like a game with vsync).
+    #[arg(long, default_value_t = 60.0)]
+    fps: f64,
+    /// Synthesis worker threads (default: one per physical core).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// The text every NPC says (default: bench/texts/L.txt, 16.9 s of speech).
+    #[arg(long)]
+    text: Option<std::path::PathBuf>,
+}
+
+/// Frame-time statistics in milliseconds.
+fn stats(ms: &mut [f64]) -> String {
+    ms.sort_by(f64::total_cmp);
+    let pick = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+    format!("mean {mean:.3} ms, median {:.3}, p99 {:.3}, max {:.3} ({} frames)", pick(0.5), pick(0.99), pick(1.0), ms.len())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let text_path = args.text.unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/texts/L.txt"));
+    let text = std::fs::read_to_string(&text_path).with_context(|| format!("{}: cannot read", text_path.display()))?;
+    let mut plugin = TvTtsPlugin::default();
+    if let Some(w) = args.workers {
+        plugin = plugin.with_workers(w);
+    }
+    let workers = plugin.engine.workers;
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        AssetPlugin { file_path: tavern::assets_dir().to_string_lossy().into_owned(), meta_check: AssetMetaCheck::Never, ..default() },
+        plugin,
+    ));
+    let presets = ["guard", "innkeeper", "traveler"];
+    let world = app.world_mut();
+    world.spawn((SpeechListener, GlobalTransform::IDENTITY));
+    let npcs: Vec<Entity> = (0..args.speakers)
+        .map(|i| {
+            let angle = i as f32 / args.speakers as f32 * std::f32::consts::TAU;
+            let preset = world.resource::<AssetServer>().load(format!("voices/{}.voice.ron", presets[i % presets.len()]));
+            world.spawn((Voice(preset), GlobalTransform::from_xyz(5.0 * angle.cos(), 0.0, 5.0 * angle.sin()))).id()
+        })
+        .collect();
+    let t0 = Instant::now();
+    while !npcs.iter().all(|n| {
+        let w = app.world();
+        w.get::<Voice>(*n).is_some_and(|v| w.resource::<Assets<VoicePreset>>().contains(&v.0))
+    }) {
+        anyhow::ensure!(t0.elapsed() < Duration::from_secs(120), "presets did not load");
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let output = if app.world().resource::<SpeechMixer>().is_device() { "sound card" } else { "silent real-time output (no sound card)" };
+    println!("{} speakers, {workers} synthesis workers, audio to the {output}", args.speakers);
+
+    let period = Duration::from_secs_f64(1.0 / args.fps);
+    let frame = |app: &mut App, times: &mut Vec<f64>| {
+        let start = Instant::now();
+        app.update();
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+        std::thread::sleep(period.saturating_sub(start.elapsed()));
+    };
+    let mut idle = Vec::new();
+    for _ in 0..args.idle_frames {
+        frame(&mut app, &mut idle);
+    }
+
+    let mut started = app.world().resource::<Messages<LineStarted>>().get_cursor_current();
+    let mut finished = app.world().resource::<Messages<LineFinished>>().get_cursor_current();
+    let mut failed = app.world().resource::<Messages<LineFailed>>().get_cursor_current();
+    let said = Instant::now();
+    for npc in &npcs {
+        app.world_mut().write_message(SayLine::new(*npc, text.trim()));
+    }
+    let (mut busy, mut first_audio, mut ends) = (Vec::new(), HashMap::new(), Vec::new());
+    while ends.len() < npcs.len() {
+        anyhow::ensure!(said.elapsed() < Duration::from_secs(600), "lines did not finish in 10 minutes");
+        frame(&mut app, &mut busy);
+        let w = app.world();
+        for s in started.read(w.resource::<Messages<LineStarted>>()) {
+            first_audio.insert(s.line, said.elapsed().as_secs_f64() * 1e3);
+        }
+        ends.extend(finished.read(w.resource::<Messages<LineFinished>>()).map(|f| (f.underruns, f.samples as f64 / f.sample_rate as f64)));
+        for f in failed.read(w.resource::<Messages<LineFailed>>()) {
+            anyhow::bail!("a line failed: {:?}", f.failure);
+        }
+    }
+    let wall = said.elapsed().as_secs_f64();
+    let mut ttfa: Vec<f64> = first_audio.into_values().collect();
+    let underruns: u64 = ends.iter().map(|(u, _)| u).sum();
+    let audio = ends.iter().map(|(_, s)| *s).fold(0.0, f64::max);
+    println!("main thread per frame, no speech:       {}", stats(&mut idle));
+    println!("main thread per frame, {:2} NPCs talking: {}", args.speakers, stats(&mut busy));
+    println!("first audio at the mixer after the request: {}", stats(&mut ttfa).replace("frames", "lines"));
+    println!("{underruns} underruns in all; {audio:.1} s lines done {wall:.1} s after they were requested");
+    Ok(())
+}
