@@ -110,7 +110,7 @@ fn main() -> anyhow::Result<()> {
             first_audio.insert(s.line, said.elapsed().as_secs_f64() * 1e3);
         }
         ends.extend(finished.read(w.resource::<Messages<LineFinished>>()).map(|f| (f.underruns, f.samples as f64 / f.sample_rate as f64)));
-        for f in failed.read(w.resource::<Messages<LineFailed>>()) {
+        if let Some(f) = failed.read(w.resource::<Messages<LineFailed>>()).next() {
             anyhow::bail!("a line failed: {:?}", f.failure);
         }
     }

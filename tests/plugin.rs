@@ -13,7 +13,7 @@ use common::{max_abs_diff, read_to_end, voice_path};
 use tvtts::core::engine::Request;
 use tvtts::core::SynthesisOptions;
 use tvtts::plugin::prelude::*;
-use tvtts::plugin::{render_line, render_ready, SpeechEngine};
+use tvtts::plugin::{render_line, render_ready, SpeechEngine, SpeechMixer};
 
 const M: &str = "The old bridge collapsed last winter, so you'll have to take the mountain pass if you want to reach the village before nightfall.";
 const S: &str = "Hello there, traveler.";
@@ -282,4 +282,25 @@ fn placed_speakers_are_heard_from_their_side() {
     let (l, r) = (rms(&channel(&mix, 0)), rms(&channel(&mix, 1)));
     assert!(r > 2.0 * l && l >= 0.0, "a speaker at +X is louder on the right: L {l}, R {r}");
     assert!(r > 0.005, "and audible: R {r}");
+}
+
+#[test]
+fn a_mix_that_outruns_synthesis_counts_underruns() {
+    // Render as if a sound card pulled audio faster than the engine makes it: the line's sound
+    // must play silence where audio is missing, count it, and still end.
+    let mut app = app(&repo_assets(), 22_050);
+    let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", ());
+    let line = SayLine::new(npc, M);
+    let id = line.id;
+    app.world_mut().write_message(line);
+    let t0 = Instant::now();
+    loop {
+        assert!(t0.elapsed() < Duration::from_secs(180), "the line did not finish");
+        app.update();
+        if let Some(done) = app.world().resource::<Seen>().finished.iter().find(|f| f.line == id) {
+            assert!(done.underruns > 0, "rendering 0.3 s per step outruns synthesis: underruns expected");
+            break;
+        }
+        app.world_mut().resource_mut::<SpeechMixer>().render(6_615);
+    }
 }

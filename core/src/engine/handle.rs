@@ -252,3 +252,12 @@ impl Drop for SpeechHandle {
         self.cancel();
     }
 }
+
+// A game engine keeps handles in its components (Bevy requires `Send + Sync`) and moves readers
+// to its audio thread (`Send`).
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    const fn send<T: Send>() {}
+    send_sync::<SpeechHandle>();
+    send::<AudioReader>();
+};
