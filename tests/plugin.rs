@@ -233,6 +233,30 @@ fn edited_presets_apply_to_the_next_line_and_broken_edits_keep_the_last_good_one
 }
 
 #[test]
+fn an_edited_preset_alpha_reaches_the_line_in_progress() {
+    let dir = scratch_assets(PRESET);
+    let mut app = app(dir.path(), 22_050);
+    let (npc, _) = spawn_npc(&mut app, "npcs/npc.voice.ron", ());
+    let mut edited = false;
+    let (_, done) = say(&mut app, SayLine::new(npc, M), |app, frames| {
+        if !edited && frames >= 22_050 {
+            // Rendering pauses while the edit is picked up; the engine waits (back-pressure).
+            let with_alpha = PRESET.replace("range: (-1.0, 3.0))", "range: (-1.0, 3.0), alpha: 3.0)");
+            std::fs::write(dir.path().join("npcs/npc.voice.ron"), with_alpha).expect("edit");
+            update_until(app, 30, "the edit to be picked up", |app| app.world().resource::<Seen>().modified >= 1);
+            edited = true;
+        }
+    });
+    let seen = app.world().resource::<Seen>();
+    let change = seen
+        .applied
+        .iter()
+        .find(|a| a.line == done.line && a.controls.contains(&("excited".to_string(), 3.0)))
+        .expect("the preset's new alpha reached the line in progress");
+    assert!(change.at_sample >= 22_050 && change.at_sample < done.samples, "applied at {} of {}", change.at_sample, done.samples);
+}
+
+#[test]
 fn lines_queue_interrupt_and_stop_on_despawn() {
     let mut app = app(&repo_assets(), 22_050);
     let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", ());

@@ -165,13 +165,23 @@ pub(crate) fn start_lines(
         for (name, alpha) in &controls {
             request = request.control(name, *alpha);
         }
-        let mut handle = engine.0.speak(request);
-        let playback = Arc::new(Playback::default());
         if speech.track.is_none() {
             speech.track = mixer.add_track(placed.map(GlobalTransform::translation));
         }
-        if let (Some(track), Some(reader)) = (&mut speech.track, handle.take_reader()) {
-            track.play(LineSoundData { reader, playback: playback.clone() });
+        let Some(track) = &mut speech.track else {
+            let failure = LineFailure::Error("no mixer track (the mixer's sub-track capacity is used up)".into());
+            failed.write(LineFailed { entity, line: line.id, failure });
+            continue;
+        };
+        let mut handle = engine.0.speak(request);
+        let playback = Arc::new(Playback::default());
+        let played = match handle.take_reader() {
+            Some(reader) => track.play(LineSoundData { reader, playback: playback.clone() }),
+            None => Err("the line's audio was already taken".into()),
+        };
+        if let Err(e) = played {
+            failed.write(LineFailed { entity, line: line.id, failure: LineFailure::Error(e) });
+            continue;
         }
         let preset = voice.0.id();
         speech.current =

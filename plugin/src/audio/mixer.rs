@@ -167,15 +167,13 @@ impl SpeechMixer {
 }
 
 impl SpeakerTrack {
-    /// Starts a line's sound on this track.
-    pub(crate) fn play(&mut self, sound: LineSoundData) {
+    /// Starts a line's sound on this track (an error when the track holds too many sounds).
+    pub(crate) fn play(&mut self, sound: LineSoundData) -> Result<(), String> {
         let played = match self {
             SpeakerTrack::Plain { track, .. } => track.play(sound).map(drop),
             SpeakerTrack::Spatial(track) => track.play(sound).map(drop),
         };
-        if let Err(e) = played {
-            warn!("tvtts: could not play a line ({e})");
-        }
+        played.map_err(|e| format!("the mixer refused the line's sound: {e}"))
     }
 
     /// Gain in dB, and panning (−1…1, plain tracks only).
