@@ -8,6 +8,9 @@
 //! `excited` style vector raises their pitch; give `--voice` another Piper voice to hear it
 //! instead (vectors are made for one voice: pass `--no-style` then).
 
+#[path = "common/script.rs"]
+mod script;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,7 +74,6 @@ fn collect(h: &mut SpeechHandle) -> anyhow::Result<Vec<f32>> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let script = std::fs::read_to_string(&args.script).with_context(|| format!("{}: cannot read script", args.script.display()))?;
     let voice = Voice::load(&args.voice, &candle_core::Device::Cpu).with_context(|| format!("cannot load voice {}", args.voice.display()))?;
     let sample_rate = voice.sample_rate();
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
@@ -85,11 +87,7 @@ fn main() -> anyhow::Result<()> {
     engine.add_voice("npc", voice, controls)?;
 
     let mut lines = Vec::new();
-    for line in script.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        let (speaker, text) = line
-            .split_once(':')
-            .with_context(|| format!("{}: line `{line}` is not `speaker: text`", args.script.display()))?;
-        let (speaker, text) = (speaker.trim().to_string(), text.trim().to_string());
+    for script::Line { speaker, text } in script::read_script(&args.script)? {
         let (opts, excited) = character(&speaker);
         let mut request = Request::text("npc", &text).options(opts);
         if !args.no_style {

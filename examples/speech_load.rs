@@ -1,6 +1,7 @@
 //! Load benchmark for the plugin: K NPCs start talking at once. Reports the main thread's time
 //! per frame (`App::update`) without speech and while all of them speak, the time until each
-//! line's first audio reached the mixer, and underruns. Audio goes to the sound card, or to the
+//! line's first audio reached the mixer, how late an α change is heard (every NPC's `Emotion`
+//! is raised a few seconds in), and underruns. Audio goes to the sound card, or to the
 //! plugin's silent real-time output when there is none, so underruns are real.
 //!
 //! `cargo run --release --example speech_load -- --speakers 16`
@@ -16,7 +17,7 @@ use bevy::asset::{AssetMetaCheck, AssetPlugin};
 use bevy::prelude::*;
 use clap::Parser;
 use tvtts::plugin::prelude::*;
-use tvtts::plugin::SpeechMixer;
+use tvtts::plugin::{Speech, SpeechMixer};
 
 #[derive(Parser)]
 struct Args {
@@ -32,6 +33,15 @@ struct Args {
     /// Synthesis worker threads (default: one per physical core).
     #[arg(long)]
     workers: Option<usize>,
+    /// Engine look-ahead: unread samples before a line's synthesis pauses (default: the plugin's).
+    #[arg(long)]
+    ahead_samples: Option<usize>,
+    /// Largest synthesis window in frames of 256 samples (default: the engine's, 256).
+    #[arg(long)]
+    max_window: Option<usize>,
+    /// Seconds after the request at which every NPC's `excited` α goes from 0 to 2.
+    #[arg(long, default_value_t = 4.0)]
+    change_after: f64,
     /// The text every NPC says (default: bench/texts/L.txt, 16.9 s of speech).
     #[arg(long)]
     text: Option<std::path::PathBuf>,
@@ -53,7 +63,13 @@ fn main() -> anyhow::Result<()> {
     if let Some(w) = args.workers {
         plugin = plugin.with_workers(w);
     }
-    let workers = plugin.engine.workers;
+    if let Some(a) = args.ahead_samples {
+        plugin.engine.ahead_samples = a;
+    }
+    if let Some(m) = args.max_window {
+        plugin.engine.windows.max = m;
+    }
+    let (workers, engine) = (plugin.engine.workers, plugin.engine.clone());
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins,
@@ -67,7 +83,8 @@ fn main() -> anyhow::Result<()> {
         .map(|i| {
             let angle = i as f32 / args.speakers as f32 * std::f32::consts::TAU;
             let preset = world.resource::<AssetServer>().load(format!("voices/{}.voice.ron", presets[i % presets.len()]));
-            world.spawn((Voice(preset), GlobalTransform::from_xyz(5.0 * angle.cos(), 0.0, 5.0 * angle.sin()))).id()
+            let at = GlobalTransform::from_xyz(5.0 * angle.cos(), 0.0, 5.0 * angle.sin());
+            world.spawn((Voice(preset), Emotion::new("excited", 0.0), at)).id()
         })
         .collect();
     let t0 = Instant::now();
@@ -80,7 +97,10 @@ fn main() -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(5));
     }
     let output = if app.world().resource::<SpeechMixer>().is_device() { "sound card" } else { "silent real-time output (no sound card)" };
-    println!("{} speakers, {workers} synthesis workers, audio to the {output}", args.speakers);
+    println!(
+        "{} speakers, {workers} synthesis workers, look-ahead {} samples, windows ≤ {} frames, audio to the {output}",
+        args.speakers, engine.ahead_samples, engine.windows.max
+    );
 
     let period = Duration::from_secs_f64(1.0 / args.fps);
     let frame = |app: &mut App, times: &mut Vec<f64>| {
@@ -97,6 +117,10 @@ fn main() -> anyhow::Result<()> {
     let mut started = app.world().resource::<Messages<LineStarted>>().get_cursor_current();
     let mut finished = app.world().resource::<Messages<LineFinished>>().get_cursor_current();
     let mut failed = app.world().resource::<Messages<LineFailed>>().get_cursor_current();
+    let mut applied = app.world().resource::<Messages<StyleApplied>>().get_cursor_current();
+    // Per line: samples played when α was raised, then how late the change was heard (ms).
+    let (mut played_at_change, mut alpha_latency) = (HashMap::new(), Vec::new());
+    let voice_rate = app.world().resource::<Assets<VoicePreset>>().iter().next().map_or(22_050.0, |(_, p)| p.sample_rate as f64);
     let said = Instant::now();
     for npc in &npcs {
         app.world_mut().write_message(SayLine::new(*npc, text.trim()));
@@ -105,7 +129,22 @@ fn main() -> anyhow::Result<()> {
     while ends.len() < npcs.len() {
         anyhow::ensure!(said.elapsed() < Duration::from_secs(600), "lines did not finish in 10 minutes");
         frame(&mut app, &mut busy);
+        if played_at_change.is_empty() && said.elapsed().as_secs_f64() >= args.change_after {
+            for npc in &npcs {
+                if let Some((line, played)) = app.world().get::<Speech>(*npc).and_then(Speech::position) {
+                    played_at_change.insert(line, played);
+                }
+                if let Some(mut e) = app.world_mut().get_mut::<Emotion>(*npc) {
+                    e.alpha = 2.0;
+                }
+            }
+        }
         let w = app.world();
+        for a in applied.read(w.resource::<Messages<StyleApplied>>()) {
+            if let (Some(played), true) = (played_at_change.get(&a.line), a.controls.contains(&("excited".to_string(), 2.0))) {
+                alpha_latency.push(a.at_sample.saturating_sub(*played) as f64 * 1e3 / voice_rate);
+            }
+        }
         for s in started.read(w.resource::<Messages<LineStarted>>()) {
             first_audio.insert(s.line, said.elapsed().as_secs_f64() * 1e3);
         }
@@ -121,6 +160,9 @@ fn main() -> anyhow::Result<()> {
     println!("main thread per frame, no speech:       {}", stats(&mut idle));
     println!("main thread per frame, {:2} NPCs talking: {}", args.speakers, stats(&mut busy));
     println!("first audio at the mixer after the request: {}", stats(&mut ttfa).replace("frames", "lines"));
+    if !alpha_latency.is_empty() {
+        println!("α change heard after (synthesized ahead when it was made): {}", stats(&mut alpha_latency).replace("frames", "lines"));
+    }
     println!("{underruns} underruns in all; {audio:.1} s lines done {wall:.1} s after they were requested");
     Ok(())
 }

@@ -89,11 +89,17 @@ fn main() -> anyhow::Result<()> {
         }
         let started = Instant::now();
         let rate = args.rate as f64;
+        let mut applied = app.world().resource::<Messages<StyleApplied>>().get_cursor_current();
+        let voice = app.world().get::<Voice>(npc).context("speaker has no voice")?.0.clone();
+        let voice_rate = app.world().resource::<Assets<VoicePreset>>().get(&voice).context("preset not loaded")?.sample_rate as f64;
         let (mut mix, done) = render_line(&mut app, SayLine::new(npc, &line.text), Duration::from_secs(300), |app, frames| {
             if let Some((alpha, after)) = ramp.filter(|(_, after)| frames as f64 >= after * rate) {
                 app.world_mut().get_mut::<Emotion>(npc).expect("guard's emotion").alpha = alpha;
                 println!("    guard: excited α → {alpha} at {after:.1} s into the line");
                 ramp = None;
+            }
+            for a in applied.read(app.world().resource::<Messages<StyleApplied>>()).filter(|a| a.at_sample > 0) {
+                println!("    {}: style {:?} heard from {:.2} s into the line", line.speaker, a.controls, a.at_sample as f64 / voice_rate);
             }
         })
         .map_err(|f| anyhow::anyhow!("line {} ({}) failed: {f:?}", n + 1, line.speaker))?;

@@ -2,34 +2,17 @@
 //! each character stands and with which preset.
 
 // Each example uses part of this module.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use std::path::{Path, PathBuf};
+#[path = "script.rs"]
+mod script;
 
-use anyhow::Context;
+use std::path::PathBuf;
+
 use bevy::prelude::*;
 use tvtts::plugin::prelude::*;
 
-/// One scripted line.
-pub struct Line {
-    pub speaker: String,
-    pub text: String,
-}
-
-/// Reads `speaker: text` lines (`#` comments, blank lines skipped).
-pub fn read_script(path: &Path) -> anyhow::Result<Vec<Line>> {
-    let script = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read script", path.display()))?;
-    let mut lines = Vec::new();
-    for (n, line) in script.lines().enumerate().map(|(n, l)| (n + 1, l.trim())) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (speaker, text) =
-            line.split_once(':').with_context(|| format!("{}:{n}: `{line}` is not `speaker: text`", path.display()))?;
-        lines.push(Line { speaker: speaker.trim().to_string(), text: text.trim().to_string() });
-    }
-    Ok(lines)
-}
+pub use script::{read_script, Line};
 
 /// Where a character stands (the listener is at the origin, facing −Z).
 pub fn position(speaker: &str) -> Vec3 {

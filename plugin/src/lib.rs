@@ -34,6 +34,7 @@ use bevy::prelude::*;
 use bevy::transform::TransformSystems;
 use crossbeam_channel::Receiver;
 use tvtts_core::engine::{Engine, EngineConfig};
+use tvtts_core::model::stream::WindowSchedule;
 
 pub use audio::{AudioOutput, SpatialSettings, SpeechMixer};
 pub use components::{Dialect, Emotion, SpeechListener, SpeechMix, Voice};
@@ -56,30 +57,36 @@ pub mod prelude {
 /// The plugin. Its fields choose the engine (device, workers, buffering), the audio output and
 /// how placed speakers sound.
 pub struct TvTtsPlugin {
-    /// Device, worker threads, queue limits, look-ahead. `ahead_samples` bounds both the audio
-    /// buffered ahead of the listener and how late an α change can be heard.
+    /// Device, worker threads, queue limits, look-ahead. `ahead_samples` and `windows.max`
+    /// bound both the audio buffered ahead of the listener and how late an α change is heard.
     pub engine: EngineConfig,
     pub output: AudioOutput,
     pub spatial: SpatialSettings,
 }
 
 impl Default for TvTtsPlugin {
-    /// CPU, one worker per physical core, ≈ 0.75 s of look-ahead, the default sound card.
+    /// CPU, one worker per physical core, the default sound card, and buffering tuned for live
+    /// α (see [`TvTtsPlugin::responsive`]).
     fn default() -> Self {
-        let engine = EngineConfig { ahead_samples: 16_384, ..EngineConfig::default() };
+        let engine = TvTtsPlugin::responsive(EngineConfig::default());
         TvTtsPlugin { engine, output: AudioOutput::Device, spatial: SpatialSettings::default() }
     }
 }
 
 impl TvTtsPlugin {
+    /// `engine` with ≈ 0.37 s of look-ahead and windows of at most 64 frames (≈ 0.74 s), so an α
+    /// change is heard ≈ 0.6–1 s later instead of ≈ 1.2–2.2 s with the engine's own defaults
+    /// (measured by `examples/speech_load.rs`; see the README), at some risk of underruns when
+    /// many voices share few cores.
+    pub fn responsive(engine: EngineConfig) -> EngineConfig {
+        let windows = WindowSchedule { max: 64, ..engine.windows };
+        EngineConfig { ahead_samples: 8_192, windows, ..engine }
+    }
+
     /// The same on `device` (`"cpu"`, `"cuda"`, `"cuda:N"`; CUDA needs the `cuda` feature).
     pub fn on_device(device: &str) -> tvtts_core::Result<Self> {
-        let default = TvTtsPlugin::default();
-        let engine = EngineConfig {
-            ahead_samples: default.engine.ahead_samples,
-            ..EngineConfig::for_device(tvtts_core::device::parse(device)?)
-        };
-        Ok(TvTtsPlugin { engine, ..default })
+        let engine = TvTtsPlugin::responsive(EngineConfig::for_device(tvtts_core::device::parse(device)?));
+        Ok(TvTtsPlugin { engine, ..TvTtsPlugin::default() })
     }
 
     /// With `workers` synthesis threads.

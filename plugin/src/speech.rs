@@ -53,6 +53,11 @@ impl Speech {
         self.current.as_ref().map(|c| c.id)
     }
 
+    /// The line playing and how many of its samples (at the voice's rate) have been played.
+    pub fn position(&self) -> Option<(LineId, u64)> {
+        self.current.as_ref().map(|c| (c.id, c.playback.consumed()))
+    }
+
     /// Lines waiting behind the current one.
     pub fn queued(&self) -> usize {
         self.queue.len()
