@@ -70,7 +70,7 @@ fn setup(world: &mut World) {
             Node {
                 position_type: PositionType::Absolute,
                 left: Val::Percent(50.0 + at.x * PIXELS_PER_UNIT / 12.0),
-                top: Val::Percent(55.0 + at.z * 4.0),
+                top: Val::Percent(75.0 + at.z * 4.0),
                 ..default()
             },
         ));
@@ -120,7 +120,7 @@ fn keys(
     if step != 0.0 {
         if let Ok(mut e) = emotions.get_mut(npc) {
             e.alpha = (e.alpha + step).clamp(-1.0, 3.0);
-            scene.log.push(format!("{name}: excited α {:.2}", e.alpha));
+            scene.log.push(format!("{name}: excited alpha {:.2}", e.alpha));
         }
     }
     if input.just_pressed(KeyCode::Space) {
@@ -159,11 +159,11 @@ fn follow_lines(
 
 fn draw(scene: Res<Scene>, emotions: Query<&Emotion>, mut status: Query<&mut Text, With<Status>>) {
     let Ok(mut text) = status.single_mut() else { return };
-    let mut s = String::from("Space: next line   Tab: select   Up/Down: excited α   Enter: interrupt   C: clink\n\n");
+    let mut s = String::from("Space: next line   Tab: select   Up/Down: excited alpha   Enter: interrupt   C: clink\n\n");
     for (i, (name, npc)) in scene.cast.iter().enumerate() {
         let alpha = emotions.get(*npc).map_or(0.0, |e| e.alpha);
         let mark = if i == scene.selected { ">" } else { " " };
-        s += &format!("{mark} {name:<10} excited α {alpha:+.2}\n");
+        s += &format!("{mark} {name:<10} excited alpha {alpha:+.2}\n");
     }
     if let Some(line) = scene.lines.get(scene.next) {
         s += &format!("\nnext: {}: {}\n\n", line.speaker, line.text);

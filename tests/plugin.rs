@@ -230,6 +230,8 @@ fn edited_presets_apply_to_the_next_line_and_broken_edits_keep_the_last_good_one
     assert_eq!(e.line, Some(4), "{e}");
     let (_, kept) = say(&mut app, SayLine::new(npc, S), |_, _| {});
     assert_eq!(kept.samples, slower.samples);
+    let syntax = app.world().resource::<Seen>().preset_errors.iter().filter(|e| e.line == Some(3)).count();
+    assert_eq!(syntax, 1, "the same failure (however many reloads it took) is reported once");
 }
 
 #[test]

@@ -161,8 +161,28 @@ impl Plugin for TvTtsPlugin {
     }
 }
 
-fn report_preset_errors(errors: Res<PresetErrors>, mut out: MessageWriter<PresetError>) {
-    out.write_batch(errors.0.try_iter());
+/// Sends the loader's errors as messages, once per distinct error: a file watcher often reports
+/// one save as several changes, and each reload fails the same way. A good load clears it.
+fn report_preset_errors(
+    errors: Res<PresetErrors>,
+    mut loaded: MessageReader<AssetEvent<VoicePreset>>,
+    server: Res<AssetServer>,
+    mut last: Local<HashMap<String, PresetError>>,
+    mut out: MessageWriter<PresetError>,
+) {
+    for event in loaded.read() {
+        if let AssetEvent::Added { id } | AssetEvent::Modified { id } = event {
+            if let Some(path) = server.get_path(*id) {
+                last.remove(&path.to_string());
+            }
+        }
+    }
+    for e in errors.0.try_iter() {
+        if last.get(&e.path) != Some(&e) {
+            last.insert(e.path.clone(), e.clone());
+            out.write(e);
+        }
+    }
 }
 
 fn forget_replaced_presets(
