@@ -330,3 +330,22 @@ fn a_mix_that_outruns_synthesis_counts_underruns() {
         app.world_mut().resource_mut::<SpeechMixer>().render(6_615);
     }
 }
+
+#[test]
+fn unplaced_speakers_follow_their_mix_settings() {
+    let mut app = app(&repo_assets(), 22_050);
+    let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", SpeechMix { volume_db: -6.0, panning: -1.0 });
+    // Both renders of the same line, cut to its length (the mix goes on until the end is seen).
+    let mut line = |app: &mut App| {
+        let (mix, done) = say(app, SayLine::new(npc, S), |_, _| {});
+        mix[..2 * done.samples as usize].to_vec()
+    };
+    let panned = line(&mut app);
+    app.world_mut().entity_mut(npc).insert(SpeechMix::default());
+    let centred = line(&mut app);
+    let (l, r, c) = (rms(&channel(&panned, 0)), rms(&channel(&panned, 1)), rms(&channel(&centred, 0)));
+    assert!(l > 10.0 * r, "panned hard left: L {l}, R {r}");
+    // kira's equal-power panning gives √2 on the hard side: −6 dB · √2 ≈ 0.71 of the centred level.
+    let ratio = l / c;
+    assert!((ratio - 0.501 * 2f32.sqrt()).abs() < 0.03, "−6 dB hard left vs centred: {ratio}");
+}

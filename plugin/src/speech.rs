@@ -136,14 +136,14 @@ pub(crate) fn queue_lines(
 
 /// Starts the next queued line of every idle speaker whose preset is loaded.
 pub(crate) fn start_lines(
-    mut speakers: Query<(Entity, &Voice, &mut Speech, Option<&Emotion>, Option<&Dialect>, Option<&GlobalTransform>)>,
+    mut speakers: Query<(Entity, &Voice, &mut Speech, Option<&Emotion>, Option<&Dialect>, Option<&GlobalTransform>, Option<&SpeechMix>)>,
     presets: Res<Assets<VoicePreset>>,
     server: Res<AssetServer>,
     engine: Res<SpeechEngine>,
     mut mixer: ResMut<SpeechMixer>,
     mut failed: MessageWriter<LineFailed>,
 ) {
-    for (entity, voice, mut speech, emotion, dialect, placed) in &mut speakers {
+    for (entity, voice, mut speech, emotion, dialect, placed, mix) in &mut speakers {
         if speech.current.is_some() || speech.queue.is_empty() {
             continue;
         }
@@ -171,7 +171,8 @@ pub(crate) fn start_lines(
             request = request.control(name, *alpha);
         }
         if speech.track.is_none() {
-            speech.track = mixer.add_track(placed.map(GlobalTransform::translation));
+            let mix = mix.copied().unwrap_or_default();
+            speech.track = mixer.add_track(placed.map(GlobalTransform::translation), d.volume_db + mix.volume_db, mix.panning);
         }
         let Some(track) = &mut speech.track else {
             let failure = LineFailure::Error("no mixer track (the mixer's sub-track capacity is used up)".into());

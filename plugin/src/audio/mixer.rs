@@ -144,21 +144,23 @@ impl SpeechMixer {
         }
     }
 
-    /// A new track for a speaker: spatial at `position` when given, plain otherwise.
-    pub(crate) fn add_track(&mut self, position: Option<Vec3>) -> Option<SpeakerTrack> {
+    /// A new track for a speaker at `volume_db`: spatial at `position` when given, plain (at
+    /// `panning`) otherwise.
+    pub(crate) fn add_track(&mut self, position: Option<Vec3>, volume_db: f32, panning: f32) -> Option<SpeakerTrack> {
         let s = self.spatial;
         let added = match (position, &self.listener) {
             (Some(p), Some(listener)) => {
                 let id = listener.id();
                 let builder = SpatialTrackBuilder::new()
+                    .volume(Decibels(volume_db))
                     .distances((s.min_distance, s.max_distance))
                     .attenuation_function(Some(Easing::Linear))
                     .spatialization_strength(s.strength);
                 with_manager!(self, m => m.add_spatial_sub_track(id, p.to_array(), builder)).map(SpeakerTrack::Spatial)
             }
             _ => {
-                let mut builder = TrackBuilder::new();
-                let panning = builder.add_effect(PanningControlBuilder(Panning::CENTER.into()));
+                let mut builder = TrackBuilder::new().volume(Decibels(volume_db));
+                let panning = builder.add_effect(PanningControlBuilder(Panning(panning.clamp(-1.0, 1.0)).into()));
                 with_manager!(self, m => m.add_sub_track(builder)).map(|track| SpeakerTrack::Plain { track, panning })
             }
         };
