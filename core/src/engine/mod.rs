@@ -8,7 +8,7 @@
 //!   read(), set_control(), cancel(), events()                       (one window per step)
 //! ```
 //!
-//! A request becomes a [`job`](job::Job) that advances one window at a time. The dispatcher alone
+//! A request becomes a `job` that advances one window at a time. The dispatcher alone
 //! decides which job runs next: among jobs whose ring buffer is below [`EngineConfig::ahead_samples`],
 //! the highest [`Priority`] first, then the earliest deadline: when a speaking job's listener runs
 //! out of audio, or for a new job, [`EngineConfig::first_audio_target`] after its request. A job whose consumer is slow is parked, not waited on (back-pressure costs no

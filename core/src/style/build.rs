@@ -76,7 +76,7 @@ pub fn steer_from_texts(
     })
 }
 
-/// A `speaker` vector: τ = mean(emb_g[a]) − mean(emb_g[b]) over speaker ids of a multi-speaker
+/// A `speaker` vector: `τ = mean(emb_g[a]) − mean(emb_g[b])` over speaker ids of a multi-speaker
 /// model (e.g. speakers heard as emotional minus neutral ones), in its embedding space.
 pub fn speaker_centroid(model: &Vits, a: &[usize], b: &[usize], base_hash: &str, description: &str) -> Result<StyleVector> {
     let table = model.speaker_table().ok_or_else(|| Error::invalid("speaker vector", "the voice has a single speaker"))?;

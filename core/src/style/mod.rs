@@ -1,6 +1,6 @@
 //! Style vectors: directions in a voice's weight, speaker or activation space, scaled live by α.
 //!
-//! - [`format`]: the file (safetensors + metadata), its kinds and validation against a voice;
+//! - [`format`](mod@format): the file (safetensors + metadata), its kinds and validation against a voice;
 //! - [`groups`]: the module groups a vector may touch;
 //! - [`steer`]: activation steering, h' = h + Σ αᵢ·vᵢ, applied window by window.
 
