@@ -51,20 +51,9 @@ fn character(name: &str) -> (SynthesisOptions, f32) {
     (opts, excited)
 }
 
-/// Reads a request's audio until it is over.
+/// Reads a request's audio until it is over; an error if it failed or was dropped.
 fn collect(h: &mut SpeechHandle) -> anyhow::Result<Vec<f32>> {
-    let (mut audio, mut buf) = (Vec::new(), vec![0f32; 1 << 14]);
-    loop {
-        let over = h.state().is_over();
-        let n = h.read(&mut buf);
-        audio.extend_from_slice(&buf[..n]);
-        if n == 0 && over {
-            break;
-        }
-        if n == 0 {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
+    let audio = h.read_to_end(Duration::from_secs(600))?;
     match h.events().find(|e| matches!(e, Event::Failed(_) | Event::Dropped { .. })) {
         Some(Event::Failed(e)) => Err(e.into()),
         Some(other) => anyhow::bail!("{other:?}"),

@@ -336,7 +336,7 @@ fn unplaced_speakers_follow_their_mix_settings() {
     let mut app = app(&repo_assets(), 22_050);
     let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", SpeechMix { volume_db: -6.0, panning: -1.0 });
     // Both renders of the same line, cut to its length (the mix goes on until the end is seen).
-    let mut line = |app: &mut App| {
+    let line = |app: &mut App| {
         let (mix, done) = say(app, SayLine::new(npc, S), |_, _| {});
         mix[..2 * done.samples as usize].to_vec()
     };

@@ -30,6 +30,9 @@ pub enum Error {
     /// The consumer of a request's audio read nothing for this long while the buffer was full.
     #[error("nobody read the audio for {0:.1} s: request dropped")]
     Stalled(f64),
+    /// Waiting for a request to end took longer than the caller allowed.
+    #[error("the request did not end within {0:?}")]
+    TimedOut(std::time::Duration),
     /// The engine was shut down before the request ended.
     #[error("the engine was shut down")]
     ShutDown,

@@ -60,14 +60,5 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 
 /// Reads a request's audio until it is over (failing after two minutes).
 pub fn read_to_end(h: &mut tvtts::core::engine::SpeechHandle) -> Vec<f32> {
-    let (mut out, mut buf, t0) = (Vec::new(), vec![0f32; 4096], std::time::Instant::now());
-    while !(h.state().is_over() && h.available() == 0) {
-        assert!(t0.elapsed() < std::time::Duration::from_secs(120), "request did not end");
-        let n = h.read(&mut buf);
-        out.extend_from_slice(&buf[..n]);
-        if n == 0 {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-    }
-    out
+    h.read_to_end(std::time::Duration::from_secs(120)).expect("the request ends")
 }

@@ -195,6 +195,27 @@ impl SpeechHandle {
         self.reader.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map_or(0, AudioReader::available)
     }
 
+    /// Waits for the whole request (polling every millisecond) and returns its audio, or
+    /// [`Error::TimedOut`] after `timeout`. For offline use (files, tests), not audio callbacks.
+    /// Events are left in the channel; `state()` says how the request ended.
+    pub fn read_to_end(&mut self, timeout: Duration) -> Result<Vec<f32>> {
+        let (mut audio, mut buf, t0) = (Vec::new(), vec![0f32; 1 << 14], Instant::now());
+        loop {
+            let over = self.state().is_over();
+            let n = self.read(&mut buf);
+            audio.extend_from_slice(&buf[..n]);
+            if n == 0 && over {
+                return Ok(audio);
+            }
+            if t0.elapsed() > timeout {
+                return Err(Error::TimedOut(timeout));
+            }
+            if n == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+
     /// Takes the audio end, to read it on another thread (an audio callback).
     pub fn take_reader(&mut self) -> Option<AudioReader> {
         self.reader_mut().take()
