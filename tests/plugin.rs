@@ -349,3 +349,27 @@ fn unplaced_speakers_follow_their_mix_settings() {
     let ratio = l / c;
     assert!((ratio - 0.501 * 2f32.sqrt()).abs() < 0.03, "−6 dB hard left vs centred: {ratio}");
 }
+
+#[test]
+fn a_silent_real_time_output_plays_lines_through() {
+    // No manual rendering here: the output thread pulls audio in real time, as a sound card would.
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        AssetPlugin { file_path: repo_assets().to_string_lossy().into_owned(), meta_check: AssetMetaCheck::Never, ..default() },
+        TvTtsPlugin::default().with_workers(2).with_output(AudioOutput::Silent),
+    ))
+    .init_resource::<Seen>()
+    .add_systems(Last, record);
+    let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", ());
+    let line = SayLine::new(npc, S);
+    let id = line.id;
+    app.world_mut().write_message(line);
+    let t0 = Instant::now();
+    update_until(&mut app, 60, "the line to play out", |app| app.world().resource::<Seen>().finished.iter().any(|f| f.line == id));
+    let done = app.world().resource::<Seen>().finished.iter().find(|f| f.line == id).cloned().expect("finished");
+    let audio_s = done.samples as f64 / done.sample_rate as f64;
+    // It cannot end before it has been played in real time.
+    assert!(t0.elapsed().as_secs_f64() >= audio_s, "{audio_s:.2} s of audio ended after {:?}", t0.elapsed());
+    assert!(app.world().resource::<Seen>().started.iter().any(|s| s.line == id));
+}

@@ -19,6 +19,8 @@ pub enum AudioOutput {
     /// The default sound card. Without one, a silent real-time output (`NullBackend`), so
     /// lines still play through, end and can underrun as on a device.
     Device,
+    /// A silent real-time output (dedicated servers, headless runs that must keep real time).
+    Silent,
     /// No sound card: the mix advances only through [`SpeechMixer::render`] (tests, offline renders).
     Manual { sample_rate: u32 },
 }
@@ -83,20 +85,24 @@ impl SpeechMixer {
                 Err(never) => match never {},
             }
         };
+        let silent = || {
+            let settings = AudioManagerSettings { backend_settings: 48_000, ..Default::default() };
+            match AudioManager::<NullBackend>::new(settings) {
+                Ok(m) => Manager::Null(Box::new(m)),
+                Err(e) => {
+                    error!("tvtts: cannot start the silent output thread ({e}); speech will not advance");
+                    capture(48_000)
+                }
+            }
+        };
         let manager = match output {
             AudioOutput::Manual { sample_rate } => capture(sample_rate),
+            AudioOutput::Silent => silent(),
             AudioOutput::Device => match AudioManager::<DefaultBackend>::new(AudioManagerSettings::default()) {
                 Ok(m) => Manager::Device(Box::new(m)),
                 Err(e) => {
                     warn!("tvtts: no audio device ({e}); speech plays to a silent output");
-                    let settings = AudioManagerSettings { backend_settings: 48_000, ..Default::default() };
-                    match AudioManager::<NullBackend>::new(settings) {
-                        Ok(m) => Manager::Null(Box::new(m)),
-                        Err(e) => {
-                            error!("tvtts: cannot start the silent output thread ({e}); speech will not advance");
-                            capture(48_000)
-                        }
-                    }
+                    silent()
                 }
             },
         };
