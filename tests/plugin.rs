@@ -373,3 +373,21 @@ fn a_silent_real_time_output_plays_lines_through() {
     assert!(t0.elapsed().as_secs_f64() >= audio_s, "{audio_s:.2} s of audio ended after {:?}", t0.elapsed());
     assert!(app.world().resource::<Seen>().started.iter().any(|s| s.line == id));
 }
+
+#[test]
+fn emotion_and_dialect_drive_two_styles_independently() {
+    let mut app = app(&repo_assets(), 22_050);
+    let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", (Emotion::new("excited", 1.5), Dialect::new("questioning", 2.0)));
+    let (_, done) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    let first = app.world().resource::<Seen>().applied.iter().find(|a| a.line == done.line).cloned().expect("windows reported");
+    assert_eq!(first.at_sample, 0);
+    let mut controls = first.controls.clone();
+    controls.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(controls, vec![("excited".to_string(), 1.5), ("questioning".to_string(), 2.0)]);
+    // Out of the preset's range (−1, 3): clamped by the engine, not an error.
+    app.world_mut().get_mut::<Dialect>(npc).expect("dialect").alpha = 9.0;
+    let (_, done) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    let seen = app.world().resource::<Seen>();
+    let applied = seen.applied.iter().find(|a| a.line == done.line).expect("windows reported");
+    assert!(applied.controls.contains(&("questioning".to_string(), 3.0)), "{:?}", applied.controls);
+}
