@@ -85,6 +85,12 @@ impl Speech {
     }
 }
 
+/// A speaker's gain (preset + `SpeechMix`, dB) and panning.
+fn track_mix(preset: Option<&VoicePreset>, mix: Option<&SpeechMix>) -> (f32, f32) {
+    let mix = mix.copied().unwrap_or_default();
+    (preset.map_or(0.0, |p| p.def.volume_db) + mix.volume_db, mix.panning)
+}
+
 /// The α each of the preset's styles gets: the `Emotion`/`Dialect` naming it, else the preset's default.
 fn style_alphas(preset: &VoicePreset, emotion: Option<&Emotion>, dialect: Option<&Dialect>) -> Vec<(String, f32)> {
     let pick = |name: &str| {
@@ -171,8 +177,8 @@ pub(crate) fn start_lines(
             request = request.control(name, *alpha);
         }
         if speech.track.is_none() {
-            let mix = mix.copied().unwrap_or_default();
-            speech.track = mixer.add_track(placed.map(GlobalTransform::translation), d.volume_db + mix.volume_db, mix.panning);
+            let (volume_db, panning) = track_mix(Some(preset), mix);
+            speech.track = mixer.add_track(placed.map(GlobalTransform::translation), volume_db, panning);
         }
         let Some(track) = &mut speech.track else {
             let failure = LineFailure::Error("no mixer track (the mixer's sub-track capacity is used up)".into());
@@ -237,9 +243,8 @@ pub(crate) fn poll_lines(
     for (entity, mut speech, placed, mix, voice) in speakers {
         let speech = &mut *speech;
         if let Some(track) = &mut speech.track {
-            let volume = presets.get(&voice.0).map_or(0.0, |p| p.def.volume_db);
-            let mix = mix.copied().unwrap_or_default();
-            track.set_mix(volume + mix.volume_db, mix.panning);
+            let (volume_db, panning) = track_mix(presets.get(&voice.0), mix);
+            track.set_mix(volume_db, panning);
             if let Some(at) = placed {
                 track.set_position(at.translation());
             }

@@ -65,7 +65,6 @@ pub struct SpeechMixer {
     manager: Manager,
     listener: Option<ListenerHandle>,
     spatial: SpatialSettings,
-    rendered: u64,
 }
 
 /// A speaker's track in the mixer. Dropping it removes the track and its sounds.
@@ -106,7 +105,7 @@ impl SpeechMixer {
                 }
             },
         };
-        let mut mixer = SpeechMixer { manager, listener: None, spatial, rendered: 0 };
+        let mut mixer = SpeechMixer { manager, listener: None, spatial };
         let listener = with_manager!(mixer, m => m.add_listener([0.0f32; 3], [0.0f32, 0.0, 0.0, 1.0]));
         mixer.listener = listener.map_err(|e| warn!("tvtts: no listener ({e}); placed speakers are silent")).ok();
         mixer
@@ -129,17 +128,9 @@ impl SpeechMixer {
     /// `None` when a (real or silent) device plays it.
     pub fn render(&mut self, frames: usize) -> Option<&[f32]> {
         match &mut self.manager {
-            Manager::Capture { manager, .. } => {
-                self.rendered += frames as u64;
-                Some(manager.backend_mut().render(frames))
-            }
+            Manager::Capture { manager, .. } => Some(manager.backend_mut().render(frames)),
             _ => None,
         }
-    }
-
-    /// Frames rendered by [`SpeechMixer::render`] so far.
-    pub fn frames_rendered(&self) -> u64 {
-        self.rendered
     }
 
     /// Moves the listener's ears.
