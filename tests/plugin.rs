@@ -13,7 +13,7 @@ use common::{max_abs_diff, read_to_end, voice_path};
 use tvtts::core::engine::Request;
 use tvtts::core::SynthesisOptions;
 use tvtts::plugin::prelude::*;
-use tvtts::plugin::{render_line, render_ready, SpeechEngine, SpeechMixer};
+use tvtts::plugin::{render_line, render_ready, LineId, SpeechEngine, SpeechMixer};
 
 const M: &str = "The old bridge collapsed last winter, so you'll have to take the mountain pass if you want to reach the village before nightfall.";
 const S: &str = "Hello there, traveler.";
@@ -48,6 +48,11 @@ fn record(
 
 /// A headless app whose assets live in `assets`, mixing at `rate` Hz on demand.
 fn app(assets: &Path, rate: u32) -> App {
+    app_with(assets, AudioOutput::Manual { sample_rate: rate })
+}
+
+/// A headless app whose assets live in `assets`, speech going to `output`.
+fn app_with(assets: &Path, output: AudioOutput) -> App {
     voice_path();
     let mut app = App::new();
     app.add_plugins((
@@ -58,11 +63,17 @@ fn app(assets: &Path, rate: u32) -> App {
             meta_check: AssetMetaCheck::Never,
             ..default()
         },
-        TvTtsPlugin::default().with_workers(2).with_output(AudioOutput::Manual { sample_rate: rate }),
+        TvTtsPlugin::default().with_workers(2).with_output(output),
     ))
     .init_resource::<Seen>()
     .add_systems(Last, record);
     app
+}
+
+/// The first window of `line` the engine synthesized with `control` at its value.
+fn applied_with(app: &App, line: LineId, control: (&str, f32)) -> Option<StyleApplied> {
+    let control = (control.0.to_string(), control.1);
+    app.world().resource::<Seen>().applied.iter().find(|a| a.line == line && a.controls.contains(&control)).cloned()
 }
 
 fn repo_assets() -> PathBuf {
@@ -167,12 +178,7 @@ fn raising_emotion_mid_line_changes_only_what_follows() {
         }
     });
     let steered = channel(&steered, 0);
-    let seen = app.world().resource::<Seen>();
-    let change = seen
-        .applied
-        .iter()
-        .find(|a| a.line == done.line && a.controls.contains(&("excited".to_string(), 3.0)))
-        .expect("the new α was applied");
+    let change = applied_with(&app, done.line, ("excited", 3.0)).expect("the new α was applied");
     let at = change.at_sample as usize;
     assert!(at >= 22_050 && at < plain.len() - 22_050, "change at sample {at} of {}", plain.len());
     let before = max_abs_diff(&plain[..at], &steered[..at]);
@@ -249,12 +255,7 @@ fn an_edited_preset_alpha_reaches_the_line_in_progress() {
             edited = true;
         }
     });
-    let seen = app.world().resource::<Seen>();
-    let change = seen
-        .applied
-        .iter()
-        .find(|a| a.line == done.line && a.controls.contains(&("excited".to_string(), 3.0)))
-        .expect("the preset's new alpha reached the line in progress");
+    let change = applied_with(&app, done.line, ("excited", 3.0)).expect("the preset's new alpha reached the line in progress");
     assert!(change.at_sample >= 22_050 && change.at_sample < done.samples, "applied at {} of {}", change.at_sample, done.samples);
 }
 
@@ -353,14 +354,7 @@ fn unplaced_speakers_follow_their_mix_settings() {
 #[test]
 fn a_silent_real_time_output_plays_lines_through() {
     // No manual rendering here: the output thread pulls audio in real time, as a sound card would.
-    let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        AssetPlugin { file_path: repo_assets().to_string_lossy().into_owned(), meta_check: AssetMetaCheck::Never, ..default() },
-        TvTtsPlugin::default().with_workers(2).with_output(AudioOutput::Silent),
-    ))
-    .init_resource::<Seen>()
-    .add_systems(Last, record);
+    let mut app = app_with(&repo_assets(), AudioOutput::Silent);
     let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", ());
     let line = SayLine::new(npc, S);
     let id = line.id;
