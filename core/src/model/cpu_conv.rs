@@ -2,23 +2,23 @@
 //!
 //! candle's CPU conv1d copies the whole input into an im2col buffer `[t, k·c_in]` (28 MB for one
 //! conv of the decoder's last stage on 1.5 s of audio), multiplies, then transposes the result back.
-//! Here the output is computed in blocks of time steps: each block gathers its shifted input rows
-//! into a small, cache-resident `[c_in·k, block]` buffer whose row order matches the weight's own
-//! `[c_out, c_in·k]` layout, seeds its output columns with bias and residual, and one matrix
-//! product accumulates into them in place:
+//! Here nothing is gathered: the input is activated (LeakyReLU, when fused) into one zero-padded
+//! copy `[c_in, l + 2·padding]`, and [`cpu_microkernel`] accumulates every tap straight from
+//! shifted rows of that copy onto bias and residual:
 //!
 //!   y[:, t] = bias + residual[:, t] + Σ_tap W[:, :, tap] · act(x)[:, t + tap·dilation − padding]
 //!
-//! The optional pre-activation (LeakyReLU) is applied while gathering, so a HiFi-GAN resblock step
-//! is one pass instead of four tensor ops. Blocks run on candle's own CPU worker pool (the
-//! "barrier pool" its element-wise ops use), with `Parallelism::None` inside each product, so the
-//! model's parallel work shares one set of threads and nothing is oversubscribed; a sequence too
-//! short for one block per thread is split by output rows instead.
+//! Output columns are cut into blocks, each block into spans whose input stays in cache while
+//! every block of output rows reads it. Blocks run on candle's own CPU worker pool (the "barrier
+//! pool" its element-wise ops use), so the model's parallel work shares one set of threads and
+//! nothing is oversubscribed; a sequence too short for one block per thread is split by output
+//! rows instead. The instruction set is [`cpu_level::level`]'s.
 
 use candle_core::{Device, Result, Tensor};
-use gemm::Parallelism;
 
 use super::cpu::{cpu_slice, OutPtr};
+use super::cpu_level;
+use super::cpu_microkernel::{self as micro, Seed, Tile, ROWS};
 
 /// What to fuse around the convolution.
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,22 +29,39 @@ pub struct Fused<'a> {
     pub residual: Option<&'a Tensor>,
 }
 
-/// Output columns per block: the block's column buffer `[c_in·k, block]` stays near 512 KB.
-fn block_len(rows: usize) -> usize {
-    ((128 * 1024) / rows).clamp(64, 4096) / 16 * 16
+/// Output columns per block (a task): a multiple of [`SPAN`], at least one.
+fn block_len(c_in: usize) -> usize {
+    ((256 * 1024) / c_in).clamp(SPAN, 16 * 1024) / SPAN * SPAN
 }
 
-thread_local! {
-    /// Each thread's column buffer, kept between calls so blocks do not allocate (and fault in
-    /// fresh pages) every time.
-    static COLS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+/// Output columns every row block computes before the next span: the span's input
+/// `[c_in, SPAN + span]` stays in L1/L2 while all output rows read it.
+const SPAN: usize = 192;
+
+/// A conv weight `[c_out, c_in, k]` in the layout the microkernels read
+/// ([`micro::pack_weights`]), made once per weight.
+#[derive(Debug, Clone)]
+pub struct PackedWeights {
+    data: Vec<f32>,
+    c_out: usize,
+    c_in: usize,
+    k: usize,
 }
 
-/// `x` `[b, c_in, l]`, `weight` `[c_out, c_in, k]`, `bias` `[c_out]` → `[b, c_out, l_out]`,
-/// stride 1, symmetric `padding`, `dilation`, one group.
-pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize, dilation: usize, fused: Fused<'_>) -> Result<Tensor> {
+impl PackedWeights {
+    /// From a CPU f32 weight `[c_out, c_in, k]`.
+    pub fn new(weight: &Tensor) -> Result<Self> {
+        let (c_out, c_in, k) = weight.dims3()?;
+        let w = weight.flatten_all()?.to_vec1::<f32>()?;
+        Ok(PackedWeights { data: micro::pack_weights(&w, c_out, c_in, k), c_out, c_in, k })
+    }
+}
+
+/// `x` `[b, c_in, l]`, `weight` `[c_out, c_in, k]` (packed), `bias` `[c_out]` →
+/// `[b, c_out, l_out]`, stride 1, symmetric `padding`, `dilation`, one group.
+pub fn conv1d(x: &Tensor, weight: &PackedWeights, bias: Option<&Tensor>, padding: usize, dilation: usize, fused: Fused<'_>) -> Result<Tensor> {
     let (b, c_in, l) = x.dims3()?;
-    let (c_out, c_in_w, k) = weight.dims3()?;
+    let (c_out, c_in_w, k) = (weight.c_out, weight.c_in, weight.k);
     if c_in != c_in_w {
         candle_core::bail!("cpu_conv: input has {c_in} channels, weight expects {c_in_w}");
     }
@@ -59,7 +76,7 @@ pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize
         }
     }
 
-    let (x, weight) = (x.contiguous()?, weight.contiguous()?);
+    let x = x.contiguous()?;
     let residual = fused.residual.map(Tensor::contiguous).transpose()?;
     let bias = match bias {
         Some(t) => t.to_vec1::<f32>()?,
@@ -67,86 +84,95 @@ pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize
     };
     let (x_storage, x_layout) = x.storage_and_layout();
     let x = cpu_slice(&x_storage, x_layout)?;
-    let (w_storage, w_layout) = weight.storage_and_layout();
-    let w = cpu_slice(&w_storage, w_layout)?;
     let r_guard = residual.as_ref().map(|r| r.storage_and_layout());
     let res = r_guard.as_ref().map(|(s, l)| cpu_slice(s, l)).transpose()?;
+
+    let pool = candle_core::utils::barrier_pool();
+    let threads = pool.n_workers() + 1;
+    // xa[b, i, padding + t] = act(x[b, i, t]), zero in the padding: [b, c_in, lp].
+    let lp = l + 2 * padding;
+    let xa = padded_activation(x, b * c_in, l, padding, fused.pre_slope, threads);
+
+    let wp = &weight.data;
+    let level = cpu_level::level();
+    let tile = Tile { c_in, k, dilation, xa_row: lp, y_row: l_out };
 
     let mut out: Vec<f32> = Vec::with_capacity(b * c_out * l_out);
     let y = OutPtr(out.as_mut_ptr());
     // Tasks: (batch item, block of output columns, block of output rows). Column blocks are near
     // the cache-friendly size, their count a multiple of the thread count so no thread idles at
-    // the end; a sequence too short for that is split by output rows instead.
-    let pool = candle_core::utils::barrier_pool();
-    let threads = pool.n_workers() + 1;
-    let n_blocks = match l_out.div_ceil(block_len(c_in * k)) {
+    // the end; a sequence too short for that is split by output rows (whole tiles) instead.
+    let n_blocks = match l_out.div_ceil(block_len(c_in)) {
         1 => 1,
         n => n.next_multiple_of(threads),
     };
-    let block = l_out.div_ceil(n_blocks);
+    let block = l_out.div_ceil(n_blocks).next_multiple_of(16);
     let n_blocks = l_out.div_ceil(block);
-    let n_row_blocks = if b * n_blocks < threads { threads.min(c_out.div_ceil(16)) } else { 1 };
-    let rows = c_out.div_ceil(n_row_blocks);
+    let n_row_blocks = if b * n_blocks < threads { threads.min(c_out.div_ceil(ROWS)) } else { 1 };
+    let rows = c_out.div_ceil(n_row_blocks).next_multiple_of(ROWS);
 
-    let run = |task: usize, cols: &mut Vec<f32>| {
+    let run = |task: usize| {
         let (bi, blk, rb) = (task / (n_blocks * n_row_blocks), (task / n_row_blocks) % n_blocks, task % n_row_blocks);
         let t0 = blk * block;
         let n = block.min(l_out - t0);
         let (r0, r1) = (rb * rows, ((rb + 1) * rows).min(c_out));
-        let x = &x[bi * c_in * l..(bi + 1) * c_in * l];
-        // cols[(i, tap), t] = act(x[i, t0 + t + tap·dilation − padding]), zero outside the input.
-        cols.resize(c_in * k * n, 0.0);
-        for i in 0..c_in {
-            for tap in 0..k {
-                let start = (t0 + tap * dilation) as isize - padding as isize;
-                fill_shifted(&mut cols[(i * k + tap) * n..][..n], &x[i * l..(i + 1) * l], start, fused.pre_slope);
-            }
+        if r0 >= r1 {
+            return;
         }
         let base = bi * c_out * l_out + t0;
         // SAFETY: this task alone writes rows r0..r1, columns t0..t0+n of batch item bi's
-        // [c_out, l_out] output, inside `out`'s capacity; lhs is rows r0..r1 of the contiguous
-        // [c_out, c_in·k] weight and rhs the [c_in·k, n] `cols`.
+        // [c_out, l_out] output, inside `out`'s capacity, reading the residual (same shape) at
+        // the same places. Output column t reads xa[bi, i, t .. t + span] with
+        // t + span < l_out + span = lp, inside xa; r0 is a multiple of ROWS, so row block
+        // r0 / ROWS of the packed weights starts at r0·c_in·k.
         unsafe {
-            for o in r0..r1 {
-                let dst = std::slice::from_raw_parts_mut(y.get().add(base + o * l_out), n);
-                match res {
-                    Some(r) => dst.iter_mut().zip(&r[base + o * l_out..][..n]).for_each(|(d, &r)| *d = r + bias[o]),
-                    None => dst.fill(bias[o]),
-                }
+            let xa = xa.as_ptr().add(bi * c_in * lp + t0);
+            let res = res.map_or(std::ptr::null(), |r| r.as_ptr().add(base + r0 * l_out));
+            for s0 in (0..n).step_by(SPAN) {
+                let len = SPAN.min(n - s0);
+                let dst = y.get().add(base + r0 * l_out + s0);
+                let seed = Seed { bias: bias.as_ptr().add(r0), res: if res.is_null() { res } else { res.add(s0) } };
+                micro::tile(level, tile, r1 - r0, len, dst, seed, xa.add(s0), wp.as_ptr().add(r0 * c_in * k));
             }
-            gemm::gemm(
-                r1 - r0,
-                n,
-                c_in * k,
-                y.get().add(base + r0 * l_out),
-                1,
-                l_out as isize,
-                true,
-                w.as_ptr().add(r0 * c_in * k),
-                1,
-                (c_in * k) as isize,
-                cols.as_ptr(),
-                1,
-                n as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
         }
     };
     let tasks = b * n_blocks * n_row_blocks;
-    let run_range = |range: std::ops::Range<usize>| COLS.with(|cols| range.for_each(|t| run(t, &mut cols.borrow_mut())));
     if tasks > 1 && threads > 1 {
-        pool.execute_chunked(tasks, run_range);
+        pool.execute_chunked(tasks, |range| range.for_each(run));
     } else {
-        run_range(0..tasks);
+        (0..tasks).for_each(run);
     }
     // SAFETY: the tasks above initialised all b·c_out·l_out elements.
     unsafe { out.set_len(b * c_out * l_out) };
     Tensor::from_vec(out, (b, c_out, l_out), &Device::Cpu)
+}
+
+/// `rows` rows of `l` values → rows of `padding + l + padding`, zero at both ends, the middle
+/// `act(x)` (LeakyReLU with `slope`, or a copy); split over the pool when large.
+fn padded_activation(x: &[f32], rows: usize, l: usize, padding: usize, slope: Option<f32>, threads: usize) -> Vec<f32> {
+    let lp = l + 2 * padding;
+    let mut xa: Vec<f32> = Vec::with_capacity(rows * lp);
+    let ptr = OutPtr(xa.as_mut_ptr());
+    let fill = |row: usize| {
+        // SAFETY: each row of xa (inside its capacity) is written whole by exactly one call.
+        let row_all = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(row * lp), lp) };
+        row_all[..padding].fill(0.0);
+        row_all[padding + l..].fill(0.0);
+        let dst = &mut row_all[padding..padding + l];
+        let src = &x[row * l..(row + 1) * l];
+        match slope {
+            Some(s) => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = if v >= 0.0 { v } else { v * s }),
+            None => dst.copy_from_slice(src),
+        }
+    };
+    if threads > 1 && rows * l >= 1 << 16 {
+        candle_core::utils::barrier_pool().execute_chunked(rows, |range| range.for_each(fill));
+    } else {
+        (0..rows).for_each(fill);
+    }
+    // SAFETY: every row was written whole above.
+    unsafe { xa.set_len(rows * lp) };
+    xa
 }
 
 /// A transposed conv's weights rearranged for the CPU: output phase r of stride s is an ordinary
@@ -158,7 +184,7 @@ pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize
 #[derive(Debug, Clone)]
 pub struct Polyphase {
     /// `[c_out·s, c_in, J]`
-    weight: Tensor,
+    weight: PackedWeights,
     /// `[c_out·s]`
     bias: Tensor,
     c_out: usize,
@@ -189,7 +215,7 @@ impl Polyphase {
         let b = bias.to_vec1::<f32>()?;
         let bp: Vec<f32> = (0..c_out * stride).map(|row| b[row / stride]).collect();
         Ok(Polyphase {
-            weight: Tensor::from_vec(wp, (c_out * stride, c_in, taps), &Device::Cpu)?,
+            weight: PackedWeights::new(&Tensor::from_vec(wp, (c_out * stride, c_in, taps), &Device::Cpu)?)?,
             bias: Tensor::from_vec(bp, c_out * stride, &Device::Cpu)?,
             c_out,
             stride,
@@ -214,7 +240,7 @@ impl Polyphase {
         let q_len = phases.dim(2)?;
         let (p_storage, p_layout) = phases.storage_and_layout();
         let ph = cpu_slice(&p_storage, p_layout)?;
-        let mut out = vec![0f32; b * c_out * len];
+        let mut out: Vec<f32> = Vec::with_capacity(b * c_out * len);
         let out_ptr = OutPtr(out.as_mut_ptr());
         candle_core::utils::barrier_pool().execute_chunked(b * c_out, |rows| {
             for row in rows {
@@ -222,12 +248,19 @@ impl Polyphase {
                 // SAFETY: each output row is written by exactly one task.
                 let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(row * len), len) };
                 let src = &ph[(bi * c_out + o) * s * q_len..][..s * q_len];
-                for (m, d) in dst.iter_mut().enumerate() {
-                    let n = m + padding;
-                    *d = src[(n % s) * q_len + n / s];
+                // dst[m] = y_full[n] for n = m + padding: phase n % s, position n / s.
+                let (mut q, mut r) = (padding / s, padding % s);
+                for d in dst.iter_mut() {
+                    *d = src[r * q_len + q];
+                    r += 1;
+                    if r == s {
+                        (q, r) = (q + 1, 0);
+                    }
                 }
             }
         });
+        // SAFETY: the rows above wrote all b·c_out·len elements.
+        unsafe { out.set_len(b * c_out * len) };
         Tensor::from_vec(out, (b, c_out, len), &Device::Cpu)
     }
 }
@@ -271,22 +304,6 @@ pub fn depthwise_conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padd
         }
     }
     Tensor::from_vec(out, (b, c, l_out), &Device::Cpu)
-}
-
-/// `dst[t] = act(row[start + t])`, zero where `start + t` falls outside `row`.
-fn fill_shifted(dst: &mut [f32], row: &[f32], start: isize, slope: Option<f32>) {
-    let n = dst.len() as isize;
-    let lo = (-start).clamp(0, n) as usize;
-    let hi = ((row.len() as isize - start).clamp(0, n) as usize).max(lo);
-    dst[..lo].fill(0.0);
-    if hi > lo {
-        let src = &row[(start + lo as isize) as usize..(start + hi as isize) as usize];
-        match slope {
-            Some(s) => dst[lo..hi].iter_mut().zip(src).for_each(|(d, &v)| *d = if v >= 0.0 { v } else { v * s }),
-            None => dst[lo..hi].copy_from_slice(src),
-        }
-    }
-    dst[hi..].fill(0.0);
 }
 
 #[cfg(test)]
@@ -364,7 +381,7 @@ mod tests {
             let w = Tensor::randn(0f32, 1.0, (c_out, c_in, k), &dev).unwrap();
             let b = Tensor::randn(0f32, 1.0, c_out, &dev).unwrap();
             let r = Tensor::randn(0f32, 1.0, (1, c_out, l), &dev).unwrap();
-            let y = conv1d(&x, &w, Some(&b), pad, dil, Fused { pre_slope: Some(0.1), residual: Some(&r) }).unwrap();
+            let y = conv1d(&x, &PackedWeights::new(&w).unwrap(), Some(&b), pad, dil, Fused { pre_slope: Some(0.1), residual: Some(&r) }).unwrap();
             let mut want = naive(&x.flatten_all().unwrap().to_vec1().unwrap(), c_in, l, &w.flatten_all().unwrap().to_vec1().unwrap(), c_out, k, pad, dil, Some(0.1));
             let (bv, rv) = (b.to_vec1::<f32>().unwrap(), r.flatten_all().unwrap().to_vec1::<f32>().unwrap());
             for (i, v) in want.iter_mut().enumerate() {

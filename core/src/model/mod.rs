@@ -10,6 +10,8 @@ pub mod attention;
 pub mod config;
 pub mod cpu;
 pub mod cpu_conv;
+pub mod cpu_level;
+pub mod cpu_microkernel;
 pub mod duration;
 pub mod flow;
 pub mod generator;

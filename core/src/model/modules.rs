@@ -37,6 +37,8 @@ pub struct Conv1d {
     spec: ConvSpec,
     /// `{vb}.weight`: the name LoRA adapters address (see [`crate::style::lora`]).
     name: String,
+    /// The weight in the CPU kernel's layout, made at the first CPU forward.
+    packed: std::sync::OnceLock<cpu_conv::PackedWeights>,
 }
 
 impl Conv1d {
@@ -44,7 +46,7 @@ impl Conv1d {
     pub fn load(vb: VarBuilder, in_ch: usize, out_ch: usize, kernel: usize, spec: ConvSpec, bias: bool) -> Result<Self> {
         let weight = vb.get((out_ch, in_ch / spec.groups, kernel), "weight")?;
         let bias = if bias { Some(vb.get(out_ch, "bias")?) } else { None };
-        Ok(Conv1d { weight, bias, spec, name: format!("{}.weight", vb.prefix()) })
+        Ok(Conv1d { weight, bias, spec, name: format!("{}.weight", vb.prefix()), packed: Default::default() })
     }
 }
 
@@ -61,7 +63,14 @@ impl Conv1d {
     fn forward_base(&self, x: &Tensor, fused: Fused<'_>) -> Result<Tensor> {
         let s = self.spec;
         if is_cpu_f32(x) && s.groups == 1 {
-            return cpu_conv::conv1d(x, &self.weight, self.bias.as_ref(), s.padding, s.dilation, fused);
+            let packed = match self.packed.get() {
+                Some(p) => p,
+                None => {
+                    let p = cpu_conv::PackedWeights::new(&self.weight)?;
+                    self.packed.get_or_init(|| p)
+                }
+            };
+            return cpu_conv::conv1d(x, packed, self.bias.as_ref(), s.padding, s.dilation, fused);
         }
         if is_cpu_f32(x) && s.groups == x.dim(1)? && fused.pre_slope.is_none() && fused.residual.is_none() {
             return cpu_conv::depthwise_conv1d(x, &self.weight, self.bias.as_ref(), s.padding, s.dilation);

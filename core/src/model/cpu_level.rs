@@ -1,0 +1,79 @@
+//! Which instruction set the CPU kernels use, chosen at run time.
+//!
+//! One binary, built for baseline x86-64, carries three versions of each hand-written kernel
+//! (`cpu_microkernel`): AVX-512 (16 floats per register), AVX2 + FMA (8) and portable.
+//! [`level`] picks the best one the CPU has, once per process. `TVTTS_CPU_LEVEL=avx512|avx2|portable`
+//! caps it (to measure or test another machine's path here); asking for more than the CPU has
+//! falls back to what it has, with a warning. candle's own matmuls (the text encoder's attention,
+//! < 2 % of the work) use the `gemm` crate's detection, AVX-512 included (its `x86-v4` feature).
+
+use std::sync::OnceLock;
+
+/// A CPU instruction-set level for the kernels, from the least to the most capable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CpuLevel {
+    /// No SIMD assumptions (any x86-64, or another architecture).
+    Portable,
+    /// AVX2 with FMA (x86-64-v3).
+    Avx2,
+    /// AVX-512 F with FMA (the x86-64-v4 machines).
+    Avx512,
+}
+
+impl CpuLevel {
+    /// The name `TVTTS_CPU_LEVEL` takes and `tvtts bench` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            CpuLevel::Portable => "portable",
+            CpuLevel::Avx2 => "avx2",
+            CpuLevel::Avx512 => "avx512",
+        }
+    }
+
+    /// Parses a [`Self::name`].
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "portable" | "scalar" | "generic" => Some(CpuLevel::Portable),
+            "avx2" | "fma" | "x86-v3" => Some(CpuLevel::Avx2),
+            "avx512" | "avx-512" | "x86-v4" => Some(CpuLevel::Avx512),
+            _ => None,
+        }
+    }
+
+    /// The best level this CPU supports.
+    pub fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
+                return CpuLevel::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                return CpuLevel::Avx2;
+            }
+        }
+        CpuLevel::Portable
+    }
+}
+
+/// The level the kernels use in this process: [`CpuLevel::detect`], capped by
+/// `TVTTS_CPU_LEVEL` (read once, at the first kernel call).
+pub fn level() -> CpuLevel {
+    static LEVEL: OnceLock<CpuLevel> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        let best = CpuLevel::detect();
+        match std::env::var("TVTTS_CPU_LEVEL") {
+            Err(_) => best,
+            Ok(v) => match CpuLevel::parse(&v) {
+                Some(want) if want <= best => want,
+                Some(want) => {
+                    log::warn!("TVTTS_CPU_LEVEL={v}: this CPU lacks {}, using {}", want.name(), best.name());
+                    best
+                }
+                None => {
+                    log::warn!("TVTTS_CPU_LEVEL={v} is not one of avx512, avx2, portable; using {}", best.name());
+                    best
+                }
+            },
+        }
+    })
+}

@@ -1,0 +1,385 @@
+//! The inner loop of the CPU convolution ([`super::cpu_conv`]), once per instruction-set level.
+//!
+//! A tile of the output — a few output channels × a run of time steps — is accumulated in
+//! registers over every input channel and tap:
+//!
+//!   y[o + r, t] = (residual[o + r, t] + bias[o + r]) + Σ_i Σ_tap W[o + r, i, tap] · xa[i, t + tap·dilation]
+//!
+//! where `xa` is the activated, zero-padded input (the residual is optional). Time is
+//! the vectorised axis (it is contiguous in `xa` and `y`): each step loads a few vectors of one
+//! input row and multiplies them by one broadcast weight per output channel. Nothing is gathered or repacked
+//! but the weights, once per call, as `[o/ROWS][i][tap][ROWS]` ([`pack_weights`]).
+//!
+//! Sums run over input channels in chunks of about [`CHUNK_TERMS`] products: each chunk starts
+//! from zero and is then added to the output (as a blocked GEMM adds its k-blocks), which keeps
+//! the rounding error of long sums (768 channels × 3 taps) near that of short ones. Every output
+//! element is the same chain of fused multiply-adds in the same order (chunk, channel, tap) at the
+//! AVX2 and AVX-512 levels (tails are masked vectors, not scalar loops), so the two give identical
+//! bits; the portable level rounds each product and each sum separately.
+
+use super::cpu_level::CpuLevel;
+
+/// Output channels per block of the packed weights.
+pub const ROWS: usize = 4;
+
+/// About how many products one chunk of a sum holds (whole input channels of k taps each).
+pub const CHUNK_TERMS: usize = 256;
+
+/// Input channels per chunk: chunks of at most max(k, CHUNK_TERMS) products, equal in size but
+/// the last.
+fn chunk_channels(c_in: usize, k: usize) -> usize {
+    let most = (CHUNK_TERMS / k).max(1);
+    c_in.div_ceil(c_in.div_ceil(most).max(1)).max(1)
+}
+
+/// The shapes and strides one [`tile`] call works on (all in elements).
+#[derive(Debug, Clone, Copy)]
+pub struct Tile {
+    /// Input channels.
+    pub c_in: usize,
+    /// Kernel taps.
+    pub k: usize,
+    pub dilation: usize,
+    /// Distance between input rows of `xa`.
+    pub xa_row: usize,
+    /// Distance between output rows of `y`.
+    pub y_row: usize,
+}
+
+/// `W` `[c_out, c_in, k]` → `[⌈c_out/ROWS⌉][c_in][k][ROWS]`, zero past `c_out`.
+pub fn pack_weights(w: &[f32], c_out: usize, c_in: usize, k: usize) -> Vec<f32> {
+    let blocks = c_out.div_ceil(ROWS);
+    let mut p = vec![0f32; blocks * c_in * k * ROWS];
+    for o in 0..c_out {
+        let (blk, r) = (o / ROWS, o % ROWS);
+        for i in 0..c_in {
+            for tap in 0..k {
+                p[((blk * c_in + i) * k + tap) * ROWS + r] = w[(o * c_in + i) * k + tap];
+            }
+        }
+    }
+    p
+}
+
+/// Where a tile's sums start: `bias[r]` (+ `res[r·y_row + t]` when `res` is not null).
+#[derive(Debug, Clone, Copy)]
+pub struct Seed {
+    pub bias: *const f32,
+    pub res: *const f32,
+}
+
+impl Seed {
+    /// The same seed for the tile `rows` rows and `cols` columns further on.
+    #[inline(always)]
+    unsafe fn at(self, s: Tile, rows: usize, cols: usize) -> Seed {
+        Seed { bias: self.bias.add(rows), res: if self.res.is_null() { self.res } else { self.res.add(rows * s.y_row + cols) } }
+    }
+}
+
+/// Writes `rows` output rows × `n` time steps, `y[r·y_row + t]` for r < rows, t < n, from the
+/// seed, `xa[i·xa_row + t + tap·dilation]` and the packed weights `wp` of these rows (starting
+/// at a row block: `[⌈rows/ROWS⌉][c_in][k][ROWS]`).
+///
+/// # Safety
+/// `y` must be valid for writes of that region, the seed's `bias` for reads of `rows` values and
+/// its `res` (unless null) for reads of the region, `xa` for reads of `c_in` rows of
+/// `n + (k − 1)·dilation` values, `wp` for the packed blocks of `rows` rows.
+pub unsafe fn tile(level: CpuLevel, s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        CpuLevel::Avx512 => avx512::tile(s, rows, n, y, seed, xa, wp),
+        #[cfg(target_arch = "x86_64")]
+        CpuLevel::Avx2 => avx2::tile(s, rows, n, y, seed, xa, wp),
+        _ => portable::tile(s, rows, n, y, seed, xa, wp),
+    }
+}
+
+/// Row `r`'s weights in the packed blocks `wp`: entry (i, tap) is at `(i·k + tap)·ROWS`.
+#[inline(always)]
+unsafe fn weight_row(s: Tile, wp: *const f32, r: usize) -> *const f32 {
+    wp.add((r / ROWS) * s.c_in * s.k * ROWS + r % ROWS)
+}
+
+/// One output element's chain with the portable level's rounding (used for every element there).
+#[inline(always)]
+unsafe fn chain_separate(s: Tile, y: *mut f32, start: f32, xa: *const f32, w: *const f32) {
+    let mut total = start;
+    let per = chunk_channels(s.c_in, s.k);
+    for i0 in (0..s.c_in).step_by(per) {
+        let mut acc = 0.0f32;
+        for i in i0..(i0 + per).min(s.c_in) {
+            let x = xa.add(i * s.xa_row);
+            for tap in 0..s.k {
+                acc += *w.add((i * s.k + tap) * ROWS) * *x.add(tap * s.dilation);
+            }
+        }
+        total += acc;
+    }
+    *y = total;
+}
+
+mod portable {
+    use super::*;
+
+    pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+        for r in 0..rows {
+            let w = weight_row(s, wp, r);
+            for t in 0..n {
+                let start = match seed.res.is_null() {
+                    true => *seed.bias.add(r),
+                    false => *seed.res.add(r * s.y_row + t) + *seed.bias.add(r),
+                };
+                chain_separate(s, y.add(r * s.y_row + t), start, xa.add(t), w);
+            }
+        }
+    }
+}
+
+/// Dispatches a runtime row count (1..=6) to a const-generic kernel.
+macro_rules! by_rows {
+    ($rows:expr, $f:ident::<_, $v:tt>($($arg:expr),*)) => {
+        match $rows {
+            1 => $f::<1, $v>($($arg),*),
+            2 => $f::<2, $v>($($arg),*),
+            3 => $f::<3, $v>($($arg),*),
+            4 => $f::<4, $v>($($arg),*),
+            5 => $f::<5, $v>($($arg),*),
+            _ => $f::<6, $v>($($arg),*),
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::*;
+
+    /// Rows and time vectors (16 steps each) per register tile: G·V accumulators + V inputs +
+    /// 1 weight ≤ 32 registers.
+    const G: usize = 4;
+    const V: usize = 6;
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+        let mut t = 0;
+        while t < n {
+            let (nv, mask) = match n - t {
+                left if left >= 16 * V => (V, 0xffff),
+                left if left >= 16 => (1, 0xffff),
+                left => (1, ((1u32 << left) - 1) as __mmask16),
+            };
+            for g in (0..rows).step_by(G) {
+                let (yg, rows_g) = (y.add(g * s.y_row + t), G.min(rows - g));
+                if nv == V {
+                    by_rows!(rows_g, run::<_, V>(s, yg, seed.at(s, g, t), xa.add(t), wp, g, mask));
+                } else {
+                    by_rows!(rows_g, run::<_, 1>(s, yg, seed.at(s, g, t), xa.add(t), wp, g, mask));
+                }
+            }
+            t += 16 * nv;
+        }
+    }
+
+    /// R rows (from row `g`) × NV vectors; `mask` selects the time steps of the last vector (all
+    /// of them but at a tail, where NV = 1).
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn run<const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, mask: __mmask16) {
+        let mut w = [wp; R];
+        for r in 0..R {
+            w[r] = weight_row(s, wp, g + r);
+        }
+        let per = chunk_channels(s.c_in, s.k);
+        for i0 in (0..s.c_in).step_by(per) {
+            let mut acc = [[_mm512_setzero_ps(); NV]; R];
+            for i in i0..(i0 + per).min(s.c_in) {
+                let xrow = xa.add(i * s.xa_row);
+                for tap in 0..s.k {
+                    let x = xrow.add(tap * s.dilation);
+                    let at = (i * s.k + tap) * ROWS;
+                    let mut xv = [_mm512_setzero_ps(); NV];
+                    for v in 0..NV {
+                        xv[v] = _mm512_maskz_loadu_ps(mask, x.add(16 * v));
+                    }
+                    for r in 0..R {
+                        let wv = _mm512_set1_ps(*w[r].add(at));
+                        for v in 0..NV {
+                            acc[r][v] = _mm512_fmadd_ps(wv, xv[v], acc[r][v]);
+                        }
+                    }
+                }
+            }
+            // y = (first chunk ? residual + bias : y) + this chunk's sum.
+            for r in 0..R {
+                for v in 0..NV {
+                    let at = r * s.y_row + 16 * v;
+                    let before = if i0 > 0 {
+                        _mm512_maskz_loadu_ps(mask, y.add(at))
+                    } else {
+                        let bias = _mm512_set1_ps(*seed.bias.add(r));
+                        match seed.res.is_null() {
+                            true => bias,
+                            false => _mm512_add_ps(_mm512_maskz_loadu_ps(mask, seed.res.add(at)), bias),
+                        }
+                    };
+                    _mm512_mask_storeu_ps(y.add(at), mask, _mm512_add_ps(before, acc[r][v]));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::*;
+
+    /// Rows and time vectors (8 steps each) per register tile: G·V accumulators + V inputs +
+    /// 1 weight ≤ 16 registers.
+    const G: usize = 6;
+    const V: usize = 2;
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+        let all = _mm256_set1_epi32(-1);
+        let mut t = 0;
+        while t < n {
+            let (nv, mask) = match n - t {
+                left if left >= 8 * V => (V, all),
+                left if left >= 8 => (1, all),
+                // Lanes below `left` on: lane j's bit pattern is −1 where j < left.
+                left => (1, _mm256_cmpgt_epi32(_mm256_set1_epi32(left as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))),
+            };
+            for g in (0..rows).step_by(G) {
+                let (yg, rows_g) = (y.add(g * s.y_row + t), G.min(rows - g));
+                if nv == V {
+                    by_rows!(rows_g, run::<_, V>(s, yg, seed.at(s, g, t), xa.add(t), wp, g, mask));
+                } else {
+                    by_rows!(rows_g, run::<_, 1>(s, yg, seed.at(s, g, t), xa.add(t), wp, g, mask));
+                }
+            }
+            t += 8 * nv;
+        }
+    }
+
+    /// R rows (from row `g`) × NV vectors; `mask` selects the time steps of the last vector (all
+    /// of them but at a tail, where NV = 1).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn run<const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, mask: __m256i) {
+        let full = _mm256_movemask_ps(_mm256_castsi256_ps(mask)) == 0xff;
+        let load = |p: *const f32| if full { _mm256_loadu_ps(p) } else { _mm256_maskload_ps(p, mask) };
+        let mut w = [wp; R];
+        for r in 0..R {
+            w[r] = weight_row(s, wp, g + r);
+        }
+        let per = chunk_channels(s.c_in, s.k);
+        for i0 in (0..s.c_in).step_by(per) {
+            let mut acc = [[_mm256_setzero_ps(); NV]; R];
+            for i in i0..(i0 + per).min(s.c_in) {
+                let xrow = xa.add(i * s.xa_row);
+                for tap in 0..s.k {
+                    let x = xrow.add(tap * s.dilation);
+                    let at = (i * s.k + tap) * ROWS;
+                    let mut xv = [_mm256_setzero_ps(); NV];
+                    for v in 0..NV {
+                        xv[v] = load(x.add(8 * v));
+                    }
+                    for r in 0..R {
+                        let wv = _mm256_set1_ps(*w[r].add(at));
+                        for v in 0..NV {
+                            acc[r][v] = _mm256_fmadd_ps(wv, xv[v], acc[r][v]);
+                        }
+                    }
+                }
+            }
+            // y = (first chunk ? residual + bias : y) + this chunk's sum.
+            for r in 0..R {
+                for v in 0..NV {
+                    let at = r * s.y_row + 8 * v;
+                    let before = if i0 > 0 {
+                        load(y.add(at))
+                    } else {
+                        let bias = _mm256_set1_ps(*seed.bias.add(r));
+                        match seed.res.is_null() {
+                            true => bias,
+                            false => _mm256_add_ps(load(seed.res.add(at)), bias),
+                        }
+                    };
+                    let sum = _mm256_add_ps(before, acc[r][v]);
+                    if full {
+                        _mm256_storeu_ps(y.add(at), sum);
+                    } else {
+                        _mm256_maskstore_ps(y.add(at), mask, sum);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, in f64.
+    #[allow(clippy::too_many_arguments)]
+    fn reference(w: &[f32], c_out: usize, c_in: usize, k: usize, dil: usize, xa: &[f32], lp: usize, n: usize, bias: &[f32], res: &[f32]) -> Vec<f64> {
+        let mut y = vec![0f64; c_out * n];
+        for o in 0..c_out {
+            for t in 0..n {
+                let mut acc = res[o * n + t] as f64 + bias[o] as f64;
+                for i in 0..c_in {
+                    for tap in 0..k {
+                        acc += w[(o * c_in + i) * k + tap] as f64 * xa[i * lp + t + tap * dil] as f64;
+                    }
+                }
+                y[o * n + t] = acc;
+            }
+        }
+        y
+    }
+
+    /// Every level this CPU has computes the definition, for row counts and lengths that leave
+    /// every kind of remainder (rows per register tile, vectors per tile, lanes of a vector), and
+    /// the AVX2 and AVX-512 levels give the same bits.
+    #[test]
+    fn every_level_matches_the_definition_and_fma_levels_agree() {
+        let best = CpuLevel::detect();
+        let levels: Vec<CpuLevel> = [CpuLevel::Portable, CpuLevel::Avx2, CpuLevel::Avx512].into_iter().filter(|l| *l <= best).collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+        };
+        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130)] {
+            let lp = n + (k - 1) * dil;
+            let w: Vec<f32> = (0..c_out * c_in * k).map(|_| rand()).collect();
+            let xa: Vec<f32> = (0..c_in * lp).map(|_| rand()).collect();
+            let bias: Vec<f32> = (0..c_out).map(|_| rand()).collect();
+            let res: Vec<f32> = (0..c_out * n).map(|_| rand()).collect();
+            let want = reference(&w, c_out, c_in, k, dil, &xa, lp, n, &bias, &res);
+            let wp = pack_weights(&w, c_out, c_in, k);
+            let tile_shape = Tile { c_in, k, dilation: dil, xa_row: lp, y_row: n };
+            let mut outputs = Vec::new();
+            for &level in &levels {
+                let mut y = vec![f32::NAN; c_out * n];
+                let seed = Seed { bias: bias.as_ptr(), res: res.as_ptr() };
+                // SAFETY: every buffer has the shape the call names.
+                unsafe { tile(level, tile_shape, c_out, n, y.as_mut_ptr(), seed, xa.as_ptr(), wp.as_ptr()) };
+                let err = y.iter().zip(&want).map(|(a, b)| (*a as f64 - b).abs()).fold(0.0, f64::max);
+                assert!(err < 1e-5, "{}: c_out {c_out} c_in {c_in} k {k} n {n}: max err {err}", level.name());
+                outputs.push((level, y));
+            }
+            let fma: Vec<_> = outputs.iter().filter(|(l, _)| *l >= CpuLevel::Avx2).collect();
+            for pair in fma.windows(2) {
+                let same = pair[0].1.iter().zip(&pair[1].1).all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{} and {} differ for c_out {c_out} n {n}", pair[0].0.name(), pair[1].0.name());
+            }
+        }
+    }
+}
