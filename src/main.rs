@@ -31,6 +31,7 @@ enum Command {
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    tvtts::core::memory::keep_freed_memory();
     let result = match Cli::parse().command {
         Command::Say(a) => cli::say::run(a),
         Command::Phonemize(a) => cli::phonemize::run(a),

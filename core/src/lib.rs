@@ -8,6 +8,7 @@ pub mod config;
 pub mod device;
 pub mod engine;
 pub mod error;
+pub mod memory;
 pub mod model;
 pub mod phonemize;
 pub mod style;

@@ -161,10 +161,12 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the dispatcher and `config.workers` workers.
+    /// Starts the dispatcher and `config.workers` workers (and makes the process keep freed
+    /// memory for reuse: [`crate::memory::keep_freed_memory`]).
     pub fn new(config: EngineConfig) -> Result<Self> {
         config.validate()?;
         crate::threads::set_kernel_threads(config.kernel_threads);
+        crate::memory::keep_freed_memory();
         let shared = Arc::new(EngineShared { config, voices: Voices::default() });
         let (intake, intake_rx): (Vec<_>, Vec<_>) = Priority::ALL.iter().map(|_| bounded(shared.config.queue_limit)).unzip();
         let (shutdown, shutdown_rx) = bounded(0);
