@@ -108,8 +108,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let audio_s: f64 = sentences.iter().map(|s| s["audio_s"].as_f64().unwrap_or(0.0)).sum();
     let synth_s: f64 = sentences.iter().map(|s| s["synth_s"].as_f64().unwrap_or(0.0)).sum();
     let threads = a.voice.threads.unwrap_or_else(candle_core::utils::get_num_threads);
+    let cpu_level = tvtts::core::model::cpu_level::level().name();
     let report = json!({
         "threads": threads,
+        "cpu_level": cpu_level,
         "runs": a.runs,
         "sentences": sentences,
         "total": {"audio_s": audio_s, "synth_s": synth_s, "rtf": if audio_s > 0.0 { synth_s / audio_s } else { 0.0 }},
@@ -125,7 +127,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         }
         println!("| total | {audio_s:.2} | {:.1} | {:.3} |", 1e3 * synth_s, report["total"]["rtf"].as_f64().unwrap_or(0.0));
         println!(
-            "threads {threads}; modules (ms): enc_p {:.1}, dp {:.1}, flow {:.1}, dec {:.1}; peak RSS {:.0} MB",
+            "threads {threads}; kernels {cpu_level}; modules (ms): enc_p {:.1}, dp {:.1}, flow {:.1}, dec {:.1}; peak RSS {:.0} MB",
             1e3 * modules[0], 1e3 * modules[1], 1e3 * modules[2], 1e3 * modules[3],
             peak_rss_mb().unwrap_or(f64::NAN)
         );
