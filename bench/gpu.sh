@@ -41,14 +41,22 @@ echo "gpu.sh: GPU: $gpus" >&2
 
 if [ -f .cuda/cargo-env.toml ]; then
     source scripts/cuda_env.sh
-elif ! command -v nvcc >/dev/null 2>&1 && [ -z "${NVCC:-}" ]; then
-    die "no CUDA toolkit: run bash scripts/setup.sh --cuda (or put a CUDA toolkit's nvcc on PATH)"
+else
+    # No .cuda/: the CUDA libraries from the system, or from a Python environment's NVIDIA wheels.
+    py_libs=$(python3 -c 'import glob, nvidia, os; print(":".join(sorted({os.path.dirname(p) for d in nvidia.__path__ for p in glob.glob(os.path.join(d, "*", "lib", "lib*.so*"))})))' 2>/dev/null || true)
+    [ -n "$py_libs" ] && export LD_LIBRARY_PATH="$py_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    if [ "${SKIP_BUILD:-0}" != 1 ] && ! command -v nvcc >/dev/null 2>&1 && [ -z "${NVCC:-}" ]; then
+        die "no CUDA toolkit to build with: run bash scripts/setup.sh --cuda (or put a CUDA toolkit's nvcc on PATH)"
+    fi
 fi
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     echo "gpu.sh: cargo build --release --features cuda" >&2
     cargo build --release --features cuda >&2
 fi
 [ -x "$TVTTS" ] || die "$TVTTS not found (cargo build --release --features cuda failed?)"
+missing=$(ldd "$TVTTS" | grep 'not found' || true)
+[ -z "$missing" ] || die "$TVTTS cannot find its libraries (source scripts/cuda_env.sh?):
+$missing"
 
 mkdir -p "$OUT_DIR"
 texts=$(python3 -c 'import json,sys; print(" ".join(t["name"] for t in json.load(open(sys.argv[1]))["texts"]))' \
