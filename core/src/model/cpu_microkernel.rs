@@ -135,18 +135,113 @@ mod portable {
     }
 }
 
-/// Dispatches a runtime row count (1..=6) to a const-generic kernel.
-macro_rules! by_rows {
-    ($rows:expr, $f:ident::<_, $v:tt>($($arg:expr),*)) => {
-        match $rows {
-            1 => $f::<1, $v>($($arg),*),
-            2 => $f::<2, $v>($($arg),*),
-            3 => $f::<3, $v>($($arg),*),
-            4 => $f::<4, $v>($($arg),*),
-            5 => $f::<5, $v>($($arg),*),
-            _ => $f::<6, $v>($($arg),*),
+/// The vector operations the kernel needs, per instruction set. Every method assumes the CPU
+/// has that set (the caller is a `#[target_feature]` function of it, into which these inline).
+trait Lanes {
+    type V: Copy;
+    type Mask: Copy;
+    /// f32 per vector.
+    const WIDTH: usize;
+    /// Rows and time vectors per register tile: G·NV accumulators + NV inputs + 1 weight fit the
+    /// register file.
+    const G: usize;
+    const NV: usize;
+    /// The first `left` lanes (all for `left` ≥ WIDTH).
+    unsafe fn mask(left: usize) -> Self::Mask;
+    unsafe fn zero() -> Self::V;
+    unsafe fn splat(x: f32) -> Self::V;
+    /// The masked lanes of `p`, zero elsewhere.
+    unsafe fn load(p: *const f32, m: Self::Mask) -> Self::V;
+    /// Writes the masked lanes.
+    unsafe fn store(p: *mut f32, m: Self::Mask, v: Self::V);
+    /// a · b + c, rounded once.
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+}
+
+/// [`tile`] for one instruction set: time in runs of NV vectors (one vector, then one masked
+/// vector, at the end), rows in groups of G.
+#[inline(always)]
+unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+    // The vector counts instantiated below (a const generic cannot be L::NV itself).
+    const { assert!((L::NV == 6 || L::NV == 2) && L::G <= 6) };
+    let mut t = 0;
+    while t < n {
+        let left = n - t;
+        let nv = if left >= L::WIDTH * L::NV { L::NV } else { 1 };
+        let mask = L::mask(left);
+        for g in (0..rows).step_by(L::G) {
+            let (yg, seed_g, rows_g) = (y.add(g * s.y_row + t), seed.at(s, g, t), L::G.min(rows - g));
+            // Const-generic instances for every row count of a group and both vector counts.
+            macro_rules! rows {
+                ($nv:expr) => {
+                    match rows_g {
+                        1 => run::<L, 1, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
+                        2 => run::<L, 2, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
+                        3 => run::<L, 3, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
+                        4 => run::<L, 4, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
+                        5 => run::<L, 5, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
+                        _ => run::<L, 6, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
+                    }
+                };
+            }
+            if nv == 1 {
+                rows!(1)
+            } else if L::NV == 6 {
+                rows!(6)
+            } else {
+                rows!(2)
+            }
         }
-    };
+        t += L::WIDTH * nv;
+    }
+}
+
+/// R rows (from row `g`, R ≤ 6) × NV vectors; `mask` selects the time steps of the last vector
+/// (all of them but at a tail, where NV = 1).
+#[inline(always)]
+unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, mask: L::Mask) {
+    let mut w = [wp; R];
+    for r in 0..R {
+        w[r] = weight_row(s, wp, g + r);
+    }
+    let per = chunk_channels(s.c_in, s.k);
+    for i0 in (0..s.c_in).step_by(per) {
+        let mut acc = [[L::zero(); NV]; R];
+        for i in i0..(i0 + per).min(s.c_in) {
+            let xrow = xa.add(i * s.xa_row);
+            for tap in 0..s.k {
+                let x = xrow.add(tap * s.dilation);
+                let at = (i * s.k + tap) * ROWS;
+                let mut xv = [L::zero(); NV];
+                for v in 0..NV {
+                    xv[v] = L::load(x.add(L::WIDTH * v), mask);
+                }
+                for r in 0..R {
+                    let wv = L::splat(*w[r].add(at));
+                    for v in 0..NV {
+                        acc[r][v] = L::fma(wv, xv[v], acc[r][v]);
+                    }
+                }
+            }
+        }
+        // y = (first chunk ? residual + bias : y) + this chunk's sum.
+        for r in 0..R {
+            for v in 0..NV {
+                let at = r * s.y_row + L::WIDTH * v;
+                let before = if i0 > 0 {
+                    L::load(y.add(at), mask)
+                } else {
+                    let bias = L::splat(*seed.bias.add(r));
+                    match seed.res.is_null() {
+                        true => bias,
+                        false => L::add(L::load(seed.res.add(at), mask), bias),
+                    }
+                };
+                L::store(y.add(at), mask, L::add(before, acc[r][v]));
+            }
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -155,78 +250,47 @@ mod avx512 {
 
     use super::*;
 
-    /// Rows and time vectors (16 steps each) per register tile: G·V accumulators + V inputs +
-    /// 1 weight ≤ 32 registers.
-    const G: usize = 4;
-    const V: usize = 6;
+    pub struct Avx512;
 
-    #[target_feature(enable = "avx512f,fma")]
-    pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
-        let mut t = 0;
-        while t < n {
-            let (nv, mask) = match n - t {
-                left if left >= 16 * V => (V, 0xffff),
-                left if left >= 16 => (1, 0xffff),
-                left => (1, ((1u32 << left) - 1) as __mmask16),
-            };
-            for g in (0..rows).step_by(G) {
-                let (yg, rows_g) = (y.add(g * s.y_row + t), G.min(rows - g));
-                if nv == V {
-                    by_rows!(rows_g, run::<_, V>(s, yg, seed.at(s, g, t), xa.add(t), wp, g, mask));
-                } else {
-                    by_rows!(rows_g, run::<_, 1>(s, yg, seed.at(s, g, t), xa.add(t), wp, g, mask));
-                }
-            }
-            t += 16 * nv;
+    impl Lanes for Avx512 {
+        type V = __m512;
+        type Mask = __mmask16;
+        const WIDTH: usize = 16;
+        const G: usize = 4;
+        const NV: usize = 6;
+        #[inline(always)]
+        unsafe fn mask(left: usize) -> __mmask16 {
+            if left >= 16 { 0xffff } else { ((1u32 << left) - 1) as __mmask16 }
+        }
+        #[inline(always)]
+        unsafe fn zero() -> __m512 {
+            _mm512_setzero_ps()
+        }
+        #[inline(always)]
+        unsafe fn splat(x: f32) -> __m512 {
+            _mm512_set1_ps(x)
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32, m: __mmask16) -> __m512 {
+            _mm512_maskz_loadu_ps(m, p)
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut f32, m: __mmask16, v: __m512) {
+            _mm512_mask_storeu_ps(p, m, v)
+        }
+        #[inline(always)]
+        unsafe fn fma(a: __m512, b: __m512, c: __m512) -> __m512 {
+            _mm512_fmadd_ps(a, b, c)
+        }
+        #[inline(always)]
+        unsafe fn add(a: __m512, b: __m512) -> __m512 {
+            _mm512_add_ps(a, b)
         }
     }
 
-    /// R rows (from row `g`) × NV vectors; `mask` selects the time steps of the last vector (all
-    /// of them but at a tail, where NV = 1).
     #[target_feature(enable = "avx512f,fma")]
-    #[inline]
-    unsafe fn run<const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, mask: __mmask16) {
-        let mut w = [wp; R];
-        for r in 0..R {
-            w[r] = weight_row(s, wp, g + r);
-        }
-        let per = chunk_channels(s.c_in, s.k);
-        for i0 in (0..s.c_in).step_by(per) {
-            let mut acc = [[_mm512_setzero_ps(); NV]; R];
-            for i in i0..(i0 + per).min(s.c_in) {
-                let xrow = xa.add(i * s.xa_row);
-                for tap in 0..s.k {
-                    let x = xrow.add(tap * s.dilation);
-                    let at = (i * s.k + tap) * ROWS;
-                    let mut xv = [_mm512_setzero_ps(); NV];
-                    for v in 0..NV {
-                        xv[v] = _mm512_maskz_loadu_ps(mask, x.add(16 * v));
-                    }
-                    for r in 0..R {
-                        let wv = _mm512_set1_ps(*w[r].add(at));
-                        for v in 0..NV {
-                            acc[r][v] = _mm512_fmadd_ps(wv, xv[v], acc[r][v]);
-                        }
-                    }
-                }
-            }
-            // y = (first chunk ? residual + bias : y) + this chunk's sum.
-            for r in 0..R {
-                for v in 0..NV {
-                    let at = r * s.y_row + 16 * v;
-                    let before = if i0 > 0 {
-                        _mm512_maskz_loadu_ps(mask, y.add(at))
-                    } else {
-                        let bias = _mm512_set1_ps(*seed.bias.add(r));
-                        match seed.res.is_null() {
-                            true => bias,
-                            false => _mm512_add_ps(_mm512_maskz_loadu_ps(mask, seed.res.add(at)), bias),
-                        }
-                    };
-                    _mm512_mask_storeu_ps(y.add(at), mask, _mm512_add_ps(before, acc[r][v]));
-                }
-            }
-        }
+    pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+        tile_with::<Avx512>(s, rows, n, y, seed, xa, wp)
     }
 }
 
@@ -236,87 +300,56 @@ mod avx2 {
 
     use super::*;
 
-    /// Rows and time vectors (8 steps each) per register tile: G·V accumulators + V inputs +
-    /// 1 weight ≤ 16 registers.
-    const G: usize = 6;
-    const V: usize = 2;
+    pub struct Avx2;
 
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
-        let all = _mm256_set1_epi32(-1);
-        let mut t = 0;
-        while t < n {
-            let (nv, mask) = match n - t {
-                left if left >= 8 * V => (V, all),
-                left if left >= 8 => (1, all),
-                // Lanes below `left` on: lane j's bit pattern is −1 where j < left.
-                left => (1, _mm256_cmpgt_epi32(_mm256_set1_epi32(left as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))),
-            };
-            for g in (0..rows).step_by(G) {
-                let (yg, rows_g) = (y.add(g * s.y_row + t), G.min(rows - g));
-                if nv == V {
-                    by_rows!(rows_g, run::<_, V>(s, yg, seed.at(s, g, t), xa.add(t), wp, g, mask));
-                } else {
-                    by_rows!(rows_g, run::<_, 1>(s, yg, seed.at(s, g, t), xa.add(t), wp, g, mask));
-                }
-            }
-            t += 8 * nv;
+    /// AVX2's masked moves are slower than plain ones: a full mask takes the plain path.
+    #[derive(Clone, Copy)]
+    pub struct Mask {
+        lanes: __m256i,
+        full: bool,
+    }
+
+    impl Lanes for Avx2 {
+        type V = __m256;
+        type Mask = Mask;
+        const WIDTH: usize = 8;
+        const G: usize = 6;
+        const NV: usize = 2;
+        #[inline(always)]
+        unsafe fn mask(left: usize) -> Mask {
+            // Lane j on (all bits set) where j < left.
+            let lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(left.min(8) as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            Mask { lanes, full: left >= 8 }
+        }
+        #[inline(always)]
+        unsafe fn zero() -> __m256 {
+            _mm256_setzero_ps()
+        }
+        #[inline(always)]
+        unsafe fn splat(x: f32) -> __m256 {
+            _mm256_set1_ps(x)
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32, m: Mask) -> __m256 {
+            if m.full { _mm256_loadu_ps(p) } else { _mm256_maskload_ps(p, m.lanes) }
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut f32, m: Mask, v: __m256) {
+            if m.full { _mm256_storeu_ps(p, v) } else { _mm256_maskstore_ps(p, m.lanes, v) }
+        }
+        #[inline(always)]
+        unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
+            _mm256_fmadd_ps(a, b, c)
+        }
+        #[inline(always)]
+        unsafe fn add(a: __m256, b: __m256) -> __m256 {
+            _mm256_add_ps(a, b)
         }
     }
 
-    /// R rows (from row `g`) × NV vectors; `mask` selects the time steps of the last vector (all
-    /// of them but at a tail, where NV = 1).
     #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn run<const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, mask: __m256i) {
-        let full = _mm256_movemask_ps(_mm256_castsi256_ps(mask)) == 0xff;
-        let load = |p: *const f32| if full { _mm256_loadu_ps(p) } else { _mm256_maskload_ps(p, mask) };
-        let mut w = [wp; R];
-        for r in 0..R {
-            w[r] = weight_row(s, wp, g + r);
-        }
-        let per = chunk_channels(s.c_in, s.k);
-        for i0 in (0..s.c_in).step_by(per) {
-            let mut acc = [[_mm256_setzero_ps(); NV]; R];
-            for i in i0..(i0 + per).min(s.c_in) {
-                let xrow = xa.add(i * s.xa_row);
-                for tap in 0..s.k {
-                    let x = xrow.add(tap * s.dilation);
-                    let at = (i * s.k + tap) * ROWS;
-                    let mut xv = [_mm256_setzero_ps(); NV];
-                    for v in 0..NV {
-                        xv[v] = load(x.add(8 * v));
-                    }
-                    for r in 0..R {
-                        let wv = _mm256_set1_ps(*w[r].add(at));
-                        for v in 0..NV {
-                            acc[r][v] = _mm256_fmadd_ps(wv, xv[v], acc[r][v]);
-                        }
-                    }
-                }
-            }
-            // y = (first chunk ? residual + bias : y) + this chunk's sum.
-            for r in 0..R {
-                for v in 0..NV {
-                    let at = r * s.y_row + 8 * v;
-                    let before = if i0 > 0 {
-                        load(y.add(at))
-                    } else {
-                        let bias = _mm256_set1_ps(*seed.bias.add(r));
-                        match seed.res.is_null() {
-                            true => bias,
-                            false => _mm256_add_ps(load(seed.res.add(at)), bias),
-                        }
-                    };
-                    let sum = _mm256_add_ps(before, acc[r][v]);
-                    if full {
-                        _mm256_storeu_ps(y.add(at), sum);
-                    } else {
-                        _mm256_maskstore_ps(y.add(at), mask, sum);
-                    }
-                }
-            }
-        }
+    pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+        tile_with::<Avx2>(s, rows, n, y, seed, xa, wp)
     }
 }
 
