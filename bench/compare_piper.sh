@@ -6,7 +6,8 @@
 # Environment: RUNS (default 5), THREADS (default "1 2"), TEXTS (default "S M L": bench/texts/*.txt),
 # VOICE (default assets/voices/en_US-joe-medium.onnx), SKIP_BUILD=1 (use the existing
 # target/release/tvtts), TVTTS (path of the tvtts binary), PIPER_ONLY=1 (time the reference
-# runtime only).
+# runtime only), TVTTS_CPU_LEVEL=avx2|portable (pins tvtts' kernels below what the CPU has, to
+# measure another machine's path; onnxruntime has no such switch and keeps its own).
 #
 # 1. Creates bench/.venv with the pinned bench/requirements.txt (idempotent: reinstalls only when
 #    that file changes).

@@ -46,6 +46,7 @@ def main() -> None:
                     tvtts_synth_ms=t["total"]["synth_s"] * 1e3,
                     tvtts_rtf=t["total"]["rtf"],
                     tvtts_peak_rss_mb=t.get("peak_rss_mb"),
+                    tvtts_cpu_level=t.get("cpu_level"),
                     ratio_tvtts_over_piper=t["total"]["synth_s"] / p["total"]["synth_s"],
                 )
                 # Honesty checks: same sentence split, same audio (noise 0 gives the same frames).
@@ -68,6 +69,9 @@ def main() -> None:
     def f(x, fmt):
         return "–" if x is None else format(x, fmt)
 
+    levels = sorted({r.get("tvtts_cpu_level") or "?" for r in rows if r["tvtts_synth_ms"] is not None})
+    print(f"CPU: {meta.get('cpu')} ({meta.get('cpus')} cpus); tvtts kernels: {', '.join(levels) or '-'}")
+    print()
     print("| text | threads | audio s | piper synth ms | piper RTF | tvtts synth ms | tvtts RTF | ratio tvtts/piper |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
