@@ -18,7 +18,7 @@ use candle_core::{Device, Result, Tensor};
 
 use super::cpu::{cpu_slice, OutPtr};
 use super::cpu_level;
-use super::cpu_microkernel::{self as micro, Seed, Tile, ROWS};
+use super::cpu_microkernel::{self as micro, Seed, Tile};
 
 /// What to fuse around the convolution.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,14 +38,16 @@ fn block_len(c_in: usize) -> usize {
 /// `[c_in, SPAN + span]` stays in L1/L2 while all output rows read it.
 const SPAN: usize = 192;
 
-/// A conv weight `[c_out, c_in, k]` in the layout the microkernels read
-/// ([`micro::pack_weights`]), made once per weight.
+/// A conv weight `[c_out, c_in, k]` in the layout this process's microkernels read
+/// ([`micro::pack_weights`] for [`cpu_level::level`]), made once per weight.
 #[derive(Debug, Clone)]
 pub struct PackedWeights {
     data: Vec<f32>,
     c_out: usize,
     c_in: usize,
     k: usize,
+    /// Rows per packed block.
+    block: usize,
 }
 
 impl PackedWeights {
@@ -53,7 +55,8 @@ impl PackedWeights {
     pub fn new(weight: &Tensor) -> Result<Self> {
         let (c_out, c_in, k) = weight.dims3()?;
         let w = weight.flatten_all()?.to_vec1::<f32>()?;
-        Ok(PackedWeights { data: micro::pack_weights(&w, c_out, c_in, k), c_out, c_in, k })
+        let block = micro::block_rows(cpu_level::level());
+        Ok(PackedWeights { data: micro::pack_weights(&w, c_out, c_in, k, block), c_out, c_in, k, block })
     }
 }
 
@@ -95,7 +98,11 @@ pub fn conv1d(x: &Tensor, weight: &PackedWeights, bias: Option<&Tensor>, padding
 
     let wp = &weight.data;
     let level = cpu_level::level();
-    let tile = Tile { c_in, k, dilation, xa_row: lp, y_row: l_out };
+    let block_rows = weight.block;
+    if block_rows != micro::block_rows(level) {
+        candle_core::bail!("cpu_conv: weights packed for another kernel level");
+    }
+    let tile = Tile { c_in, k, dilation, xa_row: lp, y_row: l_out, block: block_rows };
 
     let mut out: Vec<f32> = Vec::with_capacity(b * c_out * l_out);
     let y = OutPtr(out.as_mut_ptr());
@@ -108,8 +115,8 @@ pub fn conv1d(x: &Tensor, weight: &PackedWeights, bias: Option<&Tensor>, padding
     };
     let block = l_out.div_ceil(n_blocks).next_multiple_of(16);
     let n_blocks = l_out.div_ceil(block);
-    let n_row_blocks = if b * n_blocks < threads { threads.min(c_out.div_ceil(ROWS)) } else { 1 };
-    let rows = c_out.div_ceil(n_row_blocks).next_multiple_of(ROWS);
+    let n_row_blocks = if b * n_blocks < threads { threads.min(c_out.div_ceil(block_rows)) } else { 1 };
+    let rows = c_out.div_ceil(n_row_blocks).next_multiple_of(block_rows);
 
     let run = |task: usize| {
         let (bi, blk, rb) = (task / (n_blocks * n_row_blocks), (task / n_row_blocks) % n_blocks, task % n_row_blocks);
@@ -123,8 +130,8 @@ pub fn conv1d(x: &Tensor, weight: &PackedWeights, bias: Option<&Tensor>, padding
         // SAFETY: this task alone writes rows r0..r1, columns t0..t0+n of batch item bi's
         // [c_out, l_out] output, inside `out`'s capacity, reading the residual (same shape) at
         // the same places. Output column t reads xa[bi, i, t .. t + span] with
-        // t + span < l_out + span = lp, inside xa; r0 is a multiple of ROWS, so row block
-        // r0 / ROWS of the packed weights starts at r0·c_in·k.
+        // t + span < l_out + span = lp, inside xa; r0 is a multiple of the packed block, so
+        // block r0 / block_rows of the packed weights starts at r0·c_in·k.
         unsafe {
             let xa = xa.as_ptr().add(bi * c_in * lp + t0);
             let res = res.map_or(std::ptr::null(), |r| r.as_ptr().add(base + r0 * l_out));

@@ -8,7 +8,8 @@
 //! where `xa` is the activated, zero-padded input (the residual is optional). Time is
 //! the vectorised axis (it is contiguous in `xa` and `y`): each step loads a few vectors of one
 //! input row and multiplies them by one broadcast weight per output channel. Nothing is gathered or repacked
-//! but the weights, once per call, as `[o/ROWS][i][tap][ROWS]` ([`pack_weights`]).
+//! but the weights, once per conv, as `[o/B][i][tap][B]` ([`pack_weights`]), B being the rows of
+//! the level's register tile ([`block_rows`]), so one pointer and constant offsets reach them.
 //!
 //! Sums run over input channels in chunks of about [`CHUNK_TERMS`] products: each chunk starts
 //! from zero and is then added to the output (as a blocked GEMM adds its k-blocks), which keeps
@@ -19,8 +20,16 @@
 
 use super::cpu_level::CpuLevel;
 
-/// Output channels per block of the packed weights.
-pub const ROWS: usize = 4;
+/// Output channels per block of the packed weights at `level`: the rows of its register tile.
+pub fn block_rows(level: CpuLevel) -> usize {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        CpuLevel::Avx512 => <avx512::Avx512 as Lanes>::G,
+        #[cfg(target_arch = "x86_64")]
+        CpuLevel::Avx2 => <avx2::Avx2 as Lanes>::G,
+        _ => 4,
+    }
+}
 
 /// About how many products one chunk of a sum holds (whole input channels of k taps each).
 pub const CHUNK_TERMS: usize = 256;
@@ -44,17 +53,19 @@ pub struct Tile {
     pub xa_row: usize,
     /// Distance between output rows of `y`.
     pub y_row: usize,
+    /// Rows per block of the packed weights ([`block_rows`] of the level the call runs).
+    pub block: usize,
 }
 
-/// `W` `[c_out, c_in, k]` → `[⌈c_out/ROWS⌉][c_in][k][ROWS]`, zero past `c_out`.
-pub fn pack_weights(w: &[f32], c_out: usize, c_in: usize, k: usize) -> Vec<f32> {
-    let blocks = c_out.div_ceil(ROWS);
-    let mut p = vec![0f32; blocks * c_in * k * ROWS];
+/// `W` `[c_out, c_in, k]` → `[⌈c_out/B⌉][c_in][k][B]` for blocks of `b` rows, zero past `c_out`.
+pub fn pack_weights(w: &[f32], c_out: usize, c_in: usize, k: usize, b: usize) -> Vec<f32> {
+    let blocks = c_out.div_ceil(b);
+    let mut p = vec![0f32; blocks * c_in * k * b];
     for o in 0..c_out {
-        let (blk, r) = (o / ROWS, o % ROWS);
+        let (blk, r) = (o / b, o % b);
         for i in 0..c_in {
             for tap in 0..k {
-                p[((blk * c_in + i) * k + tap) * ROWS + r] = w[(o * c_in + i) * k + tap];
+                p[((blk * c_in + i) * k + tap) * b + r] = w[(o * c_in + i) * k + tap];
             }
         }
     }
@@ -78,7 +89,7 @@ impl Seed {
 
 /// Writes `rows` output rows × `n` time steps, `y[r·y_row + t]` for r < rows, t < n, from the
 /// seed, `xa[i·xa_row + t + tap·dilation]` and the packed weights `wp` of these rows (starting
-/// at a row block: `[⌈rows/ROWS⌉][c_in][k][ROWS]`).
+/// at a row block: `[⌈rows/B⌉][c_in][k][B]`, B = `s.block` = [`block_rows`] of `level`).
 ///
 /// # Safety
 /// `y` must be valid for writes of that region, the seed's `bias` for reads of `rows` values and
@@ -94,10 +105,10 @@ pub unsafe fn tile(level: CpuLevel, s: Tile, rows: usize, n: usize, y: *mut f32,
     }
 }
 
-/// Row `r`'s weights in the packed blocks `wp`: entry (i, tap) is at `(i·k + tap)·ROWS`.
+/// Row `r`'s weights in the packed blocks `wp`: entry (i, tap) is at `(i·k + tap)·s.block`.
 #[inline(always)]
 unsafe fn weight_row(s: Tile, wp: *const f32, r: usize) -> *const f32 {
-    wp.add((r / ROWS) * s.c_in * s.k * ROWS + r % ROWS)
+    wp.add((r / s.block) * s.c_in * s.k * s.block + r % s.block)
 }
 
 /// One output element's chain with the portable level's rounding (used for every element there).
@@ -110,7 +121,7 @@ unsafe fn chain_separate(s: Tile, y: *mut f32, start: f32, xa: *const f32, w: *c
         for i in i0..(i0 + per).min(s.c_in) {
             let x = xa.add(i * s.xa_row);
             for tap in 0..s.k {
-                acc += *w.add((i * s.k + tap) * ROWS) * *x.add(tap * s.dilation);
+                acc += *w.add((i * s.k + tap) * s.block) * *x.add(tap * s.dilation);
             }
         }
         total += acc;
@@ -165,6 +176,7 @@ trait Lanes {
 unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
     // The vector counts instantiated below (a const generic cannot be L::NV itself).
     const { assert!((L::NV == 6 || L::NV == 2) && L::G <= 6) };
+    debug_assert_eq!(s.block, L::G, "weights packed for another level");
     let mut t = 0;
     while t < n {
         let left = n - t;
@@ -201,10 +213,8 @@ unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed:
 /// (all of them but at a tail, where NV = 1).
 #[inline(always)]
 unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, mask: L::Mask) {
-    let mut w = [wp; R];
-    for r in 0..R {
-        w[r] = weight_row(s, wp, g + r);
-    }
+    // Rows g.. are rows 0.. of packed block g / G (the caller checked s.block == G).
+    let w = wp.add((g / L::G) * s.c_in * s.k * L::G);
     let per = chunk_channels(s.c_in, s.k);
     for i0 in (0..s.c_in).step_by(per) {
         let mut acc = [[L::zero(); NV]; R];
@@ -212,13 +222,13 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
             let xrow = xa.add(i * s.xa_row);
             for tap in 0..s.k {
                 let x = xrow.add(tap * s.dilation);
-                let at = (i * s.k + tap) * ROWS;
+                let at = (i * s.k + tap) * L::G;
                 let mut xv = [L::zero(); NV];
                 for v in 0..NV {
                     xv[v] = L::load(x.add(L::WIDTH * v), mask);
                 }
                 for r in 0..R {
-                    let wv = L::splat(*w[r].add(at));
+                    let wv = L::splat(*w.add(at + r));
                     for v in 0..NV {
                         acc[r][v] = L::fma(wv, xv[v], acc[r][v]);
                     }
@@ -396,10 +406,10 @@ mod tests {
             let bias: Vec<f32> = (0..c_out).map(|_| rand()).collect();
             let res: Vec<f32> = (0..c_out * n).map(|_| rand()).collect();
             let want = reference(&w, c_out, c_in, k, dil, &xa, lp, n, &bias, &res);
-            let wp = pack_weights(&w, c_out, c_in, k);
-            let tile_shape = Tile { c_in, k, dilation: dil, xa_row: lp, y_row: n };
             let mut outputs = Vec::new();
             for &level in &levels {
+                let wp = pack_weights(&w, c_out, c_in, k, block_rows(level));
+                let tile_shape = Tile { c_in, k, dilation: dil, xa_row: lp, y_row: n, block: block_rows(level) };
                 let mut y = vec![f32::NAN; c_out * n];
                 let seed = Seed { bias: bias.as_ptr(), res: res.as_ptr() };
                 // SAFETY: every buffer has the shape the call names.
