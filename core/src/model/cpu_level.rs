@@ -53,6 +53,12 @@ impl CpuLevel {
         }
         CpuLevel::Portable
     }
+
+    /// Every level this CPU can run, best first (what tests compare).
+    pub fn supported() -> Vec<Self> {
+        let best = Self::detect();
+        [CpuLevel::Avx512, CpuLevel::Avx2, CpuLevel::Portable].into_iter().filter(|l| *l <= best).collect()
+    }
 }
 
 /// The level the kernels use in this process: [`CpuLevel::detect`], capped by
