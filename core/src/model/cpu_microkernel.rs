@@ -95,6 +95,7 @@ impl Seed {
 /// `y` must be valid for writes of that region, the seed's `bias` for reads of `rows` values and
 /// its `res` (unless null) for reads of the region, `xa` for reads of `c_in` rows of
 /// `n + (k − 1)·dilation` values, `wp` for the packed blocks of `rows` rows.
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn tile(level: CpuLevel, s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
     match level {
         #[cfg(target_arch = "x86_64")]
@@ -211,6 +212,8 @@ unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed:
 
 /// R rows (from row `g`, R ≤ 6) × NV vectors; `mask` selects the time steps of the last vector
 /// (all of them but at a tail, where NV = 1).
+// Index loops over the register tile: the compiler keeps acc[r][v] in registers.
+#[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, mask: L::Mask) {
     // Rows g.. are rows 0.. of packed block g / G (the caller checked s.block == G).
