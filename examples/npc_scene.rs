@@ -47,7 +47,7 @@ fn character(name: &str) -> (SynthesisOptions, f32) {
         "innkeeper" => (1.12, 0.7, 0.9, 23, 0.5),
         _ => (1.0, 0.667, 0.8, 5, 0.0),
     };
-    let opts = SynthesisOptions { noise_scale: Some(noise_scale), length_scale: Some(length_scale), noise_w: Some(noise_w), speaker: None, seed };
+    let opts = SynthesisOptions::default().noise_scale(noise_scale).length_scale(length_scale).noise_w(noise_w).seed(seed);
     (opts, excited)
 }
 

@@ -9,9 +9,10 @@ VOICE="${VOICE:-assets/voices/en_US-joe-medium.onnx}"
 SRC=assets/vectors/sources
 cargo build --release --bin tvtts >&2
 T=target/release/tvtts
-$T vector steer --voice "$VOICE" --a $SRC/exclamations.txt --b $SRC/statements.txt --points m_p \
+# α range: [0, 3] is what scripts/measure_vectors.py measured (README, "Shipped vectors").
+$T vector steer --voice "$VOICE" --a $SRC/exclamations.txt --b $SRC/statements.txt --points m_p --alpha-range -1,3 \
     --description "excited: prior mean of 30 lines ending '!' minus the same lines ending '.'; raises pitch" \
     --out assets/vectors/excited.safetensors
-$T vector steer --voice "$VOICE" --a $SRC/questions.txt --b $SRC/statements.txt --points m_p \
+$T vector steer --voice "$VOICE" --a $SRC/questions.txt --b $SRC/statements.txt --points m_p --alpha-range -1,3 \
     --description "questioning: prior mean of 30 lines ending '?' minus the same lines ending '.'" \
     --out assets/vectors/questioning.safetensors

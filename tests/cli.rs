@@ -122,13 +122,13 @@ fn vector_steer_inspect_and_say_with_style() {
     let st = tvtts()
         .args(["vector", "steer", "--voice"]).arg(&voice)
         .args(["--a"]).arg(&a).args(["--b"]).arg(&b)
-        .args(["--points", "m_p", "--description", "exclaiming minus stating", "--out"]).arg(&vector)
+        .args(["--points", "m_p", "--description", "exclaiming minus stating", "--alpha-range", "-1,3", "--out"]).arg(&vector)
         .status().unwrap();
     assert!(st.success());
     let out = tvtts().args(["vector", "inspect"]).arg(&vector).args(["--voice"]).arg(&voice).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    for want in ["kind: steer", "groups: enc_p", "description: exclaiming minus stating", "tensor m_p [192]", "fits voice"] {
+    for want in ["kind: steer", "groups: enc_p", "description: exclaiming minus stating", "alpha range: [-1, 3]", "tensor m_p [192]", "fits voice"] {
         assert!(text.contains(want), "inspect lacks `{want}`:\n{text}");
     }
 
@@ -158,4 +158,14 @@ fn vector_steer_inspect_and_say_with_style() {
         .arg("--style").arg(format!("{}=1@voice", vector.display())).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("module group"), "{}", String::from_utf8_lossy(&out.stderr));
+    // α outside the range the vector was made for is refused, naming the range and the file;
+    // nothing is written.
+    for alpha in ["1e30", "3.5", "-2"] {
+        let wav = dir.path().join("far.wav");
+        let out = tvtts().args(["say", "--voice"]).arg(&voice).args(["--text", "Hi.", "--out"]).arg(&wav)
+            .arg("--style").arg(format!("{}={alpha}", vector.display())).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("[-1, 3]") && err.contains("excited.safetensors"), "α {alpha}: {err}");
+        assert!(!wav.exists());
+    }
 }

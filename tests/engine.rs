@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 use candle_core::Device;
 use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Priority, Request, SpeechHandle, State};
 use tvtts::core::phonemize::Phonemizer;
-use tvtts::core::voice::{config_path, Input};
-use tvtts::core::{Error, SynthesisOptions, Voice};
+use tvtts::core::voice::config_path;
+use tvtts::core::{Error, Say, SynthesisOptions, Voice};
 
 const LONG: Duration = Duration::from_secs(120);
 const M: &str = "The old bridge collapsed last winter, so you'll have to take the mountain pass if you want to reach the village before nightfall.";
 const L: &str = "Welcome to the Rusty Anchor, stranger. You look like you've been on the road for days. Sit down by the fire and warm yourself up.";
 
 fn quiet() -> SynthesisOptions {
-    SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() }
+    SynthesisOptions::quiet()
 }
 
 fn engine(config: EngineConfig) -> Engine {
@@ -70,7 +70,7 @@ fn streamed_audio_equals_whole_synthesis_with_marks() {
     let e = engine(EngineConfig::default());
     let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
     let text = format!("{M} {L}");
-    let whole = voice.synthesize(Input::Text(&text), &quiet()).unwrap();
+    let whole = voice.synthesize(&Say::text(&text), &quiet()).unwrap();
     let expected: Vec<f32> = whole.iter().flat_map(|s| s.audio.iter().copied()).collect();
 
     let mut h = e.speak(Request::text("joe", &text).options(quiet()));
@@ -99,7 +99,7 @@ fn live_controls_reach_the_next_window() {
     // Little is computed ahead, so the windows after the change are computed after it.
     let e = engine(EngineConfig { ahead_samples: 1, ..EngineConfig::with_workers(1) });
     let mut h = e.speak(Request::text("joe", M).options(quiet()).control("angry", 0.0));
-    assert!(matches!(wait_for(&h, |e| matches!(e, Event::Window { .. })), Event::Window { ref controls, .. } if controls == &[("angry".to_string(), 0.0)]));
+    assert!(matches!(wait_for(&h, |e| matches!(e, Event::Window { .. })), Event::Window { ref controls, .. } if controls.iter().map(|(n, a)| (&**n, *a)).eq([("angry", 0.0)])));
     h.set_control("angry", 9.0).unwrap(); // clamped to the voice's range [−1, 3]
     assert_eq!(h.control("angry"), Some(9.0));
     assert!(h.set_control("sad", 1.0).is_err(), "unknown control");
@@ -207,9 +207,9 @@ fn bad_input_gives_defined_events() {
     assert!(msg.contains("missing-voice.onnx"), "{msg}");
     // NaN, infinite and negative scales.
     for (opts, what) in [
-        (SynthesisOptions { noise_scale: Some(f32::NAN), ..Default::default() }, "noise_scale"),
-        (SynthesisOptions { length_scale: Some(f32::INFINITY), ..Default::default() }, "length_scale"),
-        (SynthesisOptions { noise_w: Some(-1.0), ..Default::default() }, "noise_w"),
+        (SynthesisOptions::default().noise_scale(f32::NAN), "noise_scale"),
+        (SynthesisOptions::default().length_scale(f32::INFINITY), "length_scale"),
+        (SynthesisOptions::default().noise_w(-1.0), "noise_w"),
     ] {
         let msg = failed(Request::text("joe", "Hello.").options(opts));
         assert!(msg.contains(what), "{msg}");
@@ -241,7 +241,7 @@ fn windows_of_one_voice_batch_and_stay_exact() {
     let mut batched = 0;
     for (h, text) in handles.iter_mut().zip(texts) {
         let (audio, events) = read_all(h);
-        let whole: Vec<f32> = voice.synthesize(Input::Text(text), &quiet()).unwrap().into_iter().flat_map(|s| s.audio).collect();
+        let whole: Vec<f32> = voice.synthesize(&Say::text(text), &quiet()).unwrap().into_iter().flat_map(|s| s.audio).collect();
         assert_eq!(h.state(), State::Finished);
         let diff = common::max_abs_diff(&audio, &whole);
         assert!(diff <= 1e-4, "batched stream vs whole: {diff:e}");

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
-use tvtts::core::voice::Input;
+use tvtts::core::Say;
 use tvtts::core::{Error, SynthesisOptions, Voice};
 
 /// A temporary voice made of `onnx` bytes and the real config.
@@ -69,34 +69,34 @@ fn a_bad_config_is_named() {
 #[test]
 fn bad_scales_and_speakers_are_errors_and_odd_text_is_handled() {
     let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
-    let say = |input: Input<'_>, opts: SynthesisOptions| voice.synthesize(input, &opts);
-    let base = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
+    let say = |input: Say, opts: SynthesisOptions| voice.synthesize(&input, &opts);
+    let base = SynthesisOptions::quiet();
     for bad in [
-        SynthesisOptions { noise_scale: Some(f32::NAN), ..base },
-        SynthesisOptions { noise_w: Some(f32::INFINITY), ..base },
-        SynthesisOptions { length_scale: Some(0.0), ..base },
-        SynthesisOptions { length_scale: Some(-1.0), ..base },
-        SynthesisOptions { noise_scale: Some(-0.5), ..base },
-        SynthesisOptions { speaker: Some(1), ..base },
+        base.noise_scale(f32::NAN),
+        base.noise_w(f32::INFINITY),
+        base.length_scale(0.0),
+        base.length_scale(-1.0),
+        base.noise_scale(-0.5),
+        base.speaker(1),
     ] {
-        assert!(matches!(say(Input::Text("Hi."), bad), Err(Error::Invalid { .. })), "{bad:?}");
+        assert!(matches!(say(Say::text("Hi."), bad), Err(Error::Invalid { .. })), "{bad:?}");
     }
     // Empty and blank input: no sentences, no audio.
     for empty in ["", "   ", "\n\t"] {
-        assert!(say(Input::Text(empty), base).unwrap().is_empty());
-        assert!(say(Input::Phonemes(empty), base).unwrap().is_empty());
+        assert!(say(Say::text(empty), base).unwrap().is_empty());
+        assert!(say(Say::phonemes(empty), base).unwrap().is_empty());
     }
     // Anything UTF-8: no panic, finite audio where there is something to say.
     for odd in ["🙂🔥 okay!", "ctrl\u{0}\u{7}\u{1b}[31m chars", "日本語のテキスト", "a\u{301}\u{302}", "...!?!", "\u{feff}BOM"] {
-        let out = say(Input::Text(odd), base).unwrap();
+        let out = say(Say::text(odd), base).unwrap();
         assert!(out.iter().flat_map(|s| &s.audio).all(|v| v.is_finite()), "{odd:?}");
     }
     // A long text with no sentence end is cut into bounded pieces, not one huge sentence.
     let rambling = "and then the guard said nothing, ".repeat(40);
-    let pieces = voice.phonemize(Input::Text(&rambling)).unwrap();
+    let pieces = voice.phonemize(&Say::text(&rambling)).unwrap();
     assert!(pieces.len() > 1 && pieces.iter().all(|p| p.chars().count() <= tvtts::core::voice::MAX_SENTENCE_PHONEMES), "{}", pieces.len());
     // Unknown phonemes are skipped (Piper warns and goes on).
-    let out = say(Input::Phonemes("hə€lˈoʊ."), base).unwrap();
+    let out = say(Say::phonemes("hə€lˈoʊ."), base).unwrap();
     assert_eq!(out.len(), 1);
     assert!(!out[0].audio.is_empty());
     assert_eq!(out[0].ids, voice.ids.ids("həlˈoʊ.").ids);

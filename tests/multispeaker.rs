@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use candle_core::{Device, Tensor};
 use tvtts::core::checkpoint::{Checkpoint, ConvAttrs};
 use tvtts::core::model::config::{DurationConfig, FlowConfig, GeneratorConfig, ResBlockKind};
-use tvtts::core::model::{Noise, Scales, Vits, VitsConfig};
+use tvtts::core::model::{Cond, Noise, Scales, Vits, VitsConfig};
 
 fn small_config(duration: DurationConfig, resblock: ResBlockKind, n_speakers: usize) -> VitsConfig {
     VitsConfig {
@@ -135,11 +135,9 @@ fn a_single_speaker_voice_rejects_speaker_ids() {
 /// Speaks with speaker embedding `g` given directly (noise 0).
 fn synth_with_g(model: &Vits, g: Tensor) -> Vec<f32> {
     let ids: Vec<i64> = (0..23).map(|i| (i * 7 % 40) as i64).collect();
-    let mut noise = Noise::seeded(0);
-    let enc = model.encode_with(&ids, Some(g.clone())).unwrap();
-    let d = model.durations(&enc, 1.0, 0.0, &mut noise).unwrap();
-    let z_p = model.prior(&enc, &d, 0.0, &mut noise).unwrap();
-    model.flow_decode(&z_p, Some(&g)).unwrap().to_vec1().unwrap()
+    let cx = Cond::speaker(Some(&g));
+    let z_p = model.text_side(&ids, &Scales::QUIET, &mut Noise::seeded(0), cx).unwrap();
+    model.flow_decode(&z_p, cx).unwrap().to_vec1().unwrap()
 }
 
 #[test]
@@ -148,14 +146,14 @@ fn speaker_centroid_vectors_move_the_embedding_exactly() {
     let config = small_config(stochastic(), ResBlockKind::Two, 4);
     let ckpt = random_checkpoint(&config);
     let model = Vits::load(&ckpt, config.clone(), &Device::Cpu).unwrap();
-    let v = speaker_centroid(&model, &[0, 1], &[2, 3], "test", "0,1 minus 2,3").unwrap();
+    let v = speaker_centroid(&model, &[0, 1], &[2, 3], "test", "0,1 minus 2,3", (0.0, 1.0)).unwrap();
     let tau = &v.tensors["emb_g"];
     let emb = &ckpt.tensors["emb_g.weight"];
     let row = |s: usize| emb.get(s).unwrap();
     let want = (((row(0) + row(1)).unwrap() - (row(2) + row(3)).unwrap()).unwrap() / 2.0).unwrap();
     let err = (tau - &want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
     assert!(err <= 1e-6, "τ = mean(a) − mean(b): {err}");
-    assert!(speaker_centroid(&model, &[0], &[9], "test", "").is_err(), "speaker ids are checked");
+    assert!(speaker_centroid(&model, &[0], &[9], "test", "", (0.0, 1.0)).is_err(), "speaker ids are checked");
 
     // Speaker 1 moved by α·τ sounds exactly like a model whose emb_g row 1 is emb[1] + α·τ.
     let alpha = 1.5;

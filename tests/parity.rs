@@ -18,9 +18,10 @@
 //!   fixtures it wrote on the machine that made them by up to 1.34e-4 (XL; RMS 2.1e-6), and
 //!   from itself at 1 vs 2 threads by up to 1.3e-5 (S) — so 1e-4 is below the reference's own
 //!   spread across CPUs.
+//!
 //! So valid orders of summation alone span 5e-5 … 1.8e-4 on the same CPU, and a CPU can double
-//! it, for onnxruntime as for us. The bound, 3e-4, is the worst of these with a margin of 1.6×, and a third of the 1e-3 a
-//! native implementation must meet; a real defect (a wrong weight, an off-by-one frame, a missing
+//! it, for onnxruntime as for us. The bound, 3e-4, is the worst of these with a margin of 1.6×,
+//! and a third of the 1e-3 a native implementation must meet; a real defect (a wrong weight, an off-by-one frame, a missing
 //! bias) moves samples by 1e-2 or more. The RMS over a sentence averages the rare peaks out and
 //! stays tight: measured ≤ 2.9e-6 at every level and order above, bound 1e-5.
 //! AVX2 and AVX-512 must give identical bits (the kernels sum in the same order; see

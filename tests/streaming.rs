@@ -3,11 +3,12 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use candle_core::{Device, Tensor};
 use tvtts::core::checkpoint::Checkpoint;
-use tvtts::core::model::stream::{Halo, SentenceStream, WindowSchedule};
-use tvtts::core::model::{Noise, Vits, VitsConfig};
-use tvtts::core::style::Steering;
+use tvtts::core::model::stream::{SentenceStream, WindowSchedule};
+use tvtts::core::model::{Backbone, Cond, Halo, Noise, Scales, StyleState, Vits, VitsConfig};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -20,17 +21,20 @@ fn model() -> Vits {
 fn prior(vits: &Vits, name: &str) -> Tensor {
     let reference = common::reference();
     let text = reference.texts.iter().find(|t| t.name == name).unwrap();
-    let enc = vits.encode(&text.sentences[0].ids, None).unwrap();
-    let mut noise = Noise::seeded(0);
-    let durations = vits.durations(&enc, 1.0, 0.0, &mut noise).unwrap();
-    vits.prior(&enc, &durations, 0.0, &mut noise).unwrap()
+    vits.text_side(&text.sentences[0].ids, &Scales::QUIET, &mut Noise::seeded(0), Cond::plain()).unwrap()
+}
+
+/// `vits` as the backbone of a style that changes nothing.
+fn plain(vits: &Vits) -> StyleState {
+    StyleState::plain(Arc::new(vits.clone()))
 }
 
 fn stream_all(vits: &Vits, z_p: &Tensor, schedule: &WindowSchedule) -> (Vec<f32>, usize) {
-    let mut s = SentenceStream::new(vits, z_p.clone(), None).unwrap();
+    let mut s = SentenceStream::new(vits, z_p.clone()).unwrap();
     let mut out = Vec::new();
+    let style = plain(vits);
     // As if nobody played anything yet: everything produced is buffered.
-    while let Some(w) = s.next_window(vits, schedule, out.len() / 256, 1, &Steering::default()).unwrap() {
+    while let Some(w) = s.next_window(schedule, out.len() / 256, 1, &style).unwrap() {
         out.extend(w);
     }
     (out, s.windows_done())
@@ -48,7 +52,7 @@ fn streamed_windows_equal_whole_sentence() {
     let halo = Halo::of(&vits);
     eprintln!("halo: {halo:?}");
     let z_p = prior(&vits, "S");
-    let whole: Vec<f32> = vits.flow_decode(&z_p, None).unwrap().to_vec1().unwrap();
+    let whole: Vec<f32> = vits.flow_decode(&z_p, Cond::plain()).unwrap().to_vec1().unwrap();
     // Windows of 1 and 7 frames are smaller than the decoder's halo, 8 is the default first
     // window, 50 spans several halos, 1000 is longer than the sentence.
     for w in [1, 7, 8, 16, 50, 1000] {
@@ -59,7 +63,7 @@ fn streamed_windows_equal_whole_sentence() {
     }
     // The default growing schedule on a 6 s sentence.
     let z_p = prior(&vits, "M");
-    let whole: Vec<f32> = vits.flow_decode(&z_p, None).unwrap().to_vec1().unwrap();
+    let whole: Vec<f32> = vits.flow_decode(&z_p, Cond::plain()).unwrap().to_vec1().unwrap();
     let (streamed, windows) = stream_all(&vits, &z_p, &WindowSchedule::default());
     let diff = common::max_abs_diff(&streamed, &whole);
     eprintln!("M, default schedule: {windows} windows, max abs diff {diff:.2e}");
@@ -72,7 +76,7 @@ fn streamed_windows_equal_whole_sentence() {
 fn halo_covers_the_receptive_field() {
     let vits = model();
     let halo = Halo::of(&vits);
-    let hop = vits.config.hop_length();
+    let hop = vits.samples_per_frame();
     let z_p = prior(&vits, "S");
     let frames = z_p.dim(2).unwrap();
     let j = frames / 2;
@@ -84,8 +88,8 @@ fn halo_covers_the_receptive_field() {
     };
 
     // Flow: z at frames outside [j − flow, j + flow] is unchanged.
-    let z = vits.flow_reverse(&z_p, None).unwrap();
-    let z2 = vits.flow_reverse(&bump(&z_p), None).unwrap();
+    let z = vits.flow_reverse(&z_p, Cond::plain()).unwrap();
+    let z2 = vits.flow_reverse(&bump(&z_p), Cond::plain()).unwrap();
     let diff = (&z - &z2).unwrap().abs().unwrap().max(1).unwrap().squeeze(0).unwrap().to_vec1::<f32>().unwrap();
     let changed: Vec<usize> = (0..frames).filter(|&i| diff[i] > 0.0).collect();
     eprintln!("flow: frames changed {:?}..={:?} for a bump at {j}", changed.first(), changed.last());
@@ -93,8 +97,8 @@ fn halo_covers_the_receptive_field() {
     assert!(changed.iter().all(|&i| i + halo.flow >= j && i <= j + halo.flow), "flow reaches beyond its halo");
 
     // Decoder: audio of frames outside [j − dec_right, j + dec_left] is unchanged.
-    let a: Vec<f32> = vits.decode(&z, None).unwrap().to_vec1().unwrap();
-    let b: Vec<f32> = vits.decode(&bump(&z), None).unwrap().to_vec1().unwrap();
+    let a: Vec<f32> = vits.decode(&z, Cond::plain()).unwrap().to_vec1().unwrap();
+    let b: Vec<f32> = vits.decode(&bump(&z), Cond::plain()).unwrap().to_vec1().unwrap();
     let first = j.saturating_sub(halo.dec_right);
     let last = j + halo.dec_left;
     assert!(frames_equal(&a, &b, hop, 0..first, 0.0), "decoder reaches left of its halo");
@@ -112,9 +116,9 @@ fn halo_covers_the_receptive_field() {
 fn batched_windows_equal_each_sentence_alone() {
     let vits = model();
     let priors: Vec<Tensor> = ["S", "M", "L"].iter().map(|n| prior(&vits, n)).collect();
-    let mut streams: Vec<SentenceStream> = priors.iter().map(|z| SentenceStream::new(&vits, z.clone(), None).unwrap()).collect();
+    let mut streams: Vec<SentenceStream> = priors.iter().map(|z| SentenceStream::new(&vits, z.clone()).unwrap()).collect();
     let mut outs = vec![Vec::new(); streams.len()];
-    let none = Steering::default();
+    let none = plain(&vits);
     loop {
         let (idx, mut live): (Vec<usize>, Vec<&mut SentenceStream>) =
             streams.iter_mut().enumerate().filter(|(_, s)| s.remaining() > 0).unzip();
@@ -122,12 +126,12 @@ fn batched_windows_equal_each_sentence_alone() {
             break;
         }
         let steer = vec![&none; live.len()];
-        for (i, w) in idx.into_iter().zip(SentenceStream::window_batch(&mut live, &vits, 40, &steer).unwrap()) {
+        for (i, w) in idx.into_iter().zip(SentenceStream::window_batch(&mut live, 40, &steer).unwrap()) {
             outs[i].extend(w);
         }
     }
     for ((z, out), s) in priors.iter().zip(&outs).zip(&streams) {
-        let whole: Vec<f32> = vits.flow_decode(z, None).unwrap().to_vec1().unwrap();
+        let whole: Vec<f32> = vits.flow_decode(z, Cond::plain()).unwrap().to_vec1().unwrap();
         let diff = common::max_abs_diff(out, &whole);
         eprintln!("{} frames: {} batched stage runs, max abs diff {diff:.2e}", s.frames(), s.shared_runs());
         assert!(diff <= TOLERANCE, "batched vs whole: {diff:e}");

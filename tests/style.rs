@@ -9,12 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use candle_core::{Device, Tensor};
-use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Request, State, VoiceEntry};
+use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Palette, Request, State};
 use tvtts::core::model::stream::{SentenceStream, WindowSchedule};
-use tvtts::core::model::Noise;
-use tvtts::core::style::{Group, Kind, SteerPoint, Steering, StyleVector};
-use tvtts::core::voice::Input;
-use tvtts::core::{SynthesisOptions, Voice};
+use tvtts::core::model::{Backbone, Noise, StyleState};
+use tvtts::core::style::{Group, Kind, StyleVector};
+use tvtts::core::{Say, Scales, SynthesisOptions, Voice};
 
 fn voice() -> Voice {
     Voice::load(common::voice_path(), &Device::Cpu).unwrap()
@@ -26,36 +25,62 @@ fn pattern(n: usize, seed: f32, scale: f32) -> Tensor {
     Tensor::from_vec(v, n, &Device::Cpu).unwrap()
 }
 
-fn steer_vector(voice: &Voice, points: &[(SteerPoint, Tensor)], groups: Vec<Group>) -> StyleVector {
+/// VITS' steering points: the prior frames and the flow's output.
+const PRIOR: &str = "m_p";
+const LATENT: &str = "z";
+
+/// The groups named.
+fn groups(names: &[&str]) -> Vec<Group> {
+    names.iter().map(|n| Group::new(*n)).collect()
+}
+
+/// The stage whose input steering point `point` is.
+fn stage_of(voice: &Voice, point: &str) -> usize {
+    voice.model.steer_point(point).unwrap().stage
+}
+
+/// The channels of the steering points (both are the prior's width).
+fn inter_channels(voice: &Voice) -> usize {
+    voice.model.steer_point(PRIOR).unwrap().channels
+}
+
+fn steer_vector(voice: &Voice, points: &[(&str, Tensor)], groups: Vec<Group>) -> StyleVector {
     StyleVector {
         kind: Kind::Steer,
         base: voice.weights_hash().to_string(),
         groups,
         default_alpha: 1.0,
+        alpha_range: (-5.0, 5.0),
         description: "test".into(),
         rank: None,
         energy: None,
-        tensors: points.iter().map(|(p, t)| (p.name().to_string(), t.clone())).collect(),
+        tensors: points.iter().map(|(p, t)| (p.to_string(), t.clone())).collect(),
         path: None,
     }
 }
 
 /// The sentence's prior frames with no noise.
 fn prior(voice: &Voice, text: &str) -> Tensor {
-    let ph = voice.phonemize(Input::Text(text)).unwrap();
+    let ph = voice.phonemize(&Say::text(text)).unwrap();
     let ids = voice.ids.ids(&ph[0]).ids;
-    let enc = voice.model.encode(&ids, None).unwrap();
-    let mut noise = Noise::seeded(0);
-    let d = voice.model.durations(&enc, 1.0, 0.0, &mut noise).unwrap();
-    voice.model.prior(&enc, &d, 0.0, &mut noise).unwrap()
+    voice.model.prepare(&ids, &Scales::QUIET, &mut Noise::seeded(0), &voice.plain_style(None).unwrap()).unwrap()
 }
 
-/// Streams `z_p` in 24-frame windows with the same steering throughout.
-fn render(voice: &Voice, z_p: &Tensor, steering: &Steering) -> Vec<f32> {
-    let mut s = SentenceStream::new(&voice.model, z_p.clone(), None).unwrap();
+/// The voice's own style with `alpha · v` added at each `(point, v, alpha)`.
+fn steered(voice: &Voice, terms: &[(&str, &Tensor, f32)]) -> StyleState {
+    let mut style = voice.plain_style(None).unwrap();
+    for (point, v, alpha) in terms {
+        style.add_steering(stage_of(voice, point), v, *alpha).unwrap();
+    }
+    style
+}
+
+/// Streams `z_p` in 24-frame windows with the same style throughout.
+fn render(z_p: &Tensor, style: &StyleState) -> Vec<f32> {
+    let mut s = SentenceStream::new(style.backbone().as_ref(), z_p.clone()).unwrap();
     let schedule = WindowSchedule::fixed(24);
     let mut out = Vec::new();
-    while let Some(w) = s.next_window(&voice.model, &schedule, 0, 1, steering).unwrap() {
+    while let Some(w) = s.next_window(&schedule, 0, 1, style).unwrap() {
         out.extend(w);
     }
     out
@@ -65,12 +90,13 @@ fn render(voice: &Voice, z_p: &Tensor, steering: &Steering) -> Vec<f32> {
 fn vector_files_round_trip_and_bad_ones_are_named() {
     let voice = voice();
     let dir = tempfile::tempdir().unwrap();
-    let c = voice.model.config.inter_channels;
-    let v = steer_vector(&voice, &[(SteerPoint::Prior, pattern(c, 0.1, 0.05)), (SteerPoint::Latent, pattern(c, 0.7, 0.02))], vec![Group::TextEncoder, Group::Flow]);
+    let c = inter_channels(&voice);
+    let v = steer_vector(&voice, &[(PRIOR, pattern(c, 0.1, 0.05)), (LATENT, pattern(c, 0.7, 0.02))], groups(&["enc_p", "flow"]));
     let path = dir.path().join("excited.safetensors");
     v.save(&path).unwrap();
     let back = StyleVector::load(&path).unwrap();
     assert_eq!((back.kind, &back.base, &back.groups, &back.description), (Kind::Steer, &v.base, &v.groups, &v.description));
+    assert_eq!(back.alpha_range, v.alpha_range);
     for (name, t) in &v.tensors {
         let diff = (t - &back.tensors[name]).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
         assert_eq!(diff, 0.0, "{name}");
@@ -83,7 +109,7 @@ fn vector_files_round_trip_and_bad_ones_are_named() {
     let msg = StyleVector::load(&path).unwrap().check_against(&voice).unwrap_err().to_string();
     assert!(msg.contains("another voice") && msg.contains("excited.safetensors"), "{msg}");
     // Wrong shape.
-    let short = steer_vector(&voice, &[(SteerPoint::Prior, pattern(10, 0.0, 1.0))], vec![Group::TextEncoder]);
+    let short = steer_vector(&voice, &[(PRIOR, pattern(10, 0.0, 1.0))], groups(&["enc_p"]));
     assert!(short.check_against(&voice).unwrap_err().to_string().contains("shape [10]"));
     // A name that does not belong to the kind.
     let mut odd = v.clone();
@@ -102,57 +128,47 @@ fn vector_files_round_trip_and_bad_ones_are_named() {
 #[test]
 fn steering_is_exact_at_zero_linear_and_masked_by_groups() {
     let voice = voice();
-    let dev = Device::Cpu;
     let z_p = prior(&voice, "Hello there, traveler.");
-    let whole: Vec<f32> = voice.model.flow_decode(&z_p, None).unwrap().to_vec1().unwrap();
-    let base = render(&voice, &z_p, &Steering::default());
+    let plain = voice.plain_style(None).unwrap();
+    let whole: Vec<f32> = voice.model.run_all(&z_p, &plain).unwrap().to_vec1().unwrap();
+    let base = render(&z_p, &plain);
     assert_eq!(common::max_abs_diff(&base, &whole), 0.0, "unsteered stream = whole sentence");
 
-    let c = voice.model.config.inter_channels;
+    let c = inter_channels(&voice);
     let (v1, v2) = (pattern(c, 0.3, 0.2), pattern(c, 1.9, 0.15));
     // α = 0: bit for bit the base output.
-    let mut zero = Steering::default();
-    zero.add(SteerPoint::Prior, &v1, 0.0, &dev).unwrap();
-    zero.add(SteerPoint::Latent, &v2, 0.0, &dev).unwrap();
-    assert_eq!(common::max_abs_diff(&render(&voice, &z_p, &zero), &base), 0.0);
+    let zero = steered(&voice, &[(PRIOR, &v1, 0.0), (LATENT, &v2, 0.0)]);
+    assert_eq!(common::max_abs_diff(&render(&z_p, &zero), &base), 0.0);
 
     // Two vectors at α₁, α₂ = one merged vector at 1.
     let (a1, a2) = (0.7f32, -1.3f32);
-    let mut two = Steering::default();
-    for p in SteerPoint::ALL {
-        two.add(p, &v1, a1, &dev).unwrap();
-        two.add(p, &v2, a2, &dev).unwrap();
-    }
+    let two = steered(&voice, &[(PRIOR, &v1, a1), (PRIOR, &v2, a2), (LATENT, &v1, a1), (LATENT, &v2, a2)]);
     let merged = ((&v1 * a1 as f64).unwrap() + (&v2 * a2 as f64).unwrap()).unwrap();
-    let mut one = Steering::default();
-    for p in SteerPoint::ALL {
-        one.add(p, &merged, 1.0, &dev).unwrap();
-    }
-    let (out_two, out_one) = (render(&voice, &z_p, &two), render(&voice, &z_p, &one));
+    let one = steered(&voice, &[(PRIOR, &merged, 1.0), (LATENT, &merged, 1.0)]);
+    let (out_two, out_one) = (render(&z_p, &two), render(&z_p, &one));
     let moved = common::max_abs_diff(&out_two, &base);
     assert!(moved > 1e-3, "steering changes the audio ({moved})");
     let diff = common::max_abs_diff(&out_two, &out_one);
     assert!(diff <= 1e-5, "linear composition: {diff}");
 
     // A vector with tensors at m_p and z, bound to the flow group only, steers z only.
-    let both = Arc::new(steer_vector(&voice, &[(SteerPoint::Prior, v1.clone()), (SteerPoint::Latent, v2.clone())], vec![Group::TextEncoder, Group::Flow]));
-    let spec = ControlSpec::new("x", -5.0, 5.0).unwrap().with_style(both, Some(vec![Group::Flow]));
-    let entry = VoiceEntry::new(voice, vec![spec]).unwrap();
-    let masked = entry.steering(&[("x".to_string(), 2.0)]).unwrap();
-    assert!(masked.prior.is_none(), "m_p is outside the flow group");
-    let mut z_only = Steering::default();
-    z_only.add(SteerPoint::Latent, &v2, 2.0, &dev).unwrap();
-    assert_eq!(common::max_abs_diff(&render(&entry.voice, &z_p, &masked), &render(&entry.voice, &z_p, &z_only)), 0.0);
+    let both = Arc::new(steer_vector(&voice, &[(PRIOR, v1.clone()), (LATENT, v2.clone())], groups(&["enc_p", "flow"])));
+    let spec = ControlSpec::new("x", -5.0, 5.0).unwrap().with_style(both, Some(groups(&["flow"])));
+    let z_only = steered(&voice, &[(LATENT, &v2, 2.0)]);
+    let entry = Palette::new(voice, vec![spec]).unwrap();
+    let masked = entry.state(&[2.0], None).unwrap();
+    assert!(masked.steering(stage_of(&entry.voice, PRIOR)).is_none(), "m_p is outside the flow group");
+    assert_eq!(common::max_abs_diff(&render(&z_p, &masked), &render(&z_p, &z_only)), 0.0);
 }
 
 #[test]
 fn a_live_alpha_change_applies_from_the_next_window() {
     let voice = voice();
-    let c = voice.model.config.inter_channels;
-    let v = Arc::new(steer_vector(&voice, &[(SteerPoint::Prior, pattern(c, 0.5, 0.3))], vec![Group::TextEncoder]));
+    let c = inter_channels(&voice);
+    let v = Arc::new(steer_vector(&voice, &[(PRIOR, pattern(c, 0.5, 0.3))], groups(&["enc_p"])));
     let engine = Engine::new(EngineConfig { ahead_samples: 1, ..EngineConfig::with_workers(1) }).unwrap();
     engine.add_voice("joe", voice, vec![ControlSpec::new("excited", 0.0, 4.0).unwrap().with_style(v, None)]).unwrap();
-    let quiet = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
+    let quiet = SynthesisOptions::quiet();
     let text = "The old bridge collapsed last winter, so take the mountain pass.";
     let mut plain = engine.speak(Request::text("joe", text).options(quiet));
     let base = common::read_to_end(&mut plain);
@@ -191,29 +207,39 @@ fn base_and_tuned() -> (tvtts::core::checkpoint::Checkpoint, tvtts::core::checkp
     (base, tuned)
 }
 
-fn speak(model: &tvtts::core::model::Vits, ids: &[i64]) -> Vec<f32> {
-    let scales = tvtts::core::model::Scales { noise_scale: 0.0, length_scale: 1.0, noise_w: 0.0 };
-    model.synthesize(ids, scales, None, &mut Noise::seeded(0)).unwrap()
+/// One sentence, whole, with no noise, on `model`'s own weights.
+fn speak(model: &Arc<dyn Backbone>, ids: &[i64]) -> Vec<f32> {
+    let style = StyleState::plain(model.clone());
+    let x = model.prepare(ids, &Scales::QUIET, &mut Noise::seeded(0), &style).unwrap();
+    model.run_all(&x, &style).unwrap().to_vec1().unwrap()
+}
+
+/// The VITS model of checkpoint `ckpt`, with `voice`'s architecture.
+fn vits_of(voice: &Voice, ckpt: &tvtts::core::checkpoint::Checkpoint) -> Arc<dyn Backbone> {
+    voice.model.with_parameters(ckpt.tensors.clone(), &ckpt.path).unwrap()
+}
+
+/// Every group a weight vector may touch in VITS, speakers aside.
+fn all_groups() -> Vec<Group> {
+    groups(&["enc_p", "dp", "flow", "dec"])
 }
 
 #[test]
 fn weight_and_lora_vectors_are_exact() {
     use tvtts::core::style::delta::{deltas, merge, to_lora, weight_delta};
     let voice = voice();
-    let n_layers = voice.model.config.n_layers;
     let (base, tuned) = base_and_tuned();
-    let all = [Group::TextEncoder, Group::Duration, Group::Flow, Group::Decoder];
-    let full = weight_delta(&base, &tuned, &all, n_layers, voice.weights_hash()).unwrap();
+    let all = all_groups();
+    let full = weight_delta(&base, &tuned, &all, &voice, (0.0, 1.0)).unwrap();
     assert_eq!(full.tensors.keys().collect::<Vec<_>>(), ["dec.resblocks.8.convs.1.weight", "dp.proj.bias", "flow.flows.0.post.weight"]);
     full.check_against(&voice).unwrap();
-    let shape = |p: &str| voice.parameter_shape(p);
-    let ids = voice.ids.ids(&voice.phonemize(Input::Text("Hello there, traveler.")).unwrap()[0]).ids;
+    let ids = voice.ids.ids(&voice.phonemize(&Say::text("Hello there, traveler.")).unwrap()[0]).ids;
     let base_out = speak(&voice.model, &ids);
-    let tuned_model = tvtts::core::model::Vits::load(&tuned, voice.model.config.clone(), &Device::Cpu).unwrap();
+    let tuned_model = vits_of(&voice, &tuned);
     let tuned_out = speak(&tuned_model, &ids);
     assert!(tuned_out.len() != base_out.len(), "the tuned voice's durations differ");
 
-    let d_full = deltas(&full, &all, n_layers, shape).unwrap();
+    let d_full = deltas(&full, &all, voice.model.as_ref()).unwrap();
     // α = 0 is the base, bit for bit; α = 1 is the tuned voice.
     assert_eq!(common::max_abs_diff(&speak(&voice.model_with(&[(0.0, d_full.clone())]).unwrap(), &ids), &base_out), 0.0);
     let at_one = speak(&voice.model_with(&[(1.0, d_full.clone())]).unwrap(), &ids);
@@ -222,7 +248,7 @@ fn weight_and_lora_vectors_are_exact() {
     assert!(diff <= 1e-4, "full diff at α = 1 vs tuned: {diff}");
 
     // Group masks: on the decoder only, nothing else moves.
-    let d_dec = deltas(&full, &[Group::Decoder], n_layers, shape).unwrap();
+    let d_dec = deltas(&full, &groups(&["dec"]), voice.model.as_ref()).unwrap();
     assert_eq!(d_dec.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["dec.resblocks.8.convs.1.weight"]);
     let merged = merge(&base.tensors, &[(1.0, d_dec.clone())]).unwrap();
     for (name, t) in &base.tensors {
@@ -231,7 +257,7 @@ fn weight_and_lora_vectors_are_exact() {
     }
 
     // Linear composition: decoder part at 0.5 plus the rest at 2 = one merged delta at 1.
-    let d_rest = deltas(&full, &[Group::Flow, Group::Duration], n_layers, shape).unwrap();
+    let d_rest = deltas(&full, &groups(&["flow", "dp"]), voice.model.as_ref()).unwrap();
     let two = speak(&voice.model_with(&[(0.5, d_dec.clone()), (2.0, d_rest.clone())]).unwrap(), &ids);
     let one_delta: Vec<(String, Tensor)> = d_dec.iter().map(|(n, d)| (n.clone(), (d * 0.5).unwrap()))
         .chain(d_rest.iter().map(|(n, d)| (n.clone(), (d * 2.0).unwrap()))).collect();
@@ -244,7 +270,7 @@ fn weight_and_lora_vectors_are_exact() {
     lora.check_against(&voice).unwrap();
     let energy = lora.energy.unwrap() as f64;
     assert!(energy > 0.0 && energy < 1.0, "energy {energy}");
-    let d_lora = deltas(&lora, &all, n_layers, shape).unwrap();
+    let d_lora = deltas(&lora, &all, voice.model.as_ref()).unwrap();
     let (mut err2, mut total2) = (0f64, 0f64);
     for (name, d) in &d_full {
         let l = &d_lora.iter().find(|(n, _)| n == name).unwrap().1;
@@ -264,14 +290,14 @@ fn weight_controls_in_the_engine_follow_alpha() {
     use tvtts::core::style::delta::weight_delta;
     let voice = voice();
     let (base, tuned) = base_and_tuned();
-    let all = [Group::TextEncoder, Group::Duration, Group::Flow, Group::Decoder];
-    let full = Arc::new(weight_delta(&base, &tuned, &all, voice.model.config.n_layers, voice.weights_hash()).unwrap());
-    let tuned_model = tvtts::core::model::Vits::load(&tuned, voice.model.config.clone(), &Device::Cpu).unwrap();
-    let ids = voice.ids.ids(&voice.phonemize(Input::Text("Who goes there?")).unwrap()[0]).ids;
+    let all = all_groups();
+    let full = Arc::new(weight_delta(&base, &tuned, &all, &voice, (0.0, 1.0)).unwrap());
+    let tuned_model = vits_of(&voice, &tuned);
+    let ids = voice.ids.ids(&voice.phonemize(&Say::text("Who goes there?")).unwrap()[0]).ids;
     let (base_out, tuned_out) = (speak(&voice.model, &ids), speak(&tuned_model, &ids));
     let engine = Engine::new(EngineConfig::with_workers(1)).unwrap();
     engine.add_voice("joe", voice, vec![ControlSpec::new("tuned", 0.0, 1.0).unwrap().with_style(full, None)]).unwrap();
-    let quiet = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
+    let quiet = SynthesisOptions::quiet();
     for (alpha, want, tol) in [(0.0, &base_out, 0.0), (1.0, &tuned_out, 1e-4)] {
         let mut h = engine.speak(Request::text("joe", "Who goes there?").options(quiet).control("tuned", alpha));
         let out = common::read_to_end(&mut h);
@@ -285,12 +311,11 @@ fn weight_controls_in_the_engine_follow_alpha() {
 fn lora_runs_on_the_fly_and_equals_its_merged_delta() {
     use tvtts::core::style::delta::{deltas, to_lora, weight_delta};
     let voice = voice();
-    let n_layers = voice.model.config.n_layers;
     let (base, tuned) = base_and_tuned();
-    let all = [Group::TextEncoder, Group::Duration, Group::Flow, Group::Decoder];
-    let lora = to_lora(&weight_delta(&base, &tuned, &all, n_layers, voice.weights_hash()).unwrap(), 2).unwrap();
-    let ids = voice.ids.ids(&voice.phonemize(Input::Text("Who goes there?")).unwrap()[0]).ids;
-    let merged = voice.model_with(&[(0.8, deltas(&lora, &all, n_layers, |p| voice.parameter_shape(p)).unwrap())]).unwrap();
+    let all = all_groups();
+    let lora = to_lora(&weight_delta(&base, &tuned, &all, &voice, (0.0, 1.0)).unwrap(), 2).unwrap();
+    let ids = voice.ids.ids(&voice.phonemize(&Say::text("Who goes there?")).unwrap()[0]).ids;
+    let merged = voice.model_with(&[(0.8, deltas(&lora, &all, voice.model.as_ref()).unwrap())]).unwrap();
     let want_merged = speak(&merged, &ids);
     let want_base = speak(&voice.model, &ids);
     let engine = Engine::new(EngineConfig::with_workers(1)).unwrap();
@@ -298,11 +323,10 @@ fn lora_runs_on_the_fly_and_equals_its_merged_delta() {
     // The two convs' factors run as adapters (dp.proj.bias, 1-D, is merged); the sum is the
     // merged B·A delta, and α = 0 is the base.
     let entry = engine.voice("joe").unwrap();
-    let adapters = entry.adapters(&[("tuned".to_string(), 0.8)]).unwrap();
-    let mut names: Vec<&String> = adapters.keys().collect();
-    names.sort();
+    let state = entry.state(&[0.8], None).unwrap();
+    let names = state.adapters().paths();
     assert_eq!(names, ["dec.resblocks.8.convs.1.weight", "flow.flows.0.post.weight"]);
-    let quiet = SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() };
+    let quiet = SynthesisOptions::quiet();
     for (alpha, want, tol) in [(0.0, &want_base, 0.0), (0.8, &want_merged, 1e-4)] {
         let mut h = engine.speak(Request::text("joe", "Who goes there?").options(quiet).control("tuned", alpha));
         let out = common::read_to_end(&mut h);

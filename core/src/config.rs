@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::scales::Scales;
 
 /// Piper's `.onnx.json` voice configuration (the fields tvtts reads).
 #[derive(Debug, Clone, Deserialize)]
@@ -14,8 +15,9 @@ pub struct VoiceConfig {
     pub audio: AudioConfig,
     #[serde(default)]
     pub espeak: EspeakConfig,
+    /// `inference` section: the voice's default scales.
     #[serde(default)]
-    pub inference: InferenceDefaults,
+    pub inference: Scales,
     /// `espeak` (text through espeak-ng) or `text` (codepoints of the text are the phonemes).
     #[serde(default = "default_phoneme_type")]
     pub phoneme_type: String,
@@ -48,37 +50,11 @@ impl Default for EspeakConfig {
     }
 }
 
-/// `inference` section: the voice's default scales.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct InferenceDefaults {
-    #[serde(default = "default_noise_scale")]
-    pub noise_scale: f32,
-    #[serde(default = "default_length_scale")]
-    pub length_scale: f32,
-    #[serde(default = "default_noise_w")]
-    pub noise_w: f32,
-}
-
-impl Default for InferenceDefaults {
-    fn default() -> Self {
-        InferenceDefaults { noise_scale: 0.667, length_scale: 1.0, noise_w: 0.8 }
-    }
-}
-
 fn default_phoneme_type() -> String {
     "espeak".into()
 }
 fn one() -> usize {
     1
-}
-fn default_noise_scale() -> f32 {
-    0.667
-}
-fn default_length_scale() -> f32 {
-    1.0
-}
-fn default_noise_w() -> f32 {
-    0.8
 }
 
 impl VoiceConfig {

@@ -1,6 +1,10 @@
 //! `tvtts-core`: the tvtts engine. Loads Piper (VITS) voices from their `.onnx` + `.onnx.json`,
 //! runs them natively in candle, and turns text into phonemes the way Piper does.
 //!
+//! Layers, each importing only the ones below it (see `docs/architecture.md`):
+//! `engine` → `style` → `voice` → `model` (backbones) → `checkpoint`, `phonemize`, `config`,
+//! `scales`, `error`.
+//!
 //! No Bevy here: the game-engine side lives in `tvtts-plugin`.
 
 pub mod checkpoint;
@@ -11,10 +15,12 @@ pub mod error;
 pub mod memory;
 pub mod model;
 pub mod phonemize;
+pub mod scales;
 pub mod style;
 pub mod threads;
 pub mod voice;
 
 pub use error::{Error, Result};
 pub use phonemize::Phonemizer;
-pub use voice::{SynthesisOptions, Voice};
+pub use scales::Scales;
+pub use voice::{Say, SynthesisOptions, Voice};

@@ -1,32 +1,91 @@
 //! A Piper voice ready to speak: config, model, phoneme ids, phonemizer.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use candle_core::Device;
 
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Checkpoint, Delta};
 use crate::config::VoiceConfig;
 use crate::error::{Error, Result};
-use crate::model::{Noise, Scales, Vits, VitsConfig};
+use crate::model::{Backbone, Noise, StyleState, Vits, VitsConfig};
 use crate::phonemize::{IpaPhonemizer, PhonemeIdMap, Phonemizer};
+use crate::scales::Scales;
 
-/// Per-request synthesis settings. `None` fields take the voice's defaults from its config.
+/// Per-request synthesis settings: scales that override the voice's defaults, speaker, seed.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SynthesisOptions {
-    pub noise_scale: Option<f32>,
-    pub length_scale: Option<f32>,
-    pub noise_w: Option<f32>,
+    /// Scales given here; the others come from the voice's config.
+    pub scales: Scales<Option<f32>>,
     /// Speaker id for multi-speaker voices.
     pub speaker: Option<usize>,
     /// Seed of the noise (same seed → same audio).
     pub seed: u64,
 }
 
+impl SynthesisOptions {
+    /// No noise in the prior or the durations: the same audio for the same text, whatever the seed.
+    pub fn quiet() -> Self {
+        SynthesisOptions::default().noise_scale(0.0).noise_w(0.0)
+    }
+    /// With this `noise_scale`.
+    pub fn noise_scale(mut self, v: f32) -> Self {
+        self.scales.noise_scale = Some(v);
+        self
+    }
+    /// With this `length_scale`.
+    pub fn length_scale(mut self, v: f32) -> Self {
+        self.scales.length_scale = Some(v);
+        self
+    }
+    /// With this `noise_w`.
+    pub fn noise_w(mut self, v: f32) -> Self {
+        self.scales.noise_w = Some(v);
+        self
+    }
+    /// With this speaker.
+    pub fn speaker(mut self, speaker: usize) -> Self {
+        self.speaker = Some(speaker);
+        self
+    }
+    /// With this seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
 /// What is said: text through the phonemizer, or IPA phonemes given directly.
-#[derive(Debug, Clone, Copy)]
-pub enum Input<'a> {
-    Text(&'a str),
-    Phonemes(&'a str),
+#[derive(Debug, Clone, PartialEq)]
+pub enum Say {
+    Text(String),
+    Phonemes(String),
+}
+
+impl Say {
+    /// Text for the phonemizer.
+    pub fn text(text: impl Into<String>) -> Self {
+        Say::Text(text.into())
+    }
+
+    /// IPA phonemes.
+    pub fn phonemes(phonemes: impl Into<String>) -> Self {
+        Say::Phonemes(phonemes.into())
+    }
+
+    /// Length of the text in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Say::Text(s) | Say::Phonemes(s) => s.len(),
+        }
+    }
+
+    /// Whether there is nothing but whitespace to say.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Say::Text(s) | Say::Phonemes(s) => s.trim().is_empty(),
+        }
+    }
 }
 
 /// One sentence as spoken.
@@ -38,22 +97,20 @@ pub struct Sentence {
     pub audio: Vec<f32>,
 }
 
-/// A loaded voice.
+/// A loaded voice: its config, its model (any [`Backbone`]), its phoneme ids and phonemizer.
 pub struct Voice {
     pub config: VoiceConfig,
-    pub model: Vits,
+    pub model: Arc<dyn Backbone>,
     pub ids: PhonemeIdMap,
     phonemizer: Box<dyn Phonemizer>,
     pub path: PathBuf,
     /// SHA-256 of the weights (see [`Voice::weights_hash`]).
     weights_hash: String,
-    /// The checkpoint's parameters, to build copies with weight deltas (shared storage).
-    parameters: std::collections::HashMap<String, candle_core::Tensor>,
 }
 
 impl std::fmt::Debug for Voice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Voice").field("path", &self.path).field("config", &self.model.config).finish_non_exhaustive()
+        f.debug_struct("Voice").field("path", &self.path).field("model", &self.model.family()).finish_non_exhaustive()
     }
 }
 
@@ -118,22 +175,24 @@ impl Voice {
     }
 
     fn from_checkpoint(ckpt: Checkpoint, config: VoiceConfig, phonemizer: Box<dyn Phonemizer>, device: &Device) -> Result<Self> {
-        let onnx = ckpt.path.clone();
         let arch = VitsConfig::infer(&ckpt)?;
         let model = Vits::load(&ckpt, arch, device)?;
-        let ids = PhonemeIdMap::new(&config.phoneme_id_map)
-            .map_err(|e| Error::bad_voice(config_path(&onnx), e.to_string()))?;
-        let weights_hash = weights_hash(&ckpt)?;
-        let parameters = ckpt.tensors;
-        Ok(Voice { config, model, ids, phonemizer, path: onnx, weights_hash, parameters })
+        Self::from_backbone(&ckpt.path, config, Arc::new(model), phonemizer)
+    }
+
+    /// A voice over any backbone: `path` names it, `config` gives its sample rate, phoneme ids
+    /// and default scales.
+    pub fn from_backbone(path: &Path, config: VoiceConfig, model: Arc<dyn Backbone>, phonemizer: Box<dyn Phonemizer>) -> Result<Self> {
+        let ids = PhonemeIdMap::new(&config.phoneme_id_map).map_err(|e| Error::bad_voice(config_path(path), e.to_string()))?;
+        let weights_hash = weights_hash(model.as_ref())?;
+        Ok(Voice { config, model, ids, phonemizer, path: path.to_path_buf(), weights_hash })
     }
 
     /// The model with Σ αᵢ·Δᵢ added to its weights (`terms`: α and the per-parameter deltas).
     /// Parameters no delta names keep sharing the base's tensors.
-    pub fn model_with(&self, terms: &[(f32, Vec<(String, candle_core::Tensor)>)]) -> Result<Vits> {
-        let tensors = crate::style::delta::merge(&self.parameters, terms)?;
-        let ckpt = Checkpoint { tensors, path: self.path.clone(), ..Default::default() };
-        Vits::load(&ckpt, self.model.config.clone(), self.model.device())
+    pub fn model_with(&self, terms: &[(f32, Vec<Delta>)]) -> Result<Arc<dyn Backbone>> {
+        let tensors = crate::checkpoint::merge(self.model.parameters(), terms)?;
+        self.model.with_parameters(tensors, &self.path)
     }
 
     /// SHA-256 (hex) of the voice's weights: every parameter's name, shape and f32 values, in
@@ -142,52 +201,41 @@ impl Voice {
         &self.weights_hash
     }
 
-    /// The shape of parameter `name`, if the voice has it.
-    pub fn parameter_shape(&self, name: &str) -> Option<Vec<usize>> {
-        self.model.config.parameter_shapes().into_iter().find(|(n, _)| n == name).map(|(_, s)| s)
-    }
-
     /// Audio samples per second.
     pub fn sample_rate(&self) -> u32 {
         self.config.audio.sample_rate
     }
 
-    /// The sentences of `input` as phoneme strings, none longer than [`MAX_SENTENCE_PHONEMES`].
-    pub fn phonemize(&self, input: Input<'_>) -> Result<Vec<String>> {
-        let sentences = match input {
-            Input::Text(t) => self.phonemizer.phonemize(t)?,
-            Input::Phonemes(p) => IpaPhonemizer.phonemize(p)?,
+    /// The sentences of `say` as phoneme strings, none longer than [`MAX_SENTENCE_PHONEMES`].
+    pub fn phonemize(&self, say: &Say) -> Result<Vec<String>> {
+        let sentences = match say {
+            Say::Text(t) => self.phonemizer.phonemize(t)?,
+            Say::Phonemes(p) => IpaPhonemizer.phonemize(p)?,
         };
         Ok(sentences.iter().flat_map(|s| split_long(s, MAX_SENTENCE_PHONEMES)).collect())
     }
 
-    /// Checks and fills in `opts` from the voice's defaults.
+    /// `opts`' scales over the voice's defaults, checked.
     pub fn scales(&self, opts: &SynthesisOptions) -> Result<Scales> {
-        let d = self.config.inference;
-        let s = Scales {
-            noise_scale: opts.noise_scale.unwrap_or(d.noise_scale),
-            length_scale: opts.length_scale.unwrap_or(d.length_scale),
-            noise_w: opts.noise_w.unwrap_or(d.noise_w),
-        };
-        for (what, v) in [("noise_scale", s.noise_scale), ("noise_w", s.noise_w)] {
-            if !v.is_finite() || v < 0.0 {
-                return Err(Error::invalid(what, format!("{v} (must be finite and ≥ 0)")));
-            }
-        }
-        if !s.length_scale.is_finite() || s.length_scale <= 0.0 {
-            return Err(Error::invalid("length_scale", format!("{} (must be finite and > 0)", s.length_scale)));
-        }
-        Ok(s)
+        opts.scales.resolve(&self.config.inference)
     }
 
-    /// Speaks `input`, sentence by sentence. Empty input gives no sentences.
-    pub fn synthesize(&self, input: Input<'_>, opts: &SynthesisOptions) -> Result<Vec<Sentence>> {
+    /// The voice's own style (no vectors) for `speaker`.
+    pub fn plain_style(&self, speaker: Option<usize>) -> Result<StyleState> {
+        Ok(StyleState::plain(self.model.clone()).with_speaker(self.model.speaker_embedding(speaker)?))
+    }
+
+    /// Speaks `say`, sentence by sentence, each in one pass (no streaming). Empty input gives
+    /// no sentences.
+    pub fn synthesize(&self, say: &Say, opts: &SynthesisOptions) -> Result<Vec<Sentence>> {
         let scales = self.scales(opts)?;
+        let style = self.plain_style(opts.speaker)?;
         let mut noise = Noise::seeded(opts.seed);
         let mut out = Vec::new();
-        for phonemes in self.phonemize(input)? {
+        for phonemes in self.phonemize(say)? {
             let ids = self.ids.ids(&phonemes).ids;
-            let audio = self.model.synthesize(&ids, scales, opts.speaker, &mut noise)?;
+            let x = self.model.prepare(&ids, &scales, &mut noise, &style)?;
+            let audio = self.model.run_all(&x, &style)?.to_vec1()?;
             out.push(Sentence { phonemes, ids, audio });
         }
         Ok(out)
@@ -195,13 +243,14 @@ impl Voice {
 }
 
 /// See [`Voice::weights_hash`].
-fn weights_hash(ckpt: &Checkpoint) -> Result<String> {
+fn weights_hash(model: &dyn Backbone) -> Result<String> {
     use sha2::{Digest, Sha256};
-    let mut names: Vec<&String> = ckpt.tensors.keys().collect();
+    let params = model.parameters();
+    let mut names: Vec<&String> = params.keys().collect();
     names.sort();
     let mut h = Sha256::new();
     for name in names {
-        let t = &ckpt.tensors[name];
+        let t = &params[name];
         h.update(name.as_bytes());
         for d in t.dims() {
             h.update((*d as u64).to_le_bytes());

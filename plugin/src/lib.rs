@@ -37,19 +37,19 @@ use tvtts_core::engine::{Engine, EngineConfig};
 use tvtts_core::model::stream::WindowSchedule;
 
 pub use audio::{AudioOutput, SpatialSettings, SpeechMixer};
-pub use components::{Dialect, Emotion, SpeechListener, SpeechMix, Voice};
+pub use components::{Dialect, DialectRole, Emotion, EmotionRole, SpeechListener, SpeechMix, StyleRole, StyleSlot, Styles};
 pub use loader::{VoicePreset, VoicePresetLoader};
 pub use offline::{render_line, render_ready};
 pub use messages::{LineFailed, LineFailure, LineFinished, LineId, LineStarted, PresetError, SayLine, StyleApplied};
 pub use preset::PresetDef;
-pub use speech::Speech;
+pub use speech::{Speech, SpeechEngine, Voice};
 pub use tvtts_core as core;
 
 /// Everything a game needs in one import.
 pub mod prelude {
     pub use crate::{
         AudioOutput, Dialect, Emotion, LineFailed, LineFailure, LineFinished, LineStarted, PresetError, SayLine, SpeechListener,
-        SpeechMix, StyleApplied, TvTtsPlugin, Voice, VoicePreset,
+        SpeechMix, StyleApplied, Styles, TvTtsPlugin, Voice, VoicePreset,
     };
     pub use tvtts_core::engine::Priority;
 }
@@ -101,10 +101,6 @@ impl TvTtsPlugin {
         self
     }
 }
-
-/// The running engine (shared with the preset loader).
-#[derive(Resource, Clone)]
-pub struct SpeechEngine(pub Arc<Engine>);
 
 /// Preset problems found by the loader, on their way to [`PresetError`] messages.
 #[derive(Resource)]

@@ -15,7 +15,7 @@ use bevy::prelude::*;
 use crossbeam_channel::Sender;
 use sha2::{Digest, Sha256};
 use tvtts_core::engine::{ControlSpec, Engine};
-use tvtts_core::style::StyleVector;
+use tvtts_core::style::{Group, StyleVector};
 
 use crate::messages::PresetError;
 use crate::preset::{PresetDef, PresetProblem};
@@ -84,7 +84,11 @@ impl VoicePresetLoader {
                 let bytes = ctx.read_asset_bytes(v.file.clone()).await.map_err(|e| here(format!("vector `{}`: {e}", v.file)))?;
                 let vector = StyleVector::from_bytes(&bytes, Path::new(&v.file)).map_err(|e| here(e.to_string()))?;
                 vector.check_against(&voice).map_err(|e| here(e.to_string()))?;
-                spec = spec.with_style(Arc::new(vector), v.groups().map_err(|e| here(e.to_string()))?);
+                let groups = v.groups().map_err(|e| here(e.to_string()))?;
+                if let Some(groups) = &groups {
+                    Group::check_all(groups, voice.model.as_ref()).map_err(|e| here(e.to_string()))?;
+                }
+                spec = spec.with_style(Arc::new(vector), groups);
             }
             controls.push(spec);
         }

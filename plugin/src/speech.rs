@@ -7,15 +7,22 @@ use std::sync::Arc;
 
 use bevy::log::warn;
 use bevy::prelude::*;
-use tvtts_core::engine::{Event, Request, SpeechHandle};
-use tvtts_core::SynthesisOptions;
+use tvtts_core::engine::{ControlValues, Engine, Event, Request, SpeechHandle};
 
 use crate::audio::mixer::SpeakerTrack;
 use crate::audio::{LineSoundData, Playback, SpeechMixer};
-use crate::components::{Dialect, Emotion, SpeechMix, Voice};
+use crate::components::{Dialect, Emotion, SpeechMix, StyleRole, StyleSlot, Styles};
 use crate::loader::VoicePreset;
 use crate::messages::{LineFailed, LineFailure, LineFinished, LineId, LineStarted, SayLine, StyleApplied};
-use crate::SpeechEngine;
+
+/// The running engine (shared with the preset loader).
+#[derive(Resource, Clone)]
+pub struct SpeechEngine(pub Arc<Engine>);
+
+/// The voice an NPC speaks with: a `*.voice.ron` preset. Brings a [`Speech`] (its line queue).
+#[derive(Component, Debug, Clone)]
+#[require(Speech)]
+pub struct Voice(pub Handle<VoicePreset>);
 
 /// What an entity with a [`Voice`] has to say (added with the `Voice`).
 #[derive(Component, Default)]
@@ -35,7 +42,7 @@ struct CurrentLine {
     /// α values last sent to the engine.
     controls: Vec<(String, f32)>,
     /// α values of the last window the engine reported.
-    applied: Option<Vec<(String, f32)>>,
+    applied: Option<ControlValues>,
     started: bool,
     synthesized: bool,
 }
@@ -91,26 +98,39 @@ fn track_mix(preset: Option<&VoicePreset>, mix: Option<&SpeechMix>) -> (f32, f32
     (preset.map_or(0.0, |p| p.def.volume_db) + mix.volume_db, mix.panning)
 }
 
-/// The α each of the preset's styles gets: the `Emotion`/`Dialect` naming it, else the preset's default.
-fn style_alphas(preset: &VoicePreset, emotion: Option<&Emotion>, dialect: Option<&Dialect>) -> Vec<(String, f32)> {
-    let pick = |name: &str| {
-        let named = |c: Option<(&String, f32)>| c.filter(|(n, _)| n.as_str() == name).map(|(_, a)| a);
-        named(emotion.map(|e| (&e.name, e.alpha))).or(named(dialect.map(|d| (&d.name, d.alpha))))
-    };
+/// One style an entity's components ask for: the component kind, the style's name, its α, and
+/// whether the component changed since the system last ran.
+type Asked<'a> = (&'static str, &'a str, f32, bool);
+
+/// What a [`StyleSlot`] asks for.
+fn slot<R: StyleRole>(s: Option<Ref<'_, StyleSlot<R>>>) -> Option<Asked<'_>> {
+    s.map(|s| {
+        let changed = s.is_changed();
+        let s = s.into_inner();
+        (R::ROLE, s.name.as_str(), s.alpha, changed)
+    })
+}
+
+/// The styles an entity's `Emotion`, `Dialect` and `Styles` ask for, in that order of precedence.
+fn asked<'a>(emotion: Option<Ref<'a, Emotion>>, dialect: Option<Ref<'a, Dialect>>, styles: Option<Ref<'a, Styles>>) -> Vec<Asked<'a>> {
+    let mut out: Vec<Asked<'a>> = slot(emotion).into_iter().chain(slot(dialect)).collect();
+    if let Some(styles) = styles {
+        let changed = styles.is_changed();
+        out.extend(styles.into_inner().0.iter().map(|(n, a)| ("Styles", n.as_str(), *a, changed)));
+    }
+    out
+}
+
+/// The α each of the preset's styles gets: the first asked for it, else the preset's default.
+fn style_alphas(preset: &VoicePreset, asked: &[Asked<'_>]) -> Vec<(String, f32)> {
+    let pick = |name: &str| asked.iter().find(|a| a.1 == name).map(|a| a.2);
     preset.def.styles.iter().map(|(name, s)| (name.clone(), pick(name).unwrap_or(s.alpha))).collect()
 }
 
-/// Warns (once per change) about an `Emotion`/`Dialect` naming a style the preset lacks.
-fn check_style_names(entity: Entity, preset: &VoicePreset, emotion: Option<Ref<Emotion>>, dialect: Option<Ref<Dialect>>) {
-    let mut named = Vec::new();
-    if let Some(e) = emotion.filter(|e| e.is_changed()) {
-        named.push(("Emotion", e.name.clone()));
-    }
-    if let Some(d) = dialect.filter(|d| d.is_changed()) {
-        named.push(("Dialect", d.name.clone()));
-    }
-    for (what, name) in named {
-        if !preset.def.styles.contains_key(&name) {
+/// Warns (once per change) about a component naming a style the preset lacks.
+fn check_style_names(entity: Entity, preset: &VoicePreset, asked: &[Asked<'_>]) {
+    for (what, name, _, changed) in asked {
+        if *changed && !preset.def.styles.contains_key(*name) {
             let known: Vec<&String> = preset.def.styles.keys().collect();
             warn!("tvtts: {what} `{name}` of {entity} is not a style of its preset (it has {known:?}); ignored");
         }
@@ -142,14 +162,21 @@ pub(crate) fn queue_lines(
 
 /// Starts the next queued line of every idle speaker whose preset is loaded.
 pub(crate) fn start_lines(
-    mut speakers: Query<(Entity, &Voice, &mut Speech, Option<&Emotion>, Option<&Dialect>, Option<&GlobalTransform>, Option<&SpeechMix>)>,
+    mut speakers: Query<(
+        Entity,
+        &Voice,
+        &mut Speech,
+        (Option<Ref<Emotion>>, Option<Ref<Dialect>>, Option<Ref<Styles>>),
+        Option<&GlobalTransform>,
+        Option<&SpeechMix>,
+    )>,
     presets: Res<Assets<VoicePreset>>,
     server: Res<AssetServer>,
     engine: Res<SpeechEngine>,
     mut mixer: ResMut<SpeechMixer>,
     mut failed: MessageWriter<LineFailed>,
 ) {
-    for (entity, voice, mut speech, emotion, dialect, placed, mix) in &mut speakers {
+    for (entity, voice, mut speech, (emotion, dialect, styles), placed, mix) in &mut speakers {
         if speech.current.is_some() || speech.queue.is_empty() {
             continue;
         }
@@ -163,16 +190,8 @@ pub(crate) fn start_lines(
             continue;
         };
         let Some(line) = speech.queue.pop_front() else { continue };
-        let d = &preset.def;
-        let options = SynthesisOptions {
-            noise_scale: d.noise_scale,
-            length_scale: d.length_scale,
-            noise_w: d.noise_w,
-            speaker: d.speaker,
-            seed: d.seed,
-        };
-        let controls = style_alphas(preset, emotion, dialect);
-        let mut request = Request::text(&preset.engine_key, line.text.as_str()).options(options).priority(line.priority);
+        let controls = style_alphas(preset, &asked(emotion, dialect, styles));
+        let mut request = Request::text(&preset.engine_key, line.text.as_str()).options(preset.def.options()).priority(line.priority);
         for (name, alpha) in &controls {
             request = request.control(name, *alpha);
         }
@@ -201,23 +220,24 @@ pub(crate) fn start_lines(
     }
 }
 
-/// Sends α changes (from `Emotion`/`Dialect`, or an edited preset) to the lines in progress.
+/// Sends α changes (from `Emotion`/`Dialect`/`Styles`, or an edited preset) to the lines in progress.
 pub(crate) fn push_controls(
-    speakers: Query<(Entity, &mut Speech, Option<Ref<Emotion>>, Option<Ref<Dialect>>)>,
+    speakers: Query<(Entity, &mut Speech, Option<Ref<Emotion>>, Option<Ref<Dialect>>, Option<Ref<Styles>>)>,
     presets: Res<Assets<VoicePreset>>,
     mut edited: MessageReader<AssetEvent<VoicePreset>>,
 ) {
     let edited: Vec<AssetId<VoicePreset>> =
         edited.read().filter_map(|e| if let AssetEvent::Modified { id } = e { Some(*id) } else { None }).collect();
-    for (entity, mut speech, emotion, dialect) in speakers {
-        let changed = emotion.as_ref().is_some_and(|e| e.is_changed()) || dialect.as_ref().is_some_and(|d| d.is_changed());
+    for (entity, mut speech, emotion, dialect, styles) in speakers {
+        let asked = asked(emotion, dialect, styles);
+        let changed = asked.iter().any(|a| a.3);
         let Some(line) = speech.current.as_mut() else { continue };
         if !changed && !edited.contains(&line.preset) {
             continue;
         }
         let Some(preset) = presets.get(line.preset) else { continue };
-        let controls = style_alphas(preset, emotion.as_deref(), dialect.as_deref());
-        check_style_names(entity, preset, emotion, dialect);
+        let controls = style_alphas(preset, &asked);
+        check_style_names(entity, preset, &asked);
         for (name, alpha) in &controls {
             if line.controls.iter().any(|(n, a)| n == name && a == alpha) {
                 continue;
@@ -255,7 +275,8 @@ pub(crate) fn poll_lines(
             match event {
                 Event::Window { start_sample, controls, .. } if line.applied.as_ref() != Some(&controls) => {
                     let at_sample = start_sample;
-                    applied.write(StyleApplied { entity, line: line.id, at_sample, controls: controls.clone() });
+                    let values = controls.iter().map(|(n, a)| (n.to_string(), *a)).collect();
+                    applied.write(StyleApplied { entity, line: line.id, at_sample, controls: values });
                     line.applied = Some(controls);
                 }
                 Event::Finished { .. } => line.synthesized = true,

@@ -2,7 +2,8 @@
 //!
 //! Each sentence is phonemized once, synthesized once as a warm-up, then `--runs` times; the median
 //! is reported (noise 0, so every run does the same work). A second pass times the model's parts
-//! (enc_p, dp, flow, dec) separately, so a slow run shows where the time goes.
+//! (the text side, then each module of the streaming stages: for VITS `flow` and `dec`)
+//! separately, so a slow run shows where the time goes.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,8 +11,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use tvtts::core::model::{Noise, Scales};
-use tvtts::core::voice::Input;
+use tvtts::core::model::Noise;
+use tvtts::core::{Say, Scales};
 
 /// What every benchmark takes: a voice, a text, how many runs, the output form.
 #[derive(Args, Debug)]
@@ -59,8 +60,8 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let voice = a.voice.load()?;
     let text = a.text()?;
     let sr = voice.sample_rate() as f64;
-    let scales = Scales { noise_scale: 0.0, length_scale: 1.0, noise_w: 0.0 };
-    let model = &voice.model;
+    let model = voice.model.as_ref();
+    let style = voice.plain_style(None)?;
     let time = |f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<f64> {
         let t0 = Instant::now();
         f()?;
@@ -68,38 +69,45 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     };
 
     let mut sentences = Vec::new();
-    let mut modules = [0f64; 4];
-    for phonemes in voice.phonemize(Input::Text(&text))? {
+    // Seconds per module: the text side, then each module of the stages (`flow`, `dec`).
+    let mut modules: Vec<(&str, f64)> = vec![("text", 0.0)];
+    for spec in model.stages() {
+        if !modules.iter().any(|(m, _)| *m == spec.module) {
+            modules.push((spec.module, 0.0));
+        }
+    }
+    for phonemes in voice.phonemize(&Say::text(text.as_str()))? {
         let ids = voice.ids.ids(&phonemes).ids;
         let mut samples = 0;
         let mut synth = || -> anyhow::Result<()> {
-            samples = model.synthesize(&ids, scales, None, &mut Noise::seeded(0))?.len();
+            let x = model.prepare(&ids, &Scales::QUIET, &mut Noise::seeded(0), &style)?;
+            samples = model.run_all(&x, &style)?.dim(0)?;
             Ok(())
         };
         time(&mut synth)?;
         let runs = (0..a.runs).map(|_| time(&mut synth)).collect::<anyhow::Result<Vec<_>>>()?;
         let synth_s = median(runs);
 
-        // Per-module split (each stage forced to finish before the next timer starts).
-        let mut parts = vec![Vec::new(); 4];
+        // Per-module split (each stage's output copied out before the next timer starts).
+        let mut parts = vec![Vec::new(); modules.len()];
         for _ in 0..a.runs {
-            let mut noise = Noise::seeded(0);
+            let mut split = vec![0f64; modules.len()];
             let t0 = Instant::now();
-            let enc = model.encode(&ids, None)?;
-            enc.text.x.to_vec3::<f32>()?;
-            let t1 = Instant::now();
-            let d = model.durations(&enc, 1.0, 0.0, &mut noise)?;
-            let t2 = Instant::now();
-            let z = model.flow_reverse(&model.prior(&enc, &d, 0.0, &mut noise)?, None)?;
-            z.to_vec3::<f32>()?;
-            let t3 = Instant::now();
-            model.decode(&z, None)?.to_vec1::<f32>()?;
-            let t4 = Instant::now();
-            for (p, (s, e)) in parts.iter_mut().zip([(t0, t1), (t1, t2), (t2, t3), (t3, t4)]) {
-                p.push((e - s).as_secs_f64());
+            let mut x = model.prepare(&ids, &Scales::QUIET, &mut Noise::seeded(0), &style)?;
+            x.flatten_all()?.to_vec1::<f32>()?;
+            split[0] += t0.elapsed().as_secs_f64();
+            for (s, spec) in model.stages().iter().enumerate() {
+                let t = Instant::now();
+                x = model.run_stage(s, &x, &style)?;
+                x.flatten_all()?.to_vec1::<f32>()?;
+                let m = modules.iter().position(|(m, _)| *m == spec.module).expect("listed above");
+                split[m] += t.elapsed().as_secs_f64();
+            }
+            for (p, v) in parts.iter_mut().zip(split) {
+                p.push(v);
             }
         }
-        for (m, p) in modules.iter_mut().zip(parts) {
+        for ((_, m), p) in modules.iter_mut().zip(parts) {
             *m += median(p);
         }
         let audio_s = samples as f64 / sr;
@@ -115,7 +123,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         "runs": a.runs,
         "sentences": sentences,
         "total": {"audio_s": audio_s, "synth_s": synth_s, "rtf": if audio_s > 0.0 { synth_s / audio_s } else { 0.0 }},
-        "modules_s": {"enc_p": modules[0], "dp": modules[1], "flow": modules[2], "dec": modules[3]},
+        "modules_s": modules.iter().map(|(m, s)| (m.to_string(), json!(s))).collect::<serde_json::Map<_, _>>(),
         "peak_rss_mb": peak_rss_mb(),
     });
     if a.json {
@@ -126,11 +134,8 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             println!("| {} | {:.2} | {:.1} | {:.3} |", i + 1, s["audio_s"].as_f64().unwrap_or(0.0), 1e3 * s["synth_s"].as_f64().unwrap_or(0.0), s["rtf"].as_f64().unwrap_or(0.0));
         }
         println!("| total | {audio_s:.2} | {:.1} | {:.3} |", 1e3 * synth_s, report["total"]["rtf"].as_f64().unwrap_or(0.0));
-        println!(
-            "threads {threads}; kernels {cpu_level}; modules (ms): enc_p {:.1}, dp {:.1}, flow {:.1}, dec {:.1}; peak RSS {:.0} MB",
-            1e3 * modules[0], 1e3 * modules[1], 1e3 * modules[2], 1e3 * modules[3],
-            peak_rss_mb().unwrap_or(f64::NAN)
-        );
+        let split: Vec<String> = modules.iter().map(|(m, s)| format!("{m} {:.1}", 1e3 * s)).collect();
+        println!("threads {threads}; kernels {cpu_level}; modules (ms): {}; peak RSS {:.0} MB", split.join(", "), peak_rss_mb().unwrap_or(f64::NAN));
     }
     Ok(())
 }

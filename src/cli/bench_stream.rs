@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::json;
 use tvtts::core::engine::{Engine, EngineConfig, Event, Request};
-use tvtts::core::voice::Input;
-use tvtts::core::SynthesisOptions;
+use tvtts::core::{Say, SynthesisOptions};
 
 use super::bench::{median, BenchArgs};
 use super::playback::{drain, underruns, Arrivals, Device};
@@ -29,10 +28,6 @@ pub struct BenchStreamArgs {
     /// Concurrency mode: comma-separated numbers of simultaneous speakers.
     #[arg(long, value_delimiter = ',')]
     pub speakers: Vec<usize>,
-}
-
-fn quiet() -> SynthesisOptions {
-    SynthesisOptions { noise_scale: Some(0.0), noise_w: Some(0.0), ..Default::default() }
 }
 
 pub fn run(a: BenchStreamArgs) -> anyhow::Result<()> {
@@ -63,11 +58,11 @@ fn latency(a: &BenchStreamArgs, text: &str) -> anyhow::Result<serde_json::Value>
     let mut samples = 0;
     for run in 0..=a.bench.runs {
         let t0 = Instant::now();
-        let sentences = voice.voice.synthesize(Input::Text(text), &quiet())?;
+        let sentences = voice.voice.synthesize(&Say::text(text), &SynthesisOptions::quiet())?;
         let whole_s = t0.elapsed().as_secs_f64();
         samples = sentences.iter().map(|s| s.audio.len()).sum::<usize>();
 
-        let mut h = engine.speak(Request::text("voice", text).options(quiet()));
+        let mut h = engine.speak(Request::text("voice", text).options(SynthesisOptions::quiet()));
         let mut arrivals = Arrivals::new();
         let audio = drain(&mut h, &mut arrivals);
         if let Some(Event::Failed(e)) = h.events().find(|e| matches!(e, Event::Failed(_))) {
@@ -106,11 +101,11 @@ fn concurrency(a: &BenchStreamArgs, text: &str) -> anyhow::Result<serde_json::Va
     let engine = engine(a, EngineConfig::for_device(tvtts::core::device::parse(&a.bench.voice.device)?))?;
     let workers = engine.config().workers;
     // Warm-up: first use of every kernel.
-    let mut h = engine.speak(Request::text("voice", text).options(quiet()));
+    let mut h = engine.speak(Request::text("voice", text).options(SynthesisOptions::quiet()));
     drain(&mut h, &mut Arrivals::new());
     let mut rows = Vec::new();
     for &k in &a.speakers {
-        let mut handles: Vec<_> = (0..k).map(|_| engine.speak(Request::text("voice", text).options(quiet()))).collect();
+        let mut handles: Vec<_> = (0..k).map(|_| engine.speak(Request::text("voice", text).options(SynthesisOptions::quiet()))).collect();
         let mut devices: Vec<Device> = handles.iter_mut().map(|h| Device::new(h.take_reader().expect("fresh handle"))).collect();
         let t0 = Instant::now();
         while devices.iter().any(|d| !d.is_done()) {

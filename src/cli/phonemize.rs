@@ -1,7 +1,7 @@
 //! `tvtts phonemize`: text → IPA phonemes, one sentence per line.
 
 use clap::Args;
-use tvtts::core::voice::Input;
+use tvtts::core::Say;
 
 #[derive(Args, Debug)]
 pub struct PhonemizeArgs {
@@ -17,7 +17,7 @@ pub struct PhonemizeArgs {
 
 pub fn run(a: PhonemizeArgs) -> anyhow::Result<()> {
     let voice = a.voice.load()?;
-    for sentence in voice.phonemize(Input::Text(&a.text))? {
+    for sentence in voice.phonemize(&Say::text(a.text.as_str()))? {
         if a.ids {
             let ids = voice.ids.ids(&sentence).ids;
             let ids: Vec<String> = ids.iter().map(i64::to_string).collect();

@@ -11,13 +11,9 @@ use std::sync::Arc;
 
 use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Request, Say};
 use tvtts::core::style::{Group, StyleVector};
-use tvtts::core::voice::Input;
-use tvtts::core::SynthesisOptions;
+use tvtts::core::{Scales, SynthesisOptions};
 
 use super::playback::{drain, underruns, Arrivals};
-
-/// |α| accepted by `--style` (larger values only make noise).
-const STYLE_ALPHA_LIMIT: f32 = 100.0;
 
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["text", "text_file", "phonemes"])))]
@@ -61,7 +57,8 @@ pub struct SayArgs {
     #[arg(long)]
     pub report: bool,
     /// Apply a style vector: `FILE=ALPHA`, optionally `FILE=ALPHA@GROUPS` (comma-separated module
-    /// groups overriding the vector's own). Repeatable; implies --stream.
+    /// groups overriding the vector's own). ALPHA must lie in the α range the vector was made
+    /// for (its metadata; `tvtts vector info FILE` shows it). Repeatable; implies --stream.
     #[arg(long = "style", value_name = "FILE=ALPHA[@GROUPS]")]
     pub styles: Vec<String>,
     /// Output WAV file.
@@ -86,14 +83,9 @@ pub fn run(a: SayArgs) -> anyhow::Result<()> {
         Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("{}: cannot read text file", f.display()))?),
         None => a.text.clone(),
     };
-    let opts = SynthesisOptions {
-        noise_scale: a.noise_scale,
-        length_scale: a.length_scale,
-        noise_w: a.noise_w,
-        speaker: a.speaker,
-        seed: a.seed,
-    };
-    let spoken = if a.stream || !a.styles.is_empty() { say_streamed(&a, text, opts)? } else { say_whole(&a, text.as_deref(), &opts)? };
+    let scales = Scales { noise_scale: a.noise_scale, length_scale: a.length_scale, noise_w: a.noise_w };
+    let opts = SynthesisOptions { scales, speaker: a.speaker, seed: a.seed };
+    let spoken = if a.stream || !a.styles.is_empty() { say_streamed(&a, text, opts)? } else { say_whole(&a, text, &opts)? };
     tvtts::write_wav(&a.out, &spoken.audio, spoken.sample_rate, a.float)?;
     let audio_s = spoken.audio.len() as f64 / spoken.sample_rate as f64;
     eprintln!("tvtts: wrote {} ({} sentences, {audio_s:.2} s)", a.out.display(), spoken.sentences);
@@ -125,15 +117,11 @@ struct Spoken {
 }
 
 /// Whole sentences, one after another: the first sample exists when everything is done.
-fn say_whole(a: &SayArgs, text: Option<&str>, opts: &SynthesisOptions) -> anyhow::Result<Spoken> {
+fn say_whole(a: &SayArgs, text: Option<String>, opts: &SynthesisOptions) -> anyhow::Result<Spoken> {
     let voice = a.voice.load()?;
-    let input = match (text, &a.phonemes) {
-        (Some(t), _) => Input::Text(t),
-        (None, Some(p)) => Input::Phonemes(p),
-        (None, None) => anyhow::bail!("give --text, --text-file or --phonemes"),
-    };
+    let say = what_to_say(text, a)?;
     let t0 = Instant::now();
-    let sentences = voice.synthesize(input, opts)?;
+    let sentences = voice.synthesize(&say, opts)?;
     let synth_s = t0.elapsed().as_secs_f64();
     let audio: Vec<f32> = sentences.iter().flat_map(|s| s.audio.iter().copied()).collect();
     let arrivals = vec![(synth_s, audio.len() as u64)];
@@ -155,16 +143,14 @@ fn say_streamed(a: &SayArgs, text: Option<String>, opts: SynthesisOptions) -> an
     for (i, arg) in a.styles.iter().enumerate() {
         let (file, alpha, groups) = parse_style(arg)?;
         let vector = StyleVector::load(&file)?;
+        vector.check_alpha(alpha).with_context(|| format!("--style `{arg}`"))?;
         let name = format!("style{i}");
-        specs.push(ControlSpec::new(&name, -STYLE_ALPHA_LIMIT, STYLE_ALPHA_LIMIT)?.with_style(Arc::new(vector), groups));
+        let (min, max) = vector.alpha_range;
+        specs.push(ControlSpec::new(&name, min, max)?.with_style(Arc::new(vector), groups));
         controls.push((name, alpha));
     }
     engine.add_voice("voice", a.voice.load()?, specs)?;
-    let say = match (text, &a.phonemes) {
-        (Some(t), _) => Say::Text(t),
-        (None, Some(p)) => Say::Phonemes(p.clone()),
-        (None, None) => anyhow::bail!("give --text, --text-file or --phonemes"),
-    };
+    let say = what_to_say(text, a)?;
     let request = Request { controls, ..Request::new("voice", say).options(opts) };
     let mut handle = engine.speak(request);
     let mut arrivals = Arrivals::new();
@@ -187,4 +173,13 @@ fn say_streamed(a: &SayArgs, text: Option<String>, opts: SynthesisOptions) -> an
         synth_s: secs(timing.ended),
         arrivals,
     })
+}
+
+/// The text (from --text or --text-file) or else --phonemes.
+fn what_to_say(text: Option<String>, a: &SayArgs) -> anyhow::Result<Say> {
+    match (text, &a.phonemes) {
+        (Some(t), _) => Ok(Say::Text(t)),
+        (None, Some(p)) => Ok(Say::Phonemes(p.clone())),
+        (None, None) => anyhow::bail!("give --text, --text-file or --phonemes"),
+    }
 }

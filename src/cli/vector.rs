@@ -7,8 +7,9 @@ use clap::{Args, Subcommand};
 use tvtts::core::checkpoint::Checkpoint;
 use tvtts::core::style::build::{speaker_centroid, steer_from_texts};
 use tvtts::core::style::delta::{to_lora, weight_delta};
-use tvtts::core::style::{Group, SteerPoint, StyleVector};
-use tvtts::core::voice::Input;
+use tvtts::core::style::format::parse_range;
+use tvtts::core::style::{Group, Kind, StyleVector};
+use tvtts::core::Say;
 
 #[derive(Subcommand, Debug)]
 pub enum VectorCommand {
@@ -32,15 +33,28 @@ pub struct OutputArgs {
     /// Default α stored in the file.
     #[arg(long, default_value_t = 1.0)]
     pub alpha: f32,
+    /// The α range the vector is made and measured for, `MIN,MAX`: controls using it are
+    /// clamped to it, and `tvtts say --style` refuses α outside it. The default 0,1 is what
+    /// construction guarantees (α = 0 is the base voice, α = 1 the direction as measured);
+    /// widen it only as far as you have listened and measured.
+    #[arg(long, default_value = "0,1", allow_hyphen_values = true)]
+    pub alpha_range: String,
     /// The vector file to write.
     #[arg(long)]
     pub out: PathBuf,
 }
 
 impl OutputArgs {
-    /// Stores the description and default α in `v` and writes it.
+    /// The α range asked for.
+    fn range(&self) -> anyhow::Result<(f32, f32)> {
+        Ok(parse_range(&self.alpha_range)?)
+    }
+
+    /// Stores the description, default α and α range in `v` and writes it.
     fn write(&self, mut v: StyleVector, what: std::fmt::Arguments) -> anyhow::Result<()> {
         v.description = self.description.clone();
+        v.alpha_range = self.range()?;
+        v.check_alpha(self.alpha).context("--alpha must lie in --alpha-range")?;
         v.default_alpha = self.alpha;
         v.save(&self.out)?;
         eprintln!("tvtts: wrote {} ({what})", self.out.display());
@@ -125,16 +139,16 @@ fn lines(path: &PathBuf) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
-fn inputs(lines: &[String], phonemes: bool) -> Vec<Input<'_>> {
-    lines.iter().map(|l| if phonemes { Input::Phonemes(l) } else { Input::Text(l) }).collect()
+fn inputs(lines: &[String], phonemes: bool) -> Vec<Say> {
+    lines.iter().map(|l| if phonemes { Say::phonemes(l.as_str()) } else { Say::text(l.as_str()) }).collect()
 }
 
 fn steer(a: SteerArgs) -> anyhow::Result<()> {
     let voice = a.voice.load()?;
-    let points = a.points.split(',').map(|p| p.trim().parse::<SteerPoint>()).collect::<Result<Vec<_>, _>>()?;
+    let points: Vec<String> = a.points.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
     let (la, lb) = (lines(&a.a)?, lines(&a.b)?);
     let (ia, ib) = (inputs(&la, a.phonemes), inputs(&lb, a.phonemes));
-    let v = steer_from_texts(&voice, &ia, &ib, &points, "")?;
+    let v = steer_from_texts(&voice, &ia, &ib, &points, "", a.output.range()?)?;
     a.output.write(v, format_args!("{} vs {} lines, points {}", la.len(), lb.len(), a.points))
 }
 
@@ -143,8 +157,7 @@ fn diff(a: DiffArgs) -> anyhow::Result<()> {
     let base_voice = tvtts::Voice::load(&a.base, &candle_core::Device::Cpu)?;
     let base = Checkpoint::from_onnx_file(&a.base)?;
     let tuned = Checkpoint::from_onnx_file(&a.tuned)?;
-    let n_layers = base_voice.model.config.n_layers;
-    let mut v = weight_delta(&base, &tuned, &groups, n_layers, base_voice.weights_hash())?;
+    let mut v = weight_delta(&base, &tuned, &groups, &base_voice, a.output.range()?)?;
     if let Some(rank) = a.rank {
         v = to_lora(&v, rank)?;
     }
@@ -155,7 +168,7 @@ fn diff(a: DiffArgs) -> anyhow::Result<()> {
 
 fn centroid(a: CentroidArgs) -> anyhow::Result<()> {
     let voice = a.voice.load()?;
-    let v = speaker_centroid(&voice.model, &a.a, &a.b, voice.weights_hash(), "")?;
+    let v = speaker_centroid(voice.model.as_ref(), &a.a, &a.b, voice.weights_hash(), "", a.output.range()?)?;
     a.output.write(v, format_args!("speakers {:?} minus {:?}", a.a, a.b))
 }
 
@@ -166,6 +179,7 @@ fn inspect(a: InspectArgs) -> anyhow::Result<()> {
     println!("base voice weights: {}", v.base);
     println!("groups: {}", Group::list(&v.groups));
     println!("default alpha: {}", v.default_alpha);
+    println!("alpha range: [{}, {}]", v.alpha_range.0, v.alpha_range.1);
     println!("description: {}", v.description);
     if let Some(r) = v.rank {
         println!("rank: {r}");
@@ -177,8 +191,8 @@ fn inspect(a: InspectArgs) -> anyhow::Result<()> {
     for (name, t) in &v.tensors {
         let sq = t.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
         println!("tensor {name} {:?} norm {:.6}", t.dims(), sq.sqrt());
-        let group = name.parse::<SteerPoint>().map(|p| if p == SteerPoint::Prior { "enc_p" } else { "flow" }.to_string())
-            .unwrap_or_else(|_| name.split('.').next().unwrap_or("").to_string());
+        // Steering tensors are named by their point; others by a parameter path.
+        let group = if v.kind == Kind::Steer { name.clone() } else { name.split('.').next().unwrap_or("").to_string() };
         *per_group.entry(group).or_default() += sq;
     }
     for (g, sq) in per_group {

@@ -193,3 +193,23 @@ fn conv_attrs(node: &NodeProto) -> std::result::Result<ConvAttrs, String> {
     }
     Ok(a)
 }
+
+/// A parameter's path and a change of it (same shape).
+pub type Delta = (String, Tensor);
+
+/// `base` with Σ αᵢ·Δᵢ added to the parameters the deltas name (`terms`: α and deltas); the
+/// others are the same tensors, shared, not copied. A delta naming no parameter is an error.
+pub fn merge(base: &HashMap<String, Tensor>, terms: &[(f32, Vec<Delta>)]) -> Result<HashMap<String, Tensor>> {
+    let mut out = base.clone();
+    for (alpha, deltas) in terms {
+        if *alpha == 0.0 {
+            continue;
+        }
+        for (name, d) in deltas {
+            let w = out.get(name).ok_or_else(|| Error::invalid("weight delta", format!("`{name}` is not a parameter")))?;
+            let updated = (w + (d.to_device(w.device())? * *alpha as f64)?)?;
+            out.insert(name.clone(), updated);
+        }
+    }
+    Ok(out)
+}

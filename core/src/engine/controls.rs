@@ -7,76 +7,33 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::style::{Group, StyleVector};
+use crate::style::palette::finite_alpha;
 
-/// What a voice accepts for one control: its name, the α range values are clamped to, and the
-/// style vectors α scales.
-#[derive(Debug, Clone)]
-pub struct ControlSpec {
-    pub name: String,
-    pub min: f32,
-    pub max: f32,
-    pub styles: Vec<BoundStyle>,
-}
-
-/// A style vector under a control, applied to `groups` (the vector's own, or a preset's choice).
-#[derive(Debug, Clone)]
-pub struct BoundStyle {
-    pub vector: Arc<StyleVector>,
-    pub groups: Vec<Group>,
-}
-
-impl ControlSpec {
-    /// A control named `name` with α in `[min, max]`.
-    pub fn new(name: impl Into<String>, min: f32, max: f32) -> Result<Self> {
-        let name = name.into();
-        if name.is_empty() || !(min.is_finite() && max.is_finite() && min <= max) {
-            return Err(Error::invalid("control", format!("`{name}`: need a name and finite min ≤ max, got [{min}, {max}]")));
-        }
-        Ok(ControlSpec { name, min, max, styles: Vec::new() })
-    }
-
-    /// Adds a style vector that α scales, on `groups` (default: the vector's own groups).
-    pub fn with_style(mut self, vector: Arc<StyleVector>, groups: Option<Vec<Group>>) -> Self {
-        let groups = groups.unwrap_or_else(|| vector.groups.clone());
-        self.styles.push(BoundStyle { vector, groups });
-        self
-    }
-
-    /// `alpha` clamped to the range; NaN and infinities are errors.
-    pub fn clamp(&self, alpha: f32) -> Result<f32> {
-        if !alpha.is_finite() {
-            return Err(Error::invalid("control value", format!("`{}` = {alpha} (must be finite)", self.name)));
-        }
-        Ok(alpha.clamp(self.min, self.max))
-    }
-}
+/// Control values as a window was computed with them: name and α (after clamping), in request
+/// order. Shared, not copied, while the values stay the same.
+pub type ControlValues = Arc<[(Arc<str>, f32)]>;
 
 /// The live α values of one request (cheap to clone; clones share the values).
 #[derive(Debug, Clone, Default)]
-pub struct Controls(Arc<[(String, AtomicU32)]>);
+pub struct Controls(Arc<[(Arc<str>, AtomicU32)]>);
 
 impl Controls {
     /// Controls with initial values; names must be distinct and values finite.
     pub fn new(values: &[(String, f32)]) -> Result<Self> {
         for (i, (name, alpha)) in values.iter().enumerate() {
-            if !alpha.is_finite() {
-                return Err(Error::invalid("control value", format!("`{name}` = {alpha} (must be finite)")));
-            }
+            finite_alpha(name, *alpha)?;
             if values[..i].iter().any(|(n, _)| n == name) {
                 return Err(Error::invalid("controls", format!("`{name}` is given twice")));
             }
         }
-        Ok(Controls(values.iter().map(|(n, a)| (n.clone(), AtomicU32::new(a.to_bits()))).collect()))
+        Ok(Controls(values.iter().map(|(n, a)| (Arc::from(n.as_str()), AtomicU32::new(a.to_bits()))).collect()))
     }
 
     /// Sets `name` to `alpha`. Unknown names and non-finite values are errors.
     pub fn set(&self, name: &str, alpha: f32) -> Result<()> {
-        if !alpha.is_finite() {
-            return Err(Error::invalid("control value", format!("`{name}` = {alpha} (must be finite)")));
-        }
-        let (_, slot) = self.0.iter().find(|(n, _)| n == name).ok_or_else(|| {
-            let known: Vec<&str> = self.0.iter().map(|(n, _)| n.as_str()).collect();
+        finite_alpha(name, alpha)?;
+        let (_, slot) = self.0.iter().find(|(n, _)| &**n == name).ok_or_else(|| {
+            let known: Vec<&str> = self.0.iter().map(|(n, _)| &**n).collect();
             Error::invalid("control", format!("unknown name `{name}` (this request has {known:?})"))
         })?;
         slot.store(alpha.to_bits(), Ordering::Relaxed);
@@ -85,17 +42,32 @@ impl Controls {
 
     /// The current value of `name`.
     pub fn get(&self, name: &str) -> Option<f32> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| f32::from_bits(v.load(Ordering::Relaxed)))
+        self.0.iter().find(|(n, _)| &**n == name).map(|(_, v)| f32::from_bits(v.load(Ordering::Relaxed)))
+    }
+
+    /// The current value of control `i` (request order).
+    pub fn value(&self, i: usize) -> f32 {
+        f32::from_bits(self.0[i].1.load(Ordering::Relaxed))
     }
 
     /// Every control's name and current value.
     pub fn snapshot(&self) -> Vec<(String, f32)> {
-        self.0.iter().map(|(n, v)| (n.clone(), f32::from_bits(v.load(Ordering::Relaxed)))).collect()
+        self.0.iter().map(|(n, v)| (n.to_string(), f32::from_bits(v.load(Ordering::Relaxed)))).collect()
     }
 
     /// The names, in request order.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(n, _)| n.as_str())
+    pub fn names(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.0.iter().map(|(n, _)| n)
+    }
+
+    /// How many controls the request has.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the request has no controls.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -116,14 +88,5 @@ mod tests {
         assert_eq!(reader.get("angry"), Some(2.5), "refused values change nothing");
         assert!(Controls::new(&[("a".into(), 0.0), ("a".into(), 1.0)]).is_err());
         assert!(Controls::new(&[("a".into(), f32::NAN)]).is_err());
-    }
-
-    #[test]
-    fn specs_clamp_finite_values() {
-        let s = ControlSpec::new("angry", -1.0, 3.0).unwrap();
-        assert_eq!(s.clamp(5.0).unwrap(), 3.0);
-        assert_eq!(s.clamp(-4.0).unwrap(), -1.0);
-        assert!(s.clamp(f32::NAN).is_err());
-        assert!(ControlSpec::new("x", 2.0, 1.0).is_err());
     }
 }

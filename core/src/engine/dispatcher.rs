@@ -129,9 +129,9 @@ impl Dispatcher {
             let first = self.active.swap_remove(i);
             let mut batch = vec![first];
             // Windows of other jobs of the same voice go along, most urgent first.
-            if let Some(voice) = batch[0].batchable_voice().cloned().filter(|_| self.engine.config.max_batch > 1) {
+            if let Some(voice) = batch[0].batchable_palette().cloned().filter(|_| self.engine.config.max_batch > 1) {
                 let mut others: Vec<usize> = (0..self.active.len())
-                    .filter(|&j| self.runnable(&self.active[j]) && self.active[j].batchable_voice().is_some_and(|v| Arc::ptr_eq(v, &voice)))
+                    .filter(|&j| self.runnable(&self.active[j]) && self.active[j].batchable_palette().is_some_and(|v| Arc::ptr_eq(v, &voice)))
                     .collect();
                 others.sort_by_key(|&j| (self.active[j].priority, self.active[j].deadline(target), self.active[j].id));
                 others.truncate(self.engine.config.max_batch - 1);

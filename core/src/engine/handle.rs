@@ -9,7 +9,7 @@ use crossbeam_channel::{Receiver, TryIter};
 use ringbuf::traits::{Consumer, Observer};
 use ringbuf::HeapCons;
 
-use super::controls::Controls;
+use super::controls::{ControlValues, Controls};
 use crate::error::{Error, Result};
 
 /// What happened to a request, in order. Sample positions count from the request's first sample.
@@ -21,7 +21,7 @@ pub enum Event {
     SentenceStarted { index: usize, phonemes: String, start_sample: u64 },
     /// A window of `samples` samples from `start_sample` was computed with these control values
     /// (after clamping to the voice's ranges), in a batch of `batch` requests.
-    Window { sentence: usize, start_sample: u64, samples: usize, controls: Vec<(String, f32)>, batch: usize },
+    Window { sentence: usize, start_sample: u64, samples: usize, controls: ControlValues, batch: usize },
     /// Sentence `index` ends before `end_sample`.
     SentenceFinished { index: usize, end_sample: u64 },
     /// All audio is in the ring buffer: `samples` in all.

@@ -3,8 +3,8 @@
 //! A job advances in steps, each at most one window of audio (plus, at a sentence's start, the
 //! text side of that sentence), so a worker is never tied to one request: between steps the
 //! dispatcher may hand the job to any worker, park it while its consumer catches up, or drop it
-//! when cancelled. Computed audio waits in `pending` until the ring buffer has room; the worker
-//! never waits on the consumer.
+//! when cancelled. Results go out through its [`Outlet`]; what it speaks, and in which style, is
+//! its [`Speaking`] state, made by the first step.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -12,25 +12,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
-use ringbuf::traits::{Observer, Producer};
 use ringbuf::HeapProd;
 
+use super::controls::{ControlValues, Controls};
 use super::handle::{Event, Shared, State};
-use super::request::{Priority, Request, Say};
-use super::voices::VoiceEntry;
+use super::outlet::Outlet;
+use super::request::{Priority, Request};
 use super::EngineShared;
 use crate::error::{Error, Result};
 use crate::model::stream::SentenceStream;
-use crate::model::{Noise, Scales, Vits};
-use crate::style::{lora, Steering};
-use crate::voice::Input;
+use crate::model::{Noise, StyleState};
+use crate::scales::Scales;
+use crate::style::{ControlId, Palette};
 
 /// What a step left to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Step {
     /// More windows to compute.
     More,
-    /// Everything computed (it may still wait in `pending`).
+    /// Everything computed (it may still wait in the outlet).
     Done,
 }
 
@@ -40,28 +40,61 @@ struct Current {
     stream: SentenceStream,
 }
 
+/// The style a job speaks with now; rebuilt only when its control values change.
+struct Styled {
+    /// The request's control values after clamping, as reported with each window.
+    values: ControlValues,
+    state: Arc<StyleState>,
+}
+
+/// What a started job speaks, and how.
+struct Speaking {
+    palette: Arc<Palette>,
+    /// The palette's control for each of the request's controls, in request order.
+    controls: Vec<ControlId>,
+    speaker: Option<usize>,
+    scales: Scales,
+    noise: Noise,
+    sentences: VecDeque<String>,
+    next_sentence: usize,
+    current: Option<Current>,
+    styled: Option<Styled>,
+}
+
+impl Speaking {
+    /// The style for the request's control values now (read once per step: a change applies
+    /// from the next window on). The style state is rebuilt only when a value changed.
+    fn style(&mut self, live: &Controls) -> Result<(Arc<StyleState>, ControlValues)> {
+        let specs = self.palette.controls();
+        let values: Vec<f32> = self.controls.iter().enumerate().map(|(i, id)| specs[id.0].clamp(live.value(i))).collect::<Result<_>>()?;
+        if let Some(s) = self.styled.as_ref().filter(|s| s.values.iter().map(|(_, v)| *v).eq(values.iter().copied())) {
+            return Ok((s.state.clone(), s.values.clone()));
+        }
+        let mut alphas = vec![0.0; specs.len()];
+        for (id, &v) in self.controls.iter().zip(&values) {
+            alphas[id.0] = v;
+        }
+        let state = Arc::new(self.palette.state(&alphas, self.speaker)?);
+        let values: ControlValues = live.names().cloned().zip(values).collect();
+        self.styled = Some(Styled { values: values.clone(), state: state.clone() });
+        Ok((state, values))
+    }
+
+    /// Whether the sentence under way has frames left.
+    fn mid_sentence(&self) -> bool {
+        self.current.as_ref().is_some_and(|c| c.stream.remaining() > 0)
+    }
+}
+
 /// A request being spoken.
 pub(crate) struct Job {
     pub id: u64,
     pub priority: Priority,
     request: Request,
     pub shared: Arc<Shared>,
-    events: Sender<Event>,
-    producer: HeapProd<f32>,
-    /// Computed samples not yet in the ring buffer, from `pending_pos` on.
-    pending: Vec<f32>,
-    pending_pos: usize,
-    /// Samples computed so far (in the ring buffer or pending).
-    produced: u64,
-    voice: Option<Arc<VoiceEntry>>,
-    scales: Option<Scales>,
-    noise: Noise,
-    sentences: VecDeque<String>,
-    next_sentence: usize,
-    current: Option<Current>,
+    out: Outlet,
+    speaking: Option<Speaking>,
     pub computed_all: bool,
-    /// The model with this job's weight-vector α merged in, and those α (None: the base).
-    tuned: Option<(Vec<f32>, Vits)>,
     /// Jobs per worker when this step was handed out (windows grow with it).
     pub load: usize,
     /// When the consumer last made room (or the job was created).
@@ -70,25 +103,14 @@ pub(crate) struct Job {
 
 impl Job {
     pub fn new(id: u64, request: Request, shared: Arc<Shared>, events: Sender<Event>, producer: HeapProd<f32>) -> Self {
-        let noise = Noise::seeded(request.options.seed);
         Job {
             id,
             priority: request.priority,
             request,
             shared,
-            events,
-            producer,
-            pending: Vec::new(),
-            pending_pos: 0,
-            produced: 0,
-            voice: None,
-            scales: None,
-            noise,
-            sentences: VecDeque::new(),
-            next_sentence: 0,
-            current: None,
+            out: Outlet::new(events, producer),
+            speaking: None,
             computed_all: false,
-            tuned: None,
             load: 1,
             last_progress: Instant::now(),
         }
@@ -99,20 +121,32 @@ impl Job {
         &self.request
     }
 
-    /// Sends an event; a handle that is gone no longer listens, which is fine.
-    pub fn emit(&self, event: Event) {
-        let _ = self.events.send(event);
-    }
-
     /// Ends the job in `state` with `event`.
     pub fn end(&self, state: State, event: Event) {
         self.shared.set_state(state);
-        self.emit(event);
+        self.out.emit(event);
     }
 
-    /// Samples computed but not yet read: in the ring buffer plus pending.
+    /// Samples computed but not yet read.
     pub fn buffered(&self) -> usize {
-        self.producer.occupied_len() + self.pending.len() - self.pending_pos
+        self.out.buffered()
+    }
+
+    /// Whether computed audio still waits for room in the ring buffer.
+    pub fn has_pending(&self) -> bool {
+        self.out.has_pending()
+    }
+
+    /// Whether the consumer's side of the ring buffer is gone.
+    pub fn consumer_gone(&self) -> bool {
+        self.out.consumer_gone()
+    }
+
+    /// Moves pending audio into the ring buffer as far as it has room.
+    pub fn flush(&mut self) {
+        if self.out.flush(&self.shared) > 0 {
+            self.last_progress = Instant::now();
+        }
     }
 
     /// When this job's listener runs out of audio, if it plays in real time from the first
@@ -122,7 +156,7 @@ impl Job {
     pub fn deadline(&self, first_audio_target: Duration) -> Instant {
         let rate = self.shared.sample_rate.load(Ordering::Relaxed);
         match self.shared.first_audio_at() {
-            Some(first) if rate > 0 => first + Duration::from_secs_f64(self.produced as f64 / rate as f64),
+            Some(first) if rate > 0 => first + Duration::from_secs_f64(self.out.produced() as f64 / rate as f64),
             _ => self.shared.requested_at + first_audio_target,
         }
     }
@@ -134,166 +168,96 @@ impl Job {
         (left * rate / hop as f64) as usize
     }
 
-    /// Whether computed audio still waits for room in the ring buffer.
-    pub fn has_pending(&self) -> bool {
-        self.pending_pos < self.pending.len()
-    }
-
-    /// Whether the consumer's side of the ring buffer is gone.
-    pub fn consumer_gone(&self) -> bool {
-        !self.producer.read_is_held()
-    }
-
-    /// Moves pending samples into the ring buffer as far as it has room; returns how many.
-    pub fn flush(&mut self) -> usize {
-        let n = self.producer.push_slice(&self.pending[self.pending_pos..]);
-        self.pending_pos += n;
-        if self.pending_pos == self.pending.len() {
-            self.pending.clear();
-            self.pending_pos = 0;
-        }
-        if n > 0 {
-            self.shared.audio_arrived();
-            self.shared.written.fetch_add(n as u64, Ordering::AcqRel);
-            self.last_progress = Instant::now();
-        }
-        n
-    }
-
-    /// Computes the next piece of audio into `pending`.
+    /// Computes the next piece of audio into the outlet.
     pub fn step(&mut self, engine: &EngineShared) -> Result<Step> {
-        let voice = match &self.voice {
-            Some(v) => v.clone(),
-            None => self.start(engine)?,
-        };
-        let scales = self.scales.expect("set by start");
-        let lead = self.lead_frames(Instant::now(), voice.voice.model.config.hop_length());
-        // Controls are read once per step, at the start of a window: a change applies from here on.
-        let controls = voice.applied_controls(&self.shared.controls)?;
-        let steering = voice.steering(&controls)?;
-        let alphas = voice.weight_alphas(&controls);
-        if alphas.iter().all(|&a| a == 0.0) {
-            self.tuned = None;
-        } else if self.tuned.as_ref().is_none_or(|(cached, _)| *cached != alphas) {
-            // Weight deltas are merged into this job's own copy only when their α change.
-            self.tuned = Some((alphas, voice.model_for(&controls)?));
+        if self.speaking.is_none() {
+            self.start(engine)?;
         }
-        let model = self.tuned.as_ref().map_or(&voice.voice.model, |(_, m)| m);
-        // LoRA on dense convs runs on the fly, for this step, on this thread.
-        let _lora = lora::activate(voice.adapters(&controls));
-        // The speaker embedding, moved by any `speaker` vectors.
-        let g = match (model.speaker_embedding(self.request.options.speaker)?, voice.speaker_offset(&controls)?) {
-            (Some(g), Some(offset)) => Some((g + offset)?),
-            (g, _) => g,
-        };
+        let sp = self.speaking.as_ref().expect("started");
+        let lead = self.lead_frames(Instant::now(), sp.palette.voice.model.samples_per_frame());
+        let Job { speaking, out, shared, load, computed_all, .. } = self;
+        let sp = speaking.as_mut().expect("started");
+        let (style, values) = sp.style(&shared.controls)?;
         loop {
-            if let Some(cur) = &mut self.current {
-                cur.stream.set_speaker(g.clone());
-                let windows = &engine.config.windows;
-                if let Some(audio) = cur.stream.next_window(model, windows, lead, self.load, &steering)? {
-                    let sentence = cur.index;
-                    self.window_done(sentence, audio, controls, 1);
+            if let Some(cur) = &mut sp.current {
+                if let Some(audio) = cur.stream.next_window(&engine.config.windows, lead, *load, &style)? {
+                    window_done(out, cur.index, &audio, values, 1);
                     return Ok(Step::More);
                 }
-                let index = cur.index;
-                self.current = None;
-                self.emit(Event::SentenceFinished { index, end_sample: self.produced });
+                out.emit(Event::SentenceFinished { index: cur.index, end_sample: out.produced() });
+                sp.current = None;
             }
-            let Some(phonemes) = self.sentences.pop_front() else {
-                self.computed_all = true;
+            let Some(phonemes) = sp.sentences.pop_front() else {
+                *computed_all = true;
                 return Ok(Step::Done);
             };
-            // The text side of the sentence: encoder, durations, prior.
-            let ids = voice.voice.ids.ids(&phonemes).ids;
-            let enc = model.encode_with(&ids, g.clone())?;
-            let durations = model.durations(&enc, scales.length_scale, scales.noise_w, &mut self.noise)?;
-            let z_p = model.prior(&enc, &durations, scales.noise_scale, &mut self.noise)?;
-            let index = self.next_sentence;
-            self.next_sentence += 1;
-            self.emit(Event::SentenceStarted { index, phonemes, start_sample: self.produced });
-            self.current = Some(Current { index, stream: SentenceStream::new(model, z_p, enc.g)? });
+            // The text side of the sentence, in this step's style.
+            let ids = sp.palette.voice.ids.ids(&phonemes).ids;
+            let model = style.backbone();
+            let x = model.prepare(&ids, &sp.scales, &mut sp.noise, &style)?;
+            let index = sp.next_sentence;
+            sp.next_sentence += 1;
+            out.emit(Event::SentenceStarted { index, phonemes, start_sample: out.produced() });
+            sp.current = Some(Current { index, stream: SentenceStream::new(model.as_ref(), x)? });
         }
     }
 
-    /// Takes a computed window of sentence `sentence` (made with `controls`, in a batch of
-    /// `batch` jobs).
-    fn window_done(&mut self, sentence: usize, audio: Vec<f32>, controls: Vec<(String, f32)>, batch: usize) {
-        let (start_sample, samples) = (self.produced, audio.len());
-        self.produced += samples as u64;
-        self.pending.extend_from_slice(&audio);
-        self.emit(Event::Window { sentence, start_sample, samples, controls, batch });
+    /// The palette, when this job's next step is a window of a sentence under way in a style
+    /// that runs the voice's own weights without adapters: such steps of several jobs can run
+    /// as one batch.
+    pub fn batchable_palette(&self) -> Option<&Arc<Palette>> {
+        let sp = self.speaking.as_ref().filter(|sp| sp.mid_sentence())?;
+        let plain_weights = sp.styled.as_ref().is_none_or(|s| Arc::ptr_eq(s.state.backbone(), &sp.palette.voice.model) && s.state.adapters().is_empty());
+        plain_weights.then_some(&sp.palette)
     }
 
-    /// The voice, when this job's next step is a window of a sentence under way with the base
-    /// model (no weight vector active): such steps of several jobs can run as one batch.
-    pub fn batchable_voice(&self) -> Option<&Arc<VoiceEntry>> {
-        let mid_sentence = self.current.as_ref().is_some_and(|c| c.stream.remaining() > 0);
-        (mid_sentence && self.tuned.is_none()).then_some(self.voice.as_ref()).flatten()
-    }
-
-    /// One window for each of `jobs` (same voice, see [`Self::batchable_voice`]), computed as a
-    /// batch; jobs that turn out not to fit (a weight vector became active) step alone.
+    /// One window for each of `jobs`, computed as a batch where they share a palette and a
+    /// sentence is under way ([`Self::batchable_palette`]); the others step alone. Every job
+    /// gets the same style handling as [`Self::step`].
     pub fn step_batch(jobs: &mut [Box<Job>], engine: &EngineShared) -> Vec<Result<Step>> {
         let mut results: Vec<Option<Result<Step>>> = jobs.iter().map(|_| None).collect();
-        // (job index, control values, steering, window frames it wants)
-        type Member = (usize, Vec<(String, f32)>, Steering, usize);
-        let mut batch: Vec<Member> = Vec::new();
-        let voice = jobs[0].voice.clone();
+        // (job index, style, control values, window frames it wants)
+        let mut members: Vec<(usize, Arc<StyleState>, ControlValues, usize)> = Vec::new();
+        let palette = jobs[0].batchable_palette().cloned();
         for (i, job) in jobs.iter_mut().enumerate() {
-            let prepared = (|| -> Result<Option<Member>> {
-                let Some(voice) = voice.as_ref().filter(|v| job.batchable_voice().is_some_and(|jv| Arc::ptr_eq(jv, v))) else {
-                    return Ok(None);
-                };
-                let controls = voice.applied_controls(&job.shared.controls)?;
-                let alone = voice.weight_alphas(&controls).iter().any(|&a| a != 0.0)
-                    || voice.adapters(&controls).is_some()
-                    || voice.speaker_offset(&controls)?.is_some();
-                if alone {
-                    return Ok(None);
-                }
-                let steering = voice.steering(&controls)?;
-                let hop = voice.voice.model.config.hop_length();
-                let cur = job.current.as_ref().expect("batchable");
-                let w = engine.config.windows.window(job.lead_frames(Instant::now(), hop), job.load, cur.stream.remaining());
-                Ok(Some((i, controls, steering, w)))
-            })();
-            match prepared {
-                Ok(Some(member)) => batch.push(member),
-                Ok(None) => results[i] = Some(job.step(engine)),
+            let fits = palette.as_ref().is_some_and(|p| job.batchable_palette().is_some_and(|q| Arc::ptr_eq(p, q)));
+            if !fits {
+                results[i] = Some(job.step(engine));
+                continue;
+            }
+            let sp = job.speaking.as_ref().expect("batchable");
+            let lead = job.lead_frames(Instant::now(), sp.palette.voice.model.samples_per_frame());
+            let remaining = sp.current.as_ref().expect("batchable").stream.remaining();
+            let w = engine.config.windows.window(lead, job.load, remaining);
+            match job.speaking.as_mut().expect("batchable").style(&job.shared.controls) {
+                Ok((style, values)) => members.push((i, style, values, w)),
                 Err(e) => results[i] = Some(Err(e)),
             }
         }
-        if let (Some(voice), false) = (voice, batch.is_empty()) {
-            let w = batch.iter().map(|b| b.3).min().expect("non-empty");
-            let members: Vec<usize> = batch.iter().map(|b| b.0).collect();
-            let steerings: Vec<&Steering> = batch.iter().map(|b| &b.2).collect();
+        if let Some(w) = members.iter().map(|m| m.3).min() {
+            let styles: Vec<&StyleState> = members.iter().map(|m| &*m.1).collect();
             let computed = {
                 let mut streams: Vec<&mut SentenceStream> = jobs
                     .iter_mut()
                     .enumerate()
-                    .filter(|(i, _)| members.contains(i))
-                    .map(|(_, j)| {
-                        // Checked when the job started.
-                        let g = voice.voice.model.speaker_embedding(j.request.options.speaker).ok().flatten();
-                        let cur = j.current.as_mut().expect("batchable");
-                        cur.stream.set_speaker(g);
-                        &mut cur.stream
-                    })
+                    .filter(|(i, _)| members.iter().any(|m| m.0 == *i))
+                    .map(|(_, j)| &mut j.speaking.as_mut().expect("batchable").current.as_mut().expect("batchable").stream)
                     .collect();
-                SentenceStream::window_batch(&mut streams, &voice.voice.model, w, &steerings)
+                SentenceStream::window_batch(&mut streams, w, &styles)
             };
             match computed {
                 Ok(windows) => {
                     let n = windows.len();
-                    for ((i, controls, _, _), audio) in batch.into_iter().zip(windows) {
-                        let sentence = jobs[i].current.as_ref().expect("batchable").index;
-                        jobs[i].window_done(sentence, audio, controls, n);
+                    for ((i, _, values, _), audio) in members.into_iter().zip(windows) {
+                        let job = &mut jobs[i];
+                        let sentence = job.speaking.as_ref().and_then(|sp| sp.current.as_ref()).expect("batchable").index;
+                        window_done(&mut job.out, sentence, &audio, values, n);
                         results[i] = Some(Ok(Step::More));
                     }
                 }
                 Err(e) => {
                     let msg = e.to_string();
-                    for &i in &members {
+                    for (i, ..) in members {
                         results[i] = Some(Err(Error::invalid("batched window", msg.clone())));
                     }
                 }
@@ -303,21 +267,35 @@ impl Job {
     }
 
     /// First step: finds the voice, checks the request against it, phonemizes.
-    fn start(&mut self, engine: &EngineShared) -> Result<Arc<VoiceEntry>> {
-        let voice = engine.voices.get(&self.request.voice, &engine.config.device)?;
-        voice.check_controls(&self.shared.controls)?;
-        let scales = voice.voice.scales(&self.request.options)?;
-        let input = match &self.request.say {
-            Say::Text(t) => Input::Text(t),
-            Say::Phonemes(p) => Input::Phonemes(p),
-        };
-        self.sentences = voice.voice.phonemize(input)?.into();
-        let rate = voice.voice.sample_rate();
+    fn start(&mut self, engine: &EngineShared) -> Result<()> {
+        let palette = engine.voices.get(&self.request.voice, &engine.config.device)?;
+        let controls = self.shared.controls.names().map(|n| palette.id(n)).collect::<Result<Vec<_>>>()?;
+        let voice = &palette.voice;
+        let scales = voice.scales(&self.request.options)?;
+        let sentences = voice.phonemize(&self.request.say)?.into();
+        let rate = voice.sample_rate();
         self.shared.sample_rate.store(rate, Ordering::Relaxed);
         self.shared.set_state(State::Speaking);
-        self.emit(Event::Started { sample_rate: rate });
-        self.scales = Some(scales);
-        self.voice = Some(voice.clone());
-        Ok(voice)
+        self.out.emit(Event::Started { sample_rate: rate });
+        let (speaker, seed) = (self.request.options.speaker, self.request.options.seed);
+        self.speaking = Some(Speaking {
+            palette,
+            controls,
+            speaker,
+            scales,
+            noise: Noise::seeded(seed),
+            sentences,
+            next_sentence: 0,
+            current: None,
+            styled: None,
+        });
+        Ok(())
     }
+}
+
+/// Takes a computed window of sentence `sentence` (made with `values`, in a batch of `batch` jobs).
+fn window_done(out: &mut Outlet, sentence: usize, audio: &[f32], values: ControlValues, batch: usize) {
+    let start_sample = out.produced();
+    out.push(audio);
+    out.emit(Event::Window { sentence, start_sample, samples: audio.len(), controls: values, batch });
 }

@@ -29,6 +29,7 @@ pub mod controls;
 mod dispatcher;
 pub mod handle;
 mod job;
+mod outlet;
 pub mod request;
 mod voices;
 mod worker;
@@ -43,11 +44,12 @@ use crossbeam_channel::{bounded, unbounded, Sender, TrySendError};
 use ringbuf::traits::Split;
 use ringbuf::HeapRb;
 
-pub use controls::{BoundStyle, ControlSpec, Controls};
+pub use controls::{ControlValues, Controls};
 pub use handle::{AudioReader, Event, SpeechHandle, State, Timing};
 use job::Job;
-pub use request::{Priority, Request, Say};
-pub use voices::VoiceEntry;
+pub use request::{Priority, Request};
+pub use crate::style::{BoundStyle, ControlSpec, Palette};
+pub use crate::voice::Say;
 use voices::Voices;
 
 use crate::error::{Error, Result};
@@ -198,8 +200,8 @@ impl Engine {
         self.shared.voices.remove(name)
     }
 
-    /// The voice `key` (an added name or a `.onnx` path, loaded now if needed).
-    pub fn voice(&self, key: &str) -> Result<Arc<VoiceEntry>> {
+    /// The voice `key` (an added name or a `.onnx` path, loaded now if needed) with its controls.
+    pub fn voice(&self, key: &str) -> Result<Arc<Palette>> {
         self.shared.voices.get(key, &self.shared.config.device)
     }
 
@@ -232,13 +234,7 @@ impl Engine {
         if req.say.len() > self.shared.config.max_text_bytes {
             return Err(Error::invalid("text", format!("{} bytes (at most {})", req.say.len(), self.shared.config.max_text_bytes)));
         }
-        let o = &req.options;
-        for (what, v) in [("noise_scale", o.noise_scale), ("length_scale", o.length_scale), ("noise_w", o.noise_w)] {
-            if let Some(v) = v.filter(|v| !v.is_finite()) {
-                return Err(Error::invalid(what, format!("{v} (must be finite)")));
-            }
-        }
-        Ok(())
+        req.options.scales.validate()
     }
 }
 

@@ -1,6 +1,6 @@
 //! What a caller asks the engine to say.
 
-use crate::voice::SynthesisOptions;
+use crate::voice::{Say, SynthesisOptions};
 
 /// How urgently a line must be heard. Higher priorities are admitted and computed first; within
 /// a priority, the stream whose listener would run out of audio first goes first.
@@ -18,29 +18,6 @@ pub enum Priority {
 impl Priority {
     /// All priorities, most urgent first.
     pub const ALL: [Priority; 3] = [Priority::Urgent, Priority::Normal, Priority::Ambient];
-}
-
-/// Text for the phonemizer, or IPA phonemes given directly.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Say {
-    Text(String),
-    Phonemes(String),
-}
-
-impl Say {
-    /// Length of the text in bytes.
-    pub fn len(&self) -> usize {
-        match self {
-            Say::Text(s) | Say::Phonemes(s) => s.len(),
-        }
-    }
-
-    /// Whether there is nothing but whitespace to say.
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Say::Text(s) | Say::Phonemes(s) => s.trim().is_empty(),
-        }
-    }
 }
 
 /// One line for one voice.

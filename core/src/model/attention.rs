@@ -5,9 +5,10 @@
 //! gains p_ij · emb_rel_v[j − i + w]; outside the window both terms are zero. VITS computes this
 //! with pad/reshape tricks; here the band is gathered directly, which is the same arithmetic.
 
-use candle_core::{Device, Module, Result, Tensor};
+use candle_core::{Device, Result, Tensor};
 use candle_nn::VarBuilder;
 
+use super::lora::Adapters;
 use super::modules::{Conv1d, ConvSpec};
 
 /// `enc_p.encoder.attn_layers.N`.
@@ -42,14 +43,14 @@ impl MultiHeadAttention {
     }
 
     /// `[b, c, t]` → `[b, c, t]`; `band` is [`RelativeBand::new`] for this `b`, `t` and window.
-    pub fn forward(&self, x: &Tensor, band: &RelativeBand) -> Result<Tensor> {
+    pub fn forward(&self, x: &Tensor, band: &RelativeBand, lora: &Adapters) -> Result<Tensor> {
         let (b, c, t) = x.dims3()?;
         let (h, kc, w) = (self.n_heads, c / self.n_heads, self.window);
         // [b, c, t] → [b, h, t, kc]
         let heads = |y: Tensor| y.reshape((b, h, kc, t))?.transpose(2, 3)?.contiguous();
-        let q = (heads(self.conv_q.forward(x)?)? / (kc as f64).sqrt())?;
-        let k = heads(self.conv_k.forward(x)?)?;
-        let v = heads(self.conv_v.forward(x)?)?;
+        let q = (heads(self.conv_q.forward(x, lora)?)? / (kc as f64).sqrt())?;
+        let k = heads(self.conv_k.forward(x, lora)?)?;
+        let v = heads(self.conv_v.forward(x, lora)?)?;
 
         // Scores with the relative-key term on the band |j − i| ≤ w.
         let scores = q.matmul(&k.t()?)?; // [b, h, t, t]
@@ -66,7 +67,7 @@ impl MultiHeadAttention {
         let out = (out + rel_weights.broadcast_matmul(&self.emb_rel_v)?)?;
 
         let out = out.transpose(2, 3)?.reshape((b, c, t))?;
-        self.conv_o.forward(&out)
+        self.conv_o.forward(&out, lora)
     }
 }
 

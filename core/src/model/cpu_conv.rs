@@ -3,7 +3,7 @@
 //! candle's CPU conv1d copies the whole input into an im2col buffer `[t, k·c_in]` (28 MB for one
 //! conv of the decoder's last stage on 1.5 s of audio), multiplies, then transposes the result back.
 //! Here nothing is gathered: the input is activated (LeakyReLU, when fused) into one zero-padded
-//! copy `[c_in, l + 2·padding]`, and [`cpu_microkernel`] accumulates every tap straight from
+//! copy `[c_in, l + 2·padding]`, and [`super::cpu_microkernel`] accumulates every tap straight from
 //! shifted rows of that copy onto bias and residual:
 //!
 //!   y[:, t] = bias + residual[:, t] + Σ_tap W[:, :, tap] · act(x)[:, t + tap·dilation − padding]

@@ -8,7 +8,9 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::config::{DurationConfig, VitsConfig};
+use super::lora::Adapters;
 use super::modules::{flip_channels, Conv1d, ConvSpec, LayerNorm};
+use super::style_state::Cond;
 use super::spline::rational_quadratic_inverse;
 
 /// `DDSConv`: dilated depth-separable convs (dilation kernᶦ) with layer norms, GELU and residuals.
@@ -35,14 +37,14 @@ impl DdsConv {
     }
 
     /// `[b, c, t]`, optional conditioning `[b, c, t]` added first → `[b, c, t]`.
-    fn forward(&self, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, g: Option<&Tensor>, lora: &Adapters) -> Result<Tensor> {
         let mut x = match g {
             Some(g) => (x + g)?,
             None => x.clone(),
         };
         for (sep, norm_1, pw, norm_2) in &self.layers {
-            let y = norm_1.forward(&sep.forward(&x)?)?.gelu_erf()?;
-            let y = norm_2.forward(&pw.forward(&y)?)?.gelu_erf()?;
+            let y = norm_1.forward(&sep.forward(&x, lora)?)?.gelu_erf()?;
+            let y = norm_2.forward(&pw.forward(&y, lora)?)?.gelu_erf()?;
             x = (x + y)?;
         }
         Ok(x)
@@ -62,11 +64,11 @@ struct ConvFlow {
 
 impl ConvFlow {
     /// Reverse pass: `z` `[1, 2, t]`, conditioning `[1, filter, t]` → `[1, 2, t]`.
-    fn reverse(&self, z: &Tensor, cond: &Tensor) -> Result<Tensor> {
+    fn reverse(&self, z: &Tensor, cond: &Tensor, lora: &Adapters) -> Result<Tensor> {
         let x0 = z.narrow(1, 0, 1)?;
         let x1 = z.narrow(1, 1, 1)?;
-        let h = self.convs.forward(&self.pre.forward(&x0)?, Some(cond))?;
-        let h = self.proj.forward(&h)?; // [1, 3·bins − 1, t]
+        let h = self.convs.forward(&self.pre.forward(&x0, lora)?, Some(cond), lora)?;
+        let h = self.proj.forward(&h, lora)?; // [1, 3·bins − 1, t]
         let t = h.dim(2)?;
         let params: Vec<Vec<f32>> = h.squeeze(0)?.t()?.to_vec2()?; // [t][3·bins − 1]
         let x1v: Vec<f32> = x1.flatten_all()?.to_vec1()?;
@@ -160,18 +162,19 @@ impl DurationPredictor {
     /// Log-durations `[1, 1, t]` from the encoder output `x` `[1, hidden, t]`, the speaker
     /// embedding `g` `[1, gin, 1]` and, for the stochastic predictor, `noise` `[1, 2, t]`
     /// already scaled by `noise_w`.
-    pub fn log_durations(&self, x: &Tensor, g: Option<&Tensor>, noise: &Tensor) -> Result<Tensor> {
+    pub fn log_durations(&self, x: &Tensor, cx: Cond<'_>, noise: &Tensor) -> Result<Tensor> {
+        let (g, lora) = (cx.g, cx.lora);
         match &self.0 {
             Variant::Stochastic { pre, convs, proj, cond, affine_m, affine_logs, flows } => {
-                let mut h = pre.forward(x)?;
+                let mut h = pre.forward(x, lora)?;
                 if let (Some(cond), Some(g)) = (cond, g) {
-                    h = h.broadcast_add(&cond.forward(g)?)?;
+                    h = h.broadcast_add(&cond.forward(g, lora)?)?;
                 }
-                let h = proj.forward(&convs.forward(&h, None)?)?;
+                let h = proj.forward(&convs.forward(&h, None, lora)?, lora)?;
                 // Reverse order: Flip, ConvFlow(2n−1), …, Flip, ElementwiseAffine (flows.1 skipped).
                 let mut z = noise.clone();
                 for flow in flows {
-                    z = flow.reverse(&flip_channels(&z)?, &h)?;
+                    z = flow.reverse(&flip_channels(&z)?, &h, lora)?;
                 }
                 z = flip_channels(&z)?;
                 z = z.broadcast_sub(affine_m)?.broadcast_mul(&affine_logs.neg()?.exp()?)?;
@@ -180,11 +183,11 @@ impl DurationPredictor {
             Variant::Deterministic { conv_1, norm_1, conv_2, norm_2, proj, cond } => {
                 let mut x = x.clone();
                 if let (Some(cond), Some(g)) = (cond, g) {
-                    x = x.broadcast_add(&cond.forward(g)?)?;
+                    x = x.broadcast_add(&cond.forward(g, lora)?)?;
                 }
-                let x = norm_1.forward(&conv_1.forward(&x)?.relu()?)?;
-                let x = norm_2.forward(&conv_2.forward(&x)?.relu()?)?;
-                proj.forward(&x)
+                let x = norm_1.forward(&conv_1.forward(&x, lora)?.relu()?)?;
+                let x = norm_2.forward(&conv_2.forward(&x, lora)?.relu()?)?;
+                proj.forward(&x, lora)
             }
         }
     }

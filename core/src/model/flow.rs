@@ -3,12 +3,13 @@
 //! second half of the channels by a WaveNet (`WN`) of the first half; `Flip` layers in between
 //! reverse the channel order.
 
-use candle_core::{Module, Result, Tensor};
+use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::activations::gated_tanh_sigmoid;
 use super::config::VitsConfig;
 use super::modules::{flip_channels, Conv1d, ConvSpec};
+use super::style_state::Cond;
 
 /// `WN`: gated dilated convs with residual and skip outputs.
 #[derive(Debug, Clone)]
@@ -37,22 +38,22 @@ impl Wn {
     }
 
     /// `[b, hidden, t]` (+ speaker `[b, gin, 1]`) → skip sum `[b, hidden, t]`.
-    fn forward(&self, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, cx: Cond<'_>) -> Result<Tensor> {
         let h = self.hidden;
-        let g = match (&self.cond_layer, g) {
-            (Some(cond), Some(g)) => Some(cond.forward(g)?),
+        let g = match (&self.cond_layer, cx.g) {
+            (Some(cond), Some(g)) => Some(cond.forward(g, cx.lora)?),
             _ => None,
         };
         let mut x = x.clone();
         let mut output: Option<Tensor> = None;
         let n = self.in_layers.len();
         for (i, (in_layer, res_skip)) in self.in_layers.iter().zip(&self.res_skip_layers).enumerate() {
-            let mut x_in = in_layer.forward(&x)?; // [b, 2h, t]
+            let mut x_in = in_layer.forward(&x, cx.lora)?; // [b, 2h, t]
             if let Some(g) = &g {
                 x_in = x_in.broadcast_add(&g.narrow(1, i * 2 * h, 2 * h)?)?;
             }
             let acts = gated_tanh_sigmoid(&x_in, h)?;
-            let rs = res_skip.forward(&acts)?;
+            let rs = res_skip.forward(&acts, cx.lora)?;
             let skip = if i + 1 < n {
                 x = (x + rs.narrow(1, 0, h)?)?;
                 rs.narrow(1, h, h)?
@@ -79,11 +80,11 @@ struct CouplingLayer {
 
 impl CouplingLayer {
     /// Reverse pass on `[b, inter, t]`.
-    fn reverse(&self, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+    fn reverse(&self, x: &Tensor, cx: Cond<'_>) -> Result<Tensor> {
         let x0 = x.narrow(1, 0, self.half)?;
         let x1 = x.narrow(1, self.half, self.half)?;
-        let h = self.enc.forward(&self.pre.forward(&x0)?, g)?;
-        let m = self.post.forward(&h)?;
+        let h = self.enc.forward(&self.pre.forward(&x0, cx.lora)?, cx)?;
+        let m = self.post.forward(&h, cx.lora)?;
         Tensor::cat(&[&x0, &(x1 - m)?], 1)
     }
 }
@@ -114,8 +115,8 @@ impl Flow {
     }
 
     /// z_p `[b, inter, t]` → z `[b, inter, t]` (flows reversed: Flip, coupling, Flip, …).
-    pub fn reverse(&self, z_p: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
-        (0..self.layers.len()).try_fold(z_p.clone(), |x, step| self.reverse_step(step, &x, g))
+    pub fn reverse(&self, z_p: &Tensor, cx: Cond<'_>) -> Result<Tensor> {
+        (0..self.layers.len()).try_fold(z_p.clone(), |x, step| self.reverse_step(step, &x, cx))
     }
 
     /// Coupling layers (streaming stages of the reverse pass).
@@ -125,8 +126,8 @@ impl Flow {
 
     /// Step `step` of the reverse pass, `[b, inter, t]` → `[b, inter, t]`: a Flip, then coupling
     /// layer `n_flows − 1 − step` reversed.
-    pub fn reverse_step(&self, step: usize, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
-        self.layers[self.layers.len() - 1 - step].reverse(&flip_channels(x)?, g)
+    pub fn reverse_step(&self, step: usize, x: &Tensor, cx: Cond<'_>) -> Result<Tensor> {
+        self.layers[self.layers.len() - 1 - step].reverse(&flip_channels(x)?, cx)
     }
 
     /// Frames of context each side that one step's output frame depends on (each WN layer widens

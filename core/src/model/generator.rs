@@ -1,11 +1,13 @@
 //! The HiFi-GAN generator `dec`: latent frames → waveform, upsampling by Π upsample_rates.
 
-use candle_core::{Module, Result, Tensor};
+use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
+use super::backbone::StageSpec;
 use super::config::{ResBlockKind, VitsConfig};
+use super::lora::Adapters;
 use super::modules::{Conv1d, ConvSpec, ConvTranspose1d, Fused};
-use super::stream::StageSpec;
+use super::style_state::Cond;
 
 /// Slope of the LeakyReLUs inside the generator (VITS `LRELU_SLOPE`).
 const LRELU_SLOPE: f64 = 0.1;
@@ -34,17 +36,17 @@ impl ResBlock {
     }
 }
 
-impl Module for ResBlock {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+impl ResBlock {
+    fn forward(&self, x: &Tensor, lora: &Adapters) -> Result<Tensor> {
         let mut x = x.clone();
         let pre = Some(LRELU_SLOPE as f32);
         for (c1, c2) in &self.steps {
             // x + conv(lrelu(x)), or x + conv2(lrelu(conv1(lrelu(x)))) for ResBlock1.
             x = match c2 {
-                None => c1.forward_fused(&x, Fused { pre_slope: pre, residual: Some(&x) })?,
+                None => c1.forward_fused(&x, Fused { pre_slope: pre, residual: Some(&x) }, lora)?,
                 Some(c2) => {
-                    let xt = c1.forward_fused(&x, Fused { pre_slope: pre, residual: None })?;
-                    c2.forward_fused(&xt, Fused { pre_slope: pre, residual: Some(&x) })?
+                    let xt = c1.forward_fused(&x, Fused { pre_slope: pre, residual: None }, lora)?;
+                    c2.forward_fused(&xt, Fused { pre_slope: pre, residual: Some(&x) }, lora)?
                 }
             };
         }
@@ -113,41 +115,41 @@ impl Generator {
             d.resblock_dilation_sizes[j].iter().map(|&dil| same(k) * (dil + usize::from(d.resblock == ResBlockKind::One))).sum()
         };
         let r = (0..d.resblock_kernel_sizes.len()).map(resblock_reach).max().unwrap_or(0);
-        let mut specs = vec![StageSpec { up: 1, left: same(7), right: same(7) }];
+        let mut specs = vec![StageSpec { module: "dec", up: 1, left: same(7), right: same(7) }];
         for (i, (&k, &u)) in d.upsample_kernel_sizes.iter().zip(&d.upsample_rates).enumerate() {
             let p = d.upsample_paddings[i];
-            specs.push(StageSpec { up: u, left: (r + k - 1 - p).div_ceil(u), right: (r + p).div_ceil(u) });
+            specs.push(StageSpec { module: "dec", up: u, left: (r + k - 1 - p).div_ceil(u), right: (r + p).div_ceil(u) });
         }
-        specs.push(StageSpec { up: 1, left: same(7), right: same(7) });
+        specs.push(StageSpec { module: "dec", up: 1, left: same(7), right: same(7) });
         specs
     }
 
     /// Streaming stage `stage` (numbered as in [`Self::stage_specs`]): `conv_pre` (+ speaker)
     /// `[b, inter, t]` → `[b, ch, t]`; `ups.i` + resblocks `[b, ch, t]` → `[b, ch/2, t·u]`;
     /// `conv_post` `[b, ch, t]` → audio `[b, 1, t]` in [−1, 1].
-    pub fn stage(&self, stage: usize, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+    pub fn stage(&self, stage: usize, x: &Tensor, cx: Cond<'_>) -> Result<Tensor> {
         let n = self.ups.len();
         match stage {
             0 => {
-                let x = self.conv_pre.forward(x)?;
-                match (&self.cond, g) {
-                    (Some(cond), Some(g)) => x.broadcast_add(&cond.forward(g)?),
+                let x = self.conv_pre.forward(x, cx.lora)?;
+                match (&self.cond, cx.g) {
+                    (Some(cond), Some(g)) => x.broadcast_add(&cond.forward(g, cx.lora)?),
                     _ => Ok(x),
                 }
             }
-            s if s <= n => self.upsample(s - 1, x),
+            s if s <= n => self.upsample(s - 1, x, cx.lora),
             // The last activation uses PyTorch's default slope 0.01, not LRELU_SLOPE.
-            _ => self.conv_post.forward_fused(x, Fused { pre_slope: Some(0.01), residual: None })?.tanh(),
+            _ => self.conv_post.forward_fused(x, Fused { pre_slope: Some(0.01), residual: None }, cx.lora)?.tanh(),
         }
     }
 
     /// `ups.i` after a LeakyReLU, then the mean of its resblocks.
-    fn upsample(&self, i: usize, x: &Tensor) -> Result<Tensor> {
+    fn upsample(&self, i: usize, x: &Tensor, lora: &Adapters) -> Result<Tensor> {
         let x = self.ups[i].forward_fused(x, Some(LRELU_SLOPE as f32))?;
         let blocks = &self.resblocks[i];
         let mut sum: Option<Tensor> = None;
         for block in blocks {
-            let y = block.forward(&x)?;
+            let y = block.forward(&x, lora)?;
             sum = Some(match sum {
                 Some(s) => (s + y)?,
                 None => y,
@@ -170,7 +172,7 @@ impl Generator {
     }
 
     /// z `[b, inter, t]` (+ speaker `[b, gin, 1]`) → audio `[b, 1, t · hop]` in [−1, 1].
-    pub fn forward(&self, z: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
-        (0..self.ups.len() + 2).try_fold(z.clone(), |x, s| self.stage(s, &x, g))
+    pub fn forward(&self, z: &Tensor, cx: Cond<'_>) -> Result<Tensor> {
+        (0..self.ups.len() + 2).try_fold(z.clone(), |x, s| self.stage(s, &x, cx))
     }
 }

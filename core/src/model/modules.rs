@@ -9,6 +9,7 @@ use super::activations;
 use super::cpu::is_cpu_f32;
 use super::cpu_conv;
 pub use super::cpu_conv::Fused;
+use super::lora::{Adapters, ParamId};
 
 /// How a conv slides: symmetric zero padding, dilation, groups (stride is always 1 here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +36,8 @@ pub struct Conv1d {
     weight: Tensor,
     bias: Option<Tensor>,
     spec: ConvSpec,
-    /// `{vb}.weight`: the name LoRA adapters address (see [`crate::style::lora`]).
-    name: String,
+    /// `{vb}.weight` as an id: what LoRA adapters are keyed by (see [`super::lora`]).
+    id: ParamId,
     /// The weight in the CPU kernel's layout, made at the first CPU forward.
     packed: std::sync::OnceLock<cpu_conv::PackedWeights>,
 }
@@ -46,17 +47,22 @@ impl Conv1d {
     pub fn load(vb: VarBuilder, in_ch: usize, out_ch: usize, kernel: usize, spec: ConvSpec, bias: bool) -> Result<Self> {
         let weight = vb.get((out_ch, in_ch / spec.groups, kernel), "weight")?;
         let bias = if bias { Some(vb.get(out_ch, "bias")?) } else { None };
-        Ok(Conv1d { weight, bias, spec, name: format!("{}.weight", vb.prefix()), packed: Default::default() })
+        Ok(Conv1d { weight, bias, spec, id: ParamId::of(&format!("{}.weight", vb.prefix())), packed: Default::default() })
     }
 }
 
 impl Conv1d {
-    /// `[b, in, t]` → `[b, out, t]` (for "same" padding), with an optional LeakyReLU on the input
-    /// and a residual added to the output, fused into one pass on the CPU.
-    pub fn forward_fused(&self, x: &Tensor, fused: Fused<'_>) -> Result<Tensor> {
+    /// `[b, in, t]` → `[b, out, t]` (for "same" padding), plus this conv's `lora` adapters.
+    pub fn forward(&self, x: &Tensor, lora: &Adapters) -> Result<Tensor> {
+        self.forward_fused(x, Fused::default(), lora)
+    }
+
+    /// [`Self::forward`] with an optional LeakyReLU on the input and a residual added to the
+    /// output, fused into one pass on the CPU.
+    pub fn forward_fused(&self, x: &Tensor, fused: Fused<'_>, lora: &Adapters) -> Result<Tensor> {
         let y = self.forward_base(x, fused)?;
         let s = self.spec;
-        crate::style::lora::apply(&self.name, || pre_activate(x, fused.pre_slope), y, s.padding, s.dilation)
+        lora.apply(self.id, || pre_activate(x, fused.pre_slope), y, s.padding, s.dilation)
     }
 
     /// The conv with its own weights only.
@@ -84,13 +90,6 @@ impl Conv1d {
             Some(r) => y + r,
             None => Ok(y),
         }
-    }
-}
-
-impl Module for Conv1d {
-    /// `[b, in, t]` → `[b, out, t]` (for "same" padding).
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_fused(x, Fused::default())
     }
 }
 

@@ -1,9 +1,9 @@
-//! Flow + decoder over windows of one sentence's frames, equal to the whole-sentence output.
+//! A backbone's stages over windows of one sentence's frames, equal to the whole-sentence output.
 //!
-//! The text side (encoder, durations, prior) needs the whole sentence, but the flow and decoder
-//! are stacks of convolutions: an output depends only on a bounded neighbourhood of inputs, its
-//! receptive field. Streaming runs them as a pipeline of stages ([`Vits::stages`]: each flow
-//! coupling step, `conv_pre`, each upsampling with its resblocks, `conv_post`), each with a cache
+//! The text side ([`Backbone::prepare`]) needs the whole sentence, but the stages after it are
+//! stacks of convolutions: an output depends only on a bounded neighbourhood of inputs, its
+//! receptive field. Streaming runs them as a pipeline of stages ([`Backbone::stages`]; for VITS
+//! each flow coupling step, `conv_pre`, each upsampling with its resblocks, `conv_post`), each with a cache
 //! of its input. To produce a window, every stage computes just the new outputs the next stage
 //! needs, from its cached input plus its own reach on each side ([`StageSpec`]). At the
 //! sentence's ends the spans are clipped, where the whole-sentence pass zero-pads just the same.
@@ -12,39 +12,19 @@
 //!
 //! Choice of halo: per stage, its own reach, not the whole network's receptive field. For
 //! Piper's medium voices the whole flow reaches 32 frames each side (4 couplings × 4 WN layers ×
-//! 2 frames) and the decoder 12 left / 11 right ([`Halo`]); recomputing that much around every
+//! 2 frames) and the decoder 12 left / 11 right ([`super::Halo`]); recomputing that much around every
 //! window would cost an 8-frame window 5–10× its own work. Per stage the recomputed context is 8
 //! frames per coupling and, in the decoder, mostly the first upsampling's few positions, where
 //! channels are many but positions few: a fraction of that. Windows start small (first audio
 //! fast) and grow with the audio buffered (fewer windows): see [`WindowSchedule`].
 
+use std::sync::Arc;
+
 use candle_core::{Tensor, D};
 
-use super::flow::Flow;
-use super::generator::Generator;
-use super::Vits;
+use super::backbone::{Backbone, StageSpec};
+use super::style_state::StyleState;
 use crate::error::{Error, Result};
-use crate::style::{SteerPoint, Steering};
-
-/// The whole receptive field of flow and decoder, in frames each side: what a window would need
-/// if it were recomputed from the prior frames alone. Streaming needs only each stage's own
-/// reach ([`StageSpec`]); this is the figure the tests check the stages against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Halo {
-    /// Flow: each side.
-    pub flow: usize,
-    /// Decoder: before and after the window.
-    pub dec_left: usize,
-    pub dec_right: usize,
-}
-
-impl Halo {
-    /// The receptive fields of `vits`'s flow and decoder.
-    pub fn of(vits: &Vits) -> Self {
-        let (dec_left, dec_right) = Generator::receptive_halo(&vits.config);
-        Halo { flow: Flow::receptive_halo(&vits.config), dec_left, dec_right }
-    }
-}
 
 /// How many frames each window covers, from how much audio the listener has left: the next
 /// window may take about as long to compute as that audio takes to play, so it is `growth` times
@@ -96,15 +76,6 @@ impl WindowSchedule {
             w
         }
     }
-}
-
-/// One streaming stage: `up` output positions per input position; an output at input position
-/// i reads inputs i − left … i + right.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StageSpec {
-    pub up: usize,
-    pub left: usize,
-    pub right: usize,
 }
 
 /// A stage's cached input and progress.
@@ -166,10 +137,6 @@ pub struct SentenceStream {
     z_p: Tensor,
     fed: usize,
     stages: Vec<Stage>,
-    /// The stage whose input is the latent z (the decoder's first).
-    latent_stage: usize,
-    /// Speaker embedding `[1, gin, 1]`.
-    g: Option<Tensor>,
     frames: usize,
     hop: usize,
     /// Next output frame.
@@ -183,28 +150,25 @@ pub struct SentenceStream {
 }
 
 impl SentenceStream {
-    /// Starts streaming the prior frames `z_p` `[1, inter, frames]`.
-    pub fn new(vits: &Vits, z_p: Tensor, g: Option<Tensor>) -> Result<Self> {
+    /// Starts streaming `z_p` `[1, channels, frames]`, the input of `backbone`'s first stage.
+    pub fn new(backbone: &dyn Backbone, z_p: Tensor) -> Result<Self> {
         let frames = z_p.dim(D::Minus1)?;
         let mut total = frames;
-        let stages: Vec<Stage> = vits
+        let stages: Vec<Stage> = backbone
             .stages()
-            .into_iter()
-            .map(|spec| {
+            .iter()
+            .map(|&spec| {
                 let stage = Stage { spec, total, input: None, start: 0, end: 0, done: 0 };
                 total *= spec.up;
                 stage
             })
             .collect();
-        let latent_stage = vits.flow_stages();
         Ok(SentenceStream {
             z_p,
             fed: 0,
             stages,
-            latent_stage,
-            g,
             frames,
-            hop: vits.config.hop_length(),
+            hop: backbone.samples_per_frame(),
             next: 0,
             windows: 0,
             spare: Vec::new(),
@@ -215,11 +179,6 @@ impl SentenceStream {
     /// Stage runs this stream shared with others in [`Self::window_batch`].
     pub fn shared_runs(&self) -> usize {
         self.shared_runs
-    }
-
-    /// Uses speaker embedding `g` `[1, gin, 1]` from the next window on.
-    pub fn set_speaker(&mut self, g: Option<Tensor>) {
-        self.g = g;
     }
 
     /// Frames in the sentence.
@@ -239,39 +198,33 @@ impl SentenceStream {
 
     /// Produces the next window by `schedule` (see [`WindowSchedule::window`]): audio for frames
     /// `[next, next + w)`, or `None` at the end of the sentence.
-    pub fn next_window(
-        &mut self,
-        vits: &Vits,
-        schedule: &WindowSchedule,
-        buffered: usize,
-        load: usize,
-        steering: &Steering,
-    ) -> Result<Option<Vec<f32>>> {
+    pub fn next_window(&mut self, schedule: &WindowSchedule, buffered: usize, load: usize, style: &StyleState) -> Result<Option<Vec<f32>>> {
         if self.remaining() == 0 {
             return Ok(None);
         }
         let w = schedule.window(buffered, load, self.remaining());
-        self.window(vits, w, steering).map(Some)
+        self.window(w, style).map(Some)
     }
 
-    /// Produces audio `[w · hop]` for the next `w` frames (fewer at the end). `steering` is added
-    /// to the prior frames and latent frames this window computes first (frames already
+    /// Produces audio `[w · hop]` for the next `w` frames (fewer at the end) in `style`. Its
+    /// steering is added to the stage inputs this window computes first (inputs already
     /// computed for an earlier window's context keep the steering they had).
-    pub fn window(&mut self, vits: &Vits, w: usize, steering: &Steering) -> Result<Vec<f32>> {
-        let mut out = Self::window_batch(&mut [self], vits, w, &[steering])?;
+    pub fn window(&mut self, w: usize, style: &StyleState) -> Result<Vec<f32>> {
+        let mut out = Self::window_batch(&mut [self], w, &[style])?;
         Ok(out.pop().expect("one stream, one window"))
     }
 
-    /// Produces the next `w` frames of every stream at once (each with its own steering). Each
-    /// stage runs once over all streams whose inputs have the same length, stacked as a batch
-    /// (rows are independent sequences, so the result is each stream's own); a stream whose span
-    /// differs (e.g. clipped at its sentence's start or end) runs alone. On a GPU this turns many
-    /// small kernels into one; on the CPU it is no faster. The streams must share `vits`.
-    pub fn window_batch(streams: &mut [&mut SentenceStream], vits: &Vits, w: usize, steerings: &[&Steering]) -> Result<Vec<Vec<f32>>> {
+    /// Produces the next `w` frames of every stream at once, each in its own style. Each stage
+    /// runs once over all streams whose inputs have the same length and whose styles run the
+    /// same weights for the same speaker without adapters ([`batchable`]; steering differs
+    /// freely: it is added to each row's input), stacked as a batch (rows are independent
+    /// sequences, so the result is each stream's own); other streams run alone. On a GPU this
+    /// turns many small kernels into one; on the CPU it is no faster.
+    pub fn window_batch(streams: &mut [&mut SentenceStream], w: usize, styles: &[&StyleState]) -> Result<Vec<Vec<f32>>> {
         let plans: Vec<(usize, Vec<usize>)> = streams
             .iter_mut()
-            .zip(steerings)
-            .map(|(st, steering)| st.plan(w, steering))
+            .zip(styles)
+            .map(|(st, style)| st.plan(w, style))
             .collect::<Result<_>>()?;
         let n_stages = streams.first().map_or(0, |s| s.stages.len());
         for s in 0..n_stages {
@@ -284,7 +237,7 @@ impl SentenceStream {
                 }
                 let x = st.stages[s].input_for(s, upto)?;
                 let len = x.dim(D::Minus1)?;
-                match groups.iter_mut().find(|(l, members, _)| *l == len && same_speaker(streams[members[0]].g.as_ref(), st.g.as_ref())) {
+                match groups.iter_mut().find(|(l, members, _)| *l == len && batchable(styles[members[0]], styles[i])) {
                     Some((_, members, xs)) => {
                         members.push(i);
                         xs.push(x);
@@ -294,15 +247,15 @@ impl SentenceStream {
             }
             for (_, members, xs) in groups {
                 let x = if xs.len() == 1 { xs[0].clone() } else { Tensor::cat(&xs, 0)? };
-                let y = vits.run_stage(s, &x, streams[members[0]].g.as_ref())?;
+                let style = styles[members[0]];
+                let y = style.backbone().run_stage(s, &x, style)?;
                 let shared = members.len() > 1;
                 for (row, &i) in members.iter().enumerate() {
                     let st = &mut *streams[i];
                     st.shared_runs += usize::from(shared);
                     let y = st.stages[s].finish(&y.narrow(0, row, 1)?, plans[i].1[s])?;
                     match st.stages.get_mut(s + 1) {
-                        Some(next) if s + 1 == st.latent_stage => next.append(steerings[i].apply(SteerPoint::Latent, y)?)?,
-                        Some(next) => next.append(y)?,
+                        Some(next) => next.append(styles[i].steer(s + 1, y)?)?,
                         None => st.spare.extend(y.flatten_all()?.to_vec1::<f32>()?),
                     }
                 }
@@ -314,8 +267,8 @@ impl SentenceStream {
     /// For a window ending at frame `b` (returned with the plan): how far each stage's outputs
     /// must reach. Walking back from the audio wanted, a stage's outputs must reach `upto` input
     /// positions, which needs its input (the stage before's output) up to `upto + right`. Feeds
-    /// the first stage the prior frames that needs, with `steering`.
-    fn plan(&mut self, w: usize, steering: &Steering) -> Result<(usize, Vec<usize>)> {
+    /// the first stage the input frames that needs, with `style`'s steering.
+    fn plan(&mut self, w: usize, style: &StyleState) -> Result<(usize, Vec<usize>)> {
         let b = (self.next + w.max(1)).min(self.frames);
         let n = self.stages.len();
         let mut upto = vec![0; n];
@@ -327,7 +280,7 @@ impl SentenceStream {
         }
         if need > self.fed {
             let z_p = self.z_p.narrow(2, self.fed, need - self.fed)?;
-            self.stages[0].append(steering.apply(SteerPoint::Prior, z_p)?)?;
+            self.stages[0].append(style.steer(0, z_p)?)?;
             self.fed = need;
         }
         Ok((b, upto))
@@ -346,11 +299,13 @@ impl SentenceStream {
     }
 }
 
-/// Whether two streams condition on the same speaker (so one `g` serves a batch of both).
-fn same_speaker(a: Option<&Tensor>, b: Option<&Tensor>) -> bool {
-    match (a, b) {
+/// Whether one stage run can serve rows of styles `a` and `b`: the same weights, no adapters,
+/// the same speaker.
+pub fn batchable(a: &StyleState, b: &StyleState) -> bool {
+    let same_speaker = match (a.speaker(), b.speaker()) {
         (None, None) => true,
         (Some(a), Some(b)) => (a - b).and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>()).is_ok_and(|m| m == 0.0),
         _ => false,
-    }
+    };
+    Arc::ptr_eq(a.backbone(), b.backbone()) && a.adapters().is_empty() && b.adapters().is_empty() && same_speaker
 }

@@ -6,6 +6,7 @@ use candle_nn::VarBuilder;
 
 use super::attention::{MultiHeadAttention, RelativeBand};
 use super::config::VitsConfig;
+use super::lora::Adapters;
 use super::modules::{Conv1d, ConvSpec, LayerNorm};
 
 /// `enc_p.encoder.ffn_layers.N`: conv → ReLU → conv, "same" padding.
@@ -25,9 +26,9 @@ impl Ffn {
     }
 }
 
-impl Module for Ffn {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.conv_2.forward(&self.conv_1.forward(x)?.relu()?)
+impl Ffn {
+    fn forward(&self, x: &Tensor, lora: &Adapters) -> Result<Tensor> {
+        self.conv_2.forward(&self.conv_1.forward(x, lora)?.relu()?, lora)
     }
 }
 
@@ -90,18 +91,18 @@ impl TextEncoder {
     }
 
     /// Phoneme ids `[b, t]` (u32) → encoder output and prior statistics.
-    pub fn forward(&self, ids: &Tensor) -> Result<TextEncoding> {
+    pub fn forward(&self, ids: &Tensor, lora: &Adapters) -> Result<TextEncoding> {
         let (b, t) = ids.dims2()?;
         let x = self.emb.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.hidden))?;
         let mut x = (x * (self.hidden as f64).sqrt())?.transpose(1, 2)?.contiguous()?; // [b, h, t]
         let band = RelativeBand::new(t, self.window, b, self.n_heads, ids.device())?;
         for layer in &self.layers {
-            let y = layer.attn.forward(&x, &band)?;
+            let y = layer.attn.forward(&x, &band, lora)?;
             x = layer.norm_1.forward(&(x + y)?)?;
-            let y = layer.ffn.forward(&x)?;
+            let y = layer.ffn.forward(&x, lora)?;
             x = layer.norm_2.forward(&(x + y)?)?;
         }
-        let stats = self.proj.forward(&x)?;
+        let stats = self.proj.forward(&x, lora)?;
         Ok(TextEncoding {
             m_p: stats.narrow(1, 0, self.inter)?,
             logs_p: stats.narrow(1, self.inter, self.inter)?,

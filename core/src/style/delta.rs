@@ -1,18 +1,23 @@
 //! Task vectors in weight space: τ = θ_tuned − θ_base (`weights`), its low-rank form (`lora`),
 //! and the merged delta Σ αᵢ·τᵢ a model copy is built from.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use candle_core::{Device, Tensor};
 
 use super::format::{Kind, StyleVector};
 use super::groups::Group;
+pub use crate::checkpoint::{merge, Delta};
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
+use crate::model::Backbone;
+use crate::voice::Voice;
 
-/// `tuned − base` over the parameters of `groups` (a `weights` vector; unchanged parameters are
-/// left out). Both must have the same parameters and shapes.
-pub fn weight_delta(base: &Checkpoint, tuned: &Checkpoint, groups: &[Group], n_layers: usize, base_hash: &str) -> Result<StyleVector> {
+/// `tuned − base` over the parameters of `groups` of `voice` (whose checkpoint `base` is): a
+/// `weights` vector made for α in `alpha_range`; unchanged parameters are left out. Both must
+/// have the same parameters and shapes.
+pub fn weight_delta(base: &Checkpoint, tuned: &Checkpoint, groups: &[Group], voice: &Voice, alpha_range: (f32, f32)) -> Result<StyleVector> {
+    Group::check_all(groups, voice.model.as_ref())?;
     let bad = |reason: String| Error::invalid("voice pair", format!("{} vs {}: {reason}", base.path.display(), tuned.path.display()));
     let mut names: Vec<&String> = base.tensors.keys().collect();
     names.sort();
@@ -26,7 +31,7 @@ pub fn weight_delta(base: &Checkpoint, tuned: &Checkpoint, groups: &[Group], n_l
         if b.dims() != t.dims() {
             return Err(bad(format!("`{name}` is {:?} vs {:?}", b.dims(), t.dims())));
         }
-        if !groups.iter().any(|g| g.contains(name, n_layers)) {
+        if !Group::any_contains(groups, voice.model.as_ref(), name) {
             continue;
         }
         let d = (t - b)?;
@@ -39,9 +44,10 @@ pub fn weight_delta(base: &Checkpoint, tuned: &Checkpoint, groups: &[Group], n_l
     }
     Ok(StyleVector {
         kind: Kind::Weights,
-        base: base_hash.to_string(),
+        base: voice.weights_hash().to_string(),
         groups: groups.to_vec(),
         default_alpha: 1.0,
+        alpha_range,
         description: String::new(),
         rank: None,
         energy: None,
@@ -97,10 +103,10 @@ pub fn to_lora(full: &StyleVector, rank: usize) -> Result<StyleVector> {
     })
 }
 
-/// The delta a vector adds to each parameter at α = 1, restricted to `groups`: full tensors as
-/// stored, LoRA pairs as B·A reshaped to the parameter's shape (`shape_of`).
-pub fn deltas(v: &StyleVector, groups: &[Group], n_layers: usize, shape_of: impl Fn(&str) -> Option<Vec<usize>>) -> Result<Vec<(String, Tensor)>> {
-    let (merged, adapters) = split(v, groups, n_layers, shape_of, |_, _| false)?;
+/// The delta a vector adds to each parameter of `model` at α = 1, restricted to `groups`: full
+/// tensors as stored, LoRA pairs as B·A reshaped to the parameter's shape.
+pub fn deltas(v: &StyleVector, groups: &[Group], model: &dyn Backbone) -> Result<Vec<Delta>> {
+    let (merged, adapters) = split(v, groups, model, false)?;
     debug_assert!(adapters.is_empty());
     Ok(merged)
 }
@@ -108,18 +114,10 @@ pub fn deltas(v: &StyleVector, groups: &[Group], n_layers: usize, shape_of: impl
 /// A LoRA factor pair as conv weights: A `[r, in, k]` and B `[out, r, 1]` for parameter `name`.
 pub type Factors = (String, Tensor, Tensor);
 
-/// A parameter's name and its delta at α = 1.
-pub type Delta = (String, Tensor);
-
-/// Like [`deltas`], but LoRA pairs for which `keep_factored(param, shape)` holds are returned
-/// as conv factors (to apply on the fly) instead of merged deltas.
-pub fn split(
-    v: &StyleVector,
-    groups: &[Group],
-    n_layers: usize,
-    shape_of: impl Fn(&str) -> Option<Vec<usize>>,
-    keep_factored: impl Fn(&str, &[usize]) -> bool,
-) -> Result<(Vec<Delta>, Vec<Factors>)> {
+/// Like [`deltas`], but with `on_the_fly`, LoRA pairs the backbone can run on the fly
+/// ([`Backbone::lora_on_the_fly`]) are returned as conv factors instead of merged deltas.
+pub fn split(v: &StyleVector, groups: &[Group], model: &dyn Backbone, on_the_fly: bool) -> Result<(Vec<Delta>, Vec<Factors>)> {
+    Group::check_all(groups, model)?;
     let mut out = Vec::new();
     let mut factored = Vec::new();
     for (name, t) in &v.tensors {
@@ -129,9 +127,9 @@ pub fn split(
             Kind::Lora => match name.strip_suffix(".lora_a") {
                 Some(param) => {
                     let b = v.tensors.get(&format!("{param}.lora_b")).ok_or_else(|| Error::invalid("lora", format!("`{param}.lora_b` missing")))?;
-                    let shape = shape_of(param).ok_or_else(|| Error::invalid("lora", format!("`{param}` is not a parameter")))?;
-                    if keep_factored(param, &shape) {
-                        if groups.iter().any(|g| g.contains(param, n_layers)) {
+                    let shape = model.parameter_shape(param).ok_or_else(|| Error::invalid("lora", format!("`{param}` is not a parameter")))?;
+                    if on_the_fly && model.lora_on_the_fly(param, shape) {
+                        if Group::any_contains(groups, model, param) {
                             let r = t.dim(0)?;
                             factored.push((param.to_string(), t.reshape((r, shape[1], shape[2]))?, b.reshape((shape[0], r, 1))?));
                         }
@@ -143,26 +141,9 @@ pub fn split(
             },
             Kind::Speaker | Kind::Steer => continue,
         };
-        if groups.iter().any(|g| g.contains(param, n_layers)) {
+        if Group::any_contains(groups, model, param) {
             out.push((param.to_string(), delta));
         }
     }
     Ok((out, factored))
-}
-
-/// `base` with Σ αᵢ·Δᵢ added to the parameters the deltas name (others are the same tensors,
-/// shared, not copied).
-pub fn merge(base: &HashMap<String, Tensor>, terms: &[(f32, Vec<(String, Tensor)>)]) -> Result<HashMap<String, Tensor>> {
-    let mut out = base.clone();
-    for (alpha, deltas) in terms {
-        if *alpha == 0.0 {
-            continue;
-        }
-        for (name, d) in deltas {
-            let w = out.get(name).ok_or_else(|| Error::invalid("style vector", format!("`{name}` is not a parameter")))?;
-            let updated = (w + (d.to_device(w.device())? * *alpha as f64)?)?;
-            out.insert(name.clone(), updated);
-        }
-    }
-    Ok(out)
 }

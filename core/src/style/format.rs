@@ -1,18 +1,21 @@
 //! The style vector file: safetensors tensors plus `tvtts.*` metadata.
 //!
-//! Metadata keys: `tvtts.format` (`1`), `tvtts.kind` (`weights` | `lora` | `speaker` | `steer`),
+//! Metadata keys: `tvtts.format` (`2`), `tvtts.kind` (`weights` | `lora` | `speaker` | `steer`),
 //! `tvtts.base` (SHA-256 of the base voice's weights, see [`crate::voice::Voice::weights_hash`]),
 //! `tvtts.groups` (comma-separated [`Group`] names), `tvtts.alpha` (default α),
-//! `tvtts.description`, and for `lora` `tvtts.rank` and `tvtts.energy` (share of the full
-//! delta's squared norm the factors keep).
+//! `tvtts.alpha_range` (`min,max`: the α range the vector was made and measured for; controls
+//! using it are clamped to it), `tvtts.description`, and for `lora` `tvtts.rank` and
+//! `tvtts.energy` (share of the full delta's squared norm the factors keep). Format 1 files had
+//! no α range and are refused with a message saying how to rebuild them.
 //!
 //! Tensor names by kind:
 //! - `weights`: a checkpoint parameter path (`dec.ups.0.weight`) → its delta, same shape;
 //! - `lora`: `<param>.lora_a` `[r, in·k]` and `<param>.lora_b` `[out, r]` (delta = B·A), and
 //!   1-D deltas (biases, norms) under their parameter name, full;
-//! - `speaker`: `emb_g` `[gin]`, an offset in the speaker-embedding space;
-//! - `steer`: a [`SteerPoint`] name (`m_p`, `z`) → a vector `[channels]` added to that hidden
-//!   state at every frame.
+//! - `speaker`: `emb_g` `[gin]`, an offset in the speaker-embedding space (named after VITS'
+//!   speaker table, whatever the backbone);
+//! - `steer`: a steering point's name (the backbone's: VITS has `m_p`, `z`; names have no `.`,
+//!   parameter paths do) → a vector `[channels]` added to that hidden state at every frame.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -22,7 +25,6 @@ use std::str::FromStr;
 use candle_core::{Device, Tensor};
 
 use super::groups::Group;
-use super::steer::SteerPoint;
 use crate::error::{Error, Result};
 use crate::voice::Voice;
 
@@ -70,6 +72,8 @@ pub struct StyleVector {
     pub base: String,
     pub groups: Vec<Group>,
     pub default_alpha: f32,
+    /// The α range `(min, max)` the vector was made and measured for.
+    pub alpha_range: (f32, f32),
     pub description: String,
     /// LoRA rank and kept energy.
     pub rank: Option<usize>,
@@ -79,7 +83,7 @@ pub struct StyleVector {
     pub path: Option<PathBuf>,
 }
 
-const FORMAT: &str = "1";
+const FORMAT: &str = "2";
 
 impl StyleVector {
     /// Reads a vector file; every problem names the file.
@@ -95,8 +99,10 @@ impl StyleVector {
         let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
         let meta = header.metadata().clone().unwrap_or_default();
         let get = |key: &str| meta.get(key).map(String::as_str).ok_or_else(|| bad(format!("metadata `{key}` missing")));
-        if get("tvtts.format")? != FORMAT {
-            return Err(bad(format!("format {} (this build reads {FORMAT})", get("tvtts.format")?)));
+        match get("tvtts.format")? {
+            FORMAT => {}
+            "1" => return Err(bad("format 1 has no α range (`tvtts.alpha_range`): rebuild the vector with this version's `tvtts vector`, giving `--alpha-range MIN,MAX`".into())),
+            other => return Err(bad(format!("format {other} (this build reads {FORMAT})"))),
         }
         let kind: Kind = get("tvtts.kind")?.parse().map_err(|e: Error| bad(e.to_string()))?;
         let groups = Group::parse_list(get("tvtts.groups")?).map_err(|e| bad(e.to_string()))?;
@@ -104,6 +110,7 @@ impl StyleVector {
             meta.get(key).map(|v| v.parse::<f32>().map_err(|_| bad(format!("metadata `{key}` = `{v}` is not a number")))).transpose()
         };
         let default_alpha = number("tvtts.alpha")?.unwrap_or(1.0);
+        let alpha_range = parse_range(get("tvtts.alpha_range")?).map_err(|e| bad(e.to_string()))?;
         let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
         let mut tensors = BTreeMap::new();
         for (name, view) in st.tensors() {
@@ -118,6 +125,7 @@ impl StyleVector {
             base: get("tvtts.base")?.to_string(),
             groups,
             default_alpha,
+            alpha_range,
             description: meta.get("tvtts.description").cloned().unwrap_or_default(),
             rank: number("tvtts.rank")?.map(|r| r as usize),
             energy: number("tvtts.energy")?,
@@ -128,15 +136,18 @@ impl StyleVector {
         Ok(v)
     }
 
-    /// Writes the vector to `path`.
+    /// Writes the vector to `path` (through a temporary file beside it, renamed when complete:
+    /// an interrupted save leaves no half-written vector).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        check_range(self.alpha_range)?;
         let mut meta = HashMap::from([
             ("tvtts.format".to_string(), FORMAT.to_string()),
             ("tvtts.kind".to_string(), self.kind.to_string()),
             ("tvtts.base".to_string(), self.base.clone()),
             ("tvtts.groups".to_string(), Group::list(&self.groups)),
             ("tvtts.alpha".to_string(), self.default_alpha.to_string()),
+            ("tvtts.alpha_range".to_string(), format!("{},{}", self.alpha_range.0, self.alpha_range.1)),
             ("tvtts.description".to_string(), self.description.clone()),
         ]);
         if let Some(r) = self.rank {
@@ -155,7 +166,21 @@ impl StyleVector {
             .map(|(n, bytes, shape)| Ok((n.as_str(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).map_err(|e| Error::invalid("style vector", e.to_string()))?)))
             .collect::<Result<Vec<_>>>()?;
         let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| Error::invalid("style vector", e.to_string()))?;
-        std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".partial");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    }
+
+    /// Checks that `alpha` lies in the vector's α range; the error names the vector and the range.
+    pub fn check_alpha(&self, alpha: f32) -> Result<()> {
+        let (min, max) = self.alpha_range;
+        if alpha.is_finite() && (min..=max).contains(&alpha) {
+            return Ok(());
+        }
+        let from = self.path.as_ref().map_or("style vector".to_string(), |p| p.display().to_string());
+        Err(Error::invalid("α", format!("{alpha} is outside [{min}, {max}], the range {from} was made and measured for")))
     }
 
     /// Tensor names fit the kind.
@@ -168,7 +193,7 @@ impl StyleVector {
                 Kind::Weights => true, // checked against the voice
                 Kind::Lora => true, // factors or small full deltas, checked against the voice
                 Kind::Speaker => name == "emb_g",
-                Kind::Steer => name.parse::<SteerPoint>().is_ok(),
+                Kind::Steer => !name.is_empty() && !name.contains('.'),
             };
             if !ok {
                 return Err(Error::invalid("style vector", format!("tensor `{name}` does not belong in a `{}` vector", self.kind)));
@@ -189,19 +214,28 @@ impl StyleVector {
                 &voice.weights_hash()[..12]
             )));
         }
-        let c = &voice.model.config;
+        let model = voice.model.as_ref();
+        Group::check_all(&self.groups, model).map_err(|e| bad(e.to_string()))?;
         for (name, t) in &self.tensors {
             let want: Vec<usize> = match self.kind {
-                Kind::Steer => vec![name.parse::<SteerPoint>()?.channels(c)],
-                Kind::Speaker if c.n_speakers == 0 => return Err(bad("a speaker vector needs a multi-speaker voice".into())),
-                Kind::Speaker => vec![c.gin_channels],
+                Kind::Steer => {
+                    let point = model.steer_point(name).ok_or_else(|| {
+                        let known: Vec<&str> = model.steer_points().iter().map(|p| p.name.as_str()).collect();
+                        bad(format!("`{name}` is not a steering point of this voice (known: {})", known.join(", ")))
+                    })?;
+                    vec![point.channels]
+                }
+                Kind::Speaker => match model.speaker_table() {
+                    None => return Err(bad("a speaker vector needs a multi-speaker voice".into())),
+                    Some(table) => vec![table.dim(1)?],
+                },
                 Kind::Weights | Kind::Lora if !(name.ends_with(".lora_a") || name.ends_with(".lora_b")) => {
-                    voice.parameter_shape(name).ok_or_else(|| bad(format!("`{name}` is not a parameter of this voice")))?
+                    model.parameter_shape(name).ok_or_else(|| bad(format!("`{name}` is not a parameter of this voice")))?.to_vec()
                 }
                 Kind::Weights => return Err(bad(format!("`{name}`: LoRA factors in a `weights` vector"))),
                 Kind::Lora => {
                     let param = name.trim_end_matches(".lora_a").trim_end_matches(".lora_b");
-                    let shape = voice.parameter_shape(param).ok_or_else(|| bad(format!("`{param}` is not a parameter of this voice")))?;
+                    let shape = model.parameter_shape(param).ok_or_else(|| bad(format!("`{param}` is not a parameter of this voice")))?;
                     let r = t.dims().first().copied().unwrap_or(0);
                     let cols: usize = shape[1..].iter().product();
                     if name.ends_with(".lora_a") {
@@ -216,5 +250,23 @@ impl StyleVector {
             }
         }
         Ok(())
+    }
+}
+
+/// Parses an α range `min,max` (finite, min ≤ max).
+pub fn parse_range(s: &str) -> Result<(f32, f32)> {
+    let bad = || Error::invalid("α range", format!("`{s}` (want MIN,MAX with finite MIN ≤ MAX)"));
+    let (a, b) = s.split_once(',').ok_or_else(bad)?;
+    let range = (a.trim().parse::<f32>().map_err(|_| bad())?, b.trim().parse::<f32>().map_err(|_| bad())?);
+    check_range(range).map_err(|_| bad())?;
+    Ok(range)
+}
+
+/// An α range must be finite with min ≤ max.
+pub fn check_range((min, max): (f32, f32)) -> Result<()> {
+    if min.is_finite() && max.is_finite() && min <= max {
+        Ok(())
+    } else {
+        Err(Error::invalid("α range", format!("[{min}, {max}] (need finite min ≤ max)")))
     }
 }

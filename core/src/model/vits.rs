@@ -1,0 +1,235 @@
+//! VITS (Piper's voices) as a [`Backbone`]: the text side `enc_p` → `dp` → prior, then the
+//! streaming stages of `flow` (reverse) and `dec`, named after the checkpoint's modules.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+
+use super::backbone::{Backbone, Declared, StageSpec};
+use super::config::VitsConfig;
+use super::duration::DurationPredictor;
+use super::flow::Flow;
+use super::generator::Generator;
+use super::lora::Adapters;
+use super::noise::Noise;
+use super::style_state::{Cond, StyleState};
+use super::text_encoder::{TextEncoder, TextEncoding};
+use super::vits_vocab;
+use crate::checkpoint::Checkpoint;
+use crate::error::{Error, Result};
+use crate::scales::Scales;
+
+/// Longest a phoneme may last, in frames (≈ 12 s at Piper's 256-sample hop and 22.05 kHz), so a
+/// broken voice or an extreme `length_scale` cannot ask for unbounded memory.
+pub const MAX_FRAMES_PER_PHONEME: usize = 1024;
+
+/// A loaded VITS model on one device.
+#[derive(Debug, Clone)]
+pub struct Vits {
+    pub config: VitsConfig,
+    enc_p: TextEncoder,
+    dp: DurationPredictor,
+    flow: Flow,
+    dec: Generator,
+    /// `emb_g.weight` `[n_speakers, gin]` for multi-speaker voices.
+    emb_g: Option<Tensor>,
+    declared: Declared,
+}
+
+/// The whole receptive field of flow and decoder, in frames each side: what a window would need
+/// if it were recomputed from the prior frames alone. Streaming needs only each stage's own
+/// reach ([`StageSpec`]); this is the figure the tests check the stages against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Halo {
+    /// Flow: each side.
+    pub flow: usize,
+    /// Decoder: before and after the window.
+    pub dec_left: usize,
+    pub dec_right: usize,
+}
+
+impl Halo {
+    /// The receptive fields of `vits`'s flow and decoder.
+    pub fn of(vits: &Vits) -> Self {
+        let (dec_left, dec_right) = Generator::receptive_halo(&vits.config);
+        Halo { flow: Flow::receptive_halo(&vits.config), dec_left, dec_right }
+    }
+}
+
+impl Vits {
+    /// Builds the model from `ckpt` with the architecture `config`, weights moved to `device`.
+    pub fn load(ckpt: &Checkpoint, config: VitsConfig, device: &Device) -> Result<Self> {
+        config.check_shapes(ckpt)?;
+        let names: Vec<String> = config.parameter_shapes().into_iter().map(|(n, _)| n).collect();
+        let params: HashMap<String, Tensor> = names
+            .iter()
+            .map(|n| Ok((n.clone(), ckpt.tensors[n].to_device(device)?)))
+            .collect::<Result<_>>()?;
+        let vb = VarBuilder::from_tensors(params.clone(), DType::F32, device);
+        let wrap = |e: candle_core::Error| Error::bad_voice(&ckpt.path, e.to_string());
+        let flow = Flow::load(vb.pp("flow"), &config).map_err(wrap)?;
+        let reach = Flow::step_reach(&config);
+        let stages: Vec<StageSpec> = (0..flow.steps())
+            .map(|_| StageSpec { module: "flow", up: 1, left: reach, right: reach })
+            .chain(Generator::stage_specs(&config))
+            .collect();
+        Ok(Vits {
+            enc_p: TextEncoder::load(vb.pp("enc_p"), &config).map_err(wrap)?,
+            dp: DurationPredictor::load(vb.pp("dp"), &config).map_err(wrap)?,
+            dec: Generator::load(vb.pp("dec"), &config).map_err(wrap)?,
+            emb_g: (config.n_speakers > 0)
+                .then(|| vb.get((config.n_speakers, config.gin_channels), "emb_g.weight"))
+                .transpose()
+                .map_err(wrap)?,
+            declared: Declared {
+                device: device.clone(),
+                groups: vits_vocab::groups(&config, &names).into(),
+                steer_points: vits_vocab::steer_points(&config, flow.steps()).into(),
+                stages: stages.into(),
+                parameters: Arc::new(params),
+            },
+            flow,
+            config,
+        })
+    }
+
+    /// Runs the text encoder on one sentence's phoneme ids.
+    pub fn encode(&self, ids: &[i64], lora: &Adapters) -> Result<TextEncoding> {
+        if ids.is_empty() {
+            return Err(Error::invalid("phoneme ids", "empty sequence"));
+        }
+        let n_vocab = self.config.n_vocab;
+        let ids_u32 = ids
+            .iter()
+            .map(|&i| u32::try_from(i).ok().filter(|&i| (i as usize) < n_vocab))
+            .collect::<Option<Vec<u32>>>()
+            .ok_or_else(|| Error::invalid("phoneme ids", format!("ids must be in 0..{n_vocab}")))?;
+        let t = ids_u32.len();
+        let ids = Tensor::from_vec(ids_u32, (1, t), self.device())?;
+        Ok(self.enc_p.forward(&ids, lora)?)
+    }
+
+    /// Frames per phoneme: ceil(exp(logw) · length_scale), with `noise_w`-scaled noise from `noise`.
+    pub fn durations(&self, text: &TextEncoding, length_scale: f32, noise_w: f32, noise: &mut Noise, cx: Cond<'_>) -> Result<Vec<usize>> {
+        let t = text.x.dim(2)?;
+        let eps = noise.normal(&[1, 2, t], noise_w, self.device())?;
+        let logw = self.dp.log_durations(&text.x, cx, &eps)?;
+        let logw: Vec<f32> = logw.flatten_all()?.to_vec1()?;
+        // NaN → 0 frames; absurd values are capped at MAX_FRAMES_PER_PHONEME (`as` saturates).
+        Ok(logw.iter().map(|&l| ((l.exp() * length_scale).ceil() as usize).min(MAX_FRAMES_PER_PHONEME)).collect())
+    }
+
+    /// A prior sample z_p `[1, inter, frames]`: each phoneme's m_p repeated for its duration, plus
+    /// `noise_scale`-scaled noise times exp(logs_p). At least one frame, as in VITS.
+    pub fn prior(&self, text: &TextEncoding, durations: &[usize], noise_scale: f32, noise: &mut Noise) -> Result<Tensor> {
+        let index: Vec<u32> = durations
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &d)| std::iter::repeat_n(i as u32, d))
+            .collect();
+        let inter = self.config.inter_channels;
+        if index.is_empty() {
+            // VITS clamps the length to 1 frame whose prior mean is all zeros.
+            return Ok(Tensor::zeros((1, inter, 1), DType::F32, self.device())?);
+        }
+        let frames = index.len();
+        let index = Tensor::from_vec(index, frames, self.device())?;
+        let m = text.m_p.index_select(&index, 2)?;
+        if noise_scale == 0.0 {
+            return Ok(m);
+        }
+        let logs = text.logs_p.index_select(&index, 2)?;
+        let eps = noise.normal(&[1, inter, frames], noise_scale, self.device())?;
+        Ok((m + (eps * logs.exp()?)?)?)
+    }
+
+    /// The text side of one sentence: encoder, durations, prior sample z_p `[1, inter, frames]`.
+    pub fn text_side(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, cx: Cond<'_>) -> Result<Tensor> {
+        let text = self.encode(ids, cx.lora)?;
+        let durations = self.durations(&text, scales.length_scale, scales.noise_w, noise, cx)?;
+        self.prior(&text, &durations, scales.noise_scale, noise)
+    }
+
+    /// The flow in reverse: prior frames z_p `[1, inter, t]` → latent z `[1, inter, t]`.
+    pub fn flow_reverse(&self, z_p: &Tensor, cx: Cond<'_>) -> Result<Tensor> {
+        Ok(self.flow.reverse(z_p, cx)?)
+    }
+
+    /// The decoder: latent z `[1, inter, t]` → audio `[t · hop]`.
+    pub fn decode(&self, z: &Tensor, cx: Cond<'_>) -> Result<Tensor> {
+        Ok(self.dec.forward(z, cx)?.flatten_all()?)
+    }
+
+    /// Flow (reverse) and decoder on a span of prior frames `[1, inter, t]` → audio `[t · hop]`.
+    pub fn flow_decode(&self, z_p: &Tensor, cx: Cond<'_>) -> Result<Tensor> {
+        self.decode(&self.flow_reverse(z_p, cx)?, cx)
+    }
+
+    /// Stages that belong to the flow (the decoder's come after).
+    pub fn flow_stages(&self) -> usize {
+        self.flow.steps()
+    }
+
+    /// One sentence's ids → raw model audio (Piper's `output`) with the voice's own weights,
+    /// deterministic for a given `noise`.
+    pub fn synthesize(&self, ids: &[i64], scales: Scales, speaker: Option<usize>, noise: &mut Noise) -> Result<Vec<f32>> {
+        let g = self.speaker_embedding(speaker)?;
+        let cx = Cond::speaker(g.as_ref());
+        let z_p = self.text_side(ids, &scales, noise, cx)?;
+        Ok(self.flow_decode(&z_p, cx)?.to_vec1()?)
+    }
+}
+
+impl Backbone for Vits {
+    fn family(&self) -> &'static str {
+        "vits"
+    }
+
+    fn declared(&self) -> &Declared {
+        &self.declared
+    }
+
+    fn lora_on_the_fly(&self, path: &str, shape: &[usize]) -> bool {
+        vits_vocab::lora_on_the_fly(path, shape)
+    }
+
+    fn speaker_table(&self) -> Option<&Tensor> {
+        self.emb_g.as_ref()
+    }
+
+    fn speaker_embedding(&self, speaker: Option<usize>) -> Result<Option<Tensor>> {
+        match (&self.emb_g, speaker) {
+            (Some(emb), s) => {
+                let s = s.unwrap_or(0);
+                if s >= self.config.n_speakers {
+                    return Err(Error::invalid("speaker", format!("{s} is not in 0..{}", self.config.n_speakers)));
+                }
+                Ok(Some(emb.narrow(0, s, 1)?.unsqueeze(2)?)) // [1, gin, 1]
+            }
+            (None, Some(s)) if s > 0 => Err(Error::invalid("speaker", format!("{s}: this voice has a single speaker"))),
+            (None, _) => Ok(None),
+        }
+    }
+
+    fn with_parameters(&self, parameters: HashMap<String, Tensor>, path: &Path) -> Result<Arc<dyn Backbone>> {
+        let ckpt = Checkpoint { tensors: parameters, path: path.to_path_buf(), ..Default::default() };
+        Ok(Arc::new(Vits::load(&ckpt, self.config.clone(), self.device())?))
+    }
+
+    fn samples_per_frame(&self) -> usize {
+        self.config.hop_length()
+    }
+
+    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Tensor> {
+        self.text_side(ids, scales, noise, style.cond())
+    }
+
+    fn run_stage(&self, stage: usize, x: &Tensor, style: &StyleState) -> Result<Tensor> {
+        let n = self.flow.steps();
+        let cx = style.cond();
+        Ok(if stage < n { self.flow.reverse_step(stage, x, cx)? } else { self.dec.stage(stage - n, x, cx)? })
+    }
+}
