@@ -11,7 +11,6 @@ use bevy::asset::{AssetMetaCheck, AssetPlugin};
 use bevy::prelude::*;
 use common::{max_abs_diff, read_to_end, voice_path};
 use tvtts::core::engine::Request;
-use tvtts::core::SynthesisOptions;
 use tvtts::plugin::prelude::*;
 use tvtts::plugin::{render_line, render_ready, LineId, SpeechEngine, SpeechMixer};
 
@@ -115,10 +114,7 @@ fn rms(x: &[f32]) -> f32 {
 /// The same request straight through the engine, read to the end.
 fn engine_audio(app: &App, preset: &Handle<VoicePreset>, text: &str, controls: &[(&str, f32)]) -> Vec<f32> {
     let p = app.world().resource::<Assets<VoicePreset>>().get(preset).expect("preset");
-    let d = &p.def;
-    let options =
-        SynthesisOptions { noise_scale: d.noise_scale, length_scale: d.length_scale, noise_w: d.noise_w, speaker: d.speaker, seed: d.seed };
-    let mut req = Request::text(&p.engine_key, text).options(options);
+    let mut req = Request::text(&p.engine_key, text).options(p.def.options());
     for (n, a) in controls {
         req = req.control(*n, *a);
     }
@@ -238,6 +234,15 @@ fn edited_presets_apply_to_the_next_line_and_broken_edits_keep_the_last_good_one
     assert_eq!(kept.samples, slower.samples);
     let syntax = app.world().resource::<Seen>().preset_errors.iter().filter(|e| e.line == Some(3)).count();
     assert_eq!(syntax, 1, "the same failure (however many reloads it took) is reported once");
+
+    // A module group the voice's backbone does not have: named with the groups it has, at the
+    // vector's line.
+    let bad_group = r#"(file: "vectors/excited.safetensors", groups: ["enc_q"])"#;
+    std::fs::write(&file, PRESET.replace(r#"(file: "vectors/excited.safetensors")"#, bad_group)).expect("break");
+    let names_it = |e: &PresetError| e.cause.contains("enc_q") && e.cause.contains("known: enc_p");
+    update_until(&mut app, 30, "the unknown-group error", |app| app.world().resource::<Seen>().preset_errors.iter().any(names_it));
+    let e = app.world().resource::<Seen>().preset_errors.iter().find(|e| names_it(e)).cloned().expect("error");
+    assert_eq!(e.line, Some(4), "{e}");
 }
 
 #[test]
@@ -384,4 +389,31 @@ fn emotion_and_dialect_drive_two_styles_independently() {
     let seen = app.world().resource::<Seen>();
     let applied = seen.applied.iter().find(|a| a.line == done.line).expect("windows reported");
     assert!(applied.controls.contains(&("questioning".to_string(), 3.0)), "{:?}", applied.controls);
+}
+
+#[test]
+fn any_number_of_styles_are_driven_by_name() {
+    let preset = r#"(
+        voice: "voices/en_US-joe-medium.onnx",
+        styles: {
+            "excited": (vectors: [(file: "vectors/excited.safetensors")], range: (0.0, 3.0)),
+            "questioning": (vectors: [(file: "vectors/questioning.safetensors")], range: (0.0, 3.0)),
+            "pleading": (vectors: [(file: "vectors/questioning.safetensors"), (file: "vectors/excited.safetensors")], range: (0.0, 2.0)),
+        },
+    )"#;
+    let dir = scratch_assets(preset);
+    let mut app = app(dir.path(), 22_050);
+    let styles = Styles::default().with("questioning", 2.0).with("pleading", 5.0).with("excited", 0.5);
+    let (npc, _) = spawn_npc(&mut app, "npcs/npc.voice.ron", (Emotion::new("excited", 1.0), styles));
+    let (_, done) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    let first = app.world().resource::<Seen>().applied.iter().find(|a| a.line == done.line).cloned().expect("windows reported");
+    let mut controls = first.controls.clone();
+    controls.sort_by(|a, b| a.0.cmp(&b.0));
+    // `Emotion` wins over `Styles` for "excited"; "pleading" is clamped to its range.
+    assert_eq!(controls, vec![("excited".to_string(), 1.0), ("pleading".to_string(), 2.0), ("questioning".to_string(), 2.0)]);
+    // A changed `Styles` reaches the next line.
+    app.world_mut().get_mut::<Styles>(npc).expect("styles").0.insert("pleading".into(), 0.25);
+    let (_, done) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    let applied = app.world().resource::<Seen>().applied.iter().find(|a| a.line == done.line).cloned().expect("windows reported");
+    assert!(applied.controls.contains(&("pleading".to_string(), 0.25)), "{:?}", applied.controls);
 }
