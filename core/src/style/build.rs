@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use candle_core::{Device, Tensor, D};
 
-use super::format::{Kind, StyleVector};
+use super::format::{Kind, StyleVector, SPEAKER};
 use super::groups::Group;
 use crate::error::{Error, Result};
 use crate::model::{Backbone, Noise};
@@ -104,13 +104,13 @@ pub fn speaker_centroid(model: &dyn Backbone, a: &[usize], b: &[usize], base_has
     Ok(StyleVector {
         kind: Kind::Speaker,
         base: base_hash.to_string(),
-        groups: vec![Group::new("emb_g")],
+        groups: vec![Group::new(SPEAKER)],
         default_alpha: 1.0,
         alpha_range,
         description: description.to_string(),
         rank: None,
         energy: None,
-        tensors: BTreeMap::from([("emb_g".to_string(), tau)]),
+        tensors: BTreeMap::from([(SPEAKER.to_string(), tau)]),
         path: None,
     })
 }

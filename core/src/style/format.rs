@@ -85,6 +85,10 @@ pub struct StyleVector {
 
 const FORMAT: &str = "2";
 
+/// The one tensor of a `speaker` vector, and the group a backbone's speaker table must be in
+/// for speaker vectors to apply (named after VITS' `emb_g`, whatever the backbone).
+pub const SPEAKER: &str = "emb_g";
+
 impl StyleVector {
     /// Reads a vector file; every problem names the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
@@ -192,7 +196,7 @@ impl StyleVector {
             let ok = match self.kind {
                 Kind::Weights => true, // checked against the voice
                 Kind::Lora => true, // factors or small full deltas, checked against the voice
-                Kind::Speaker => name == "emb_g",
+                Kind::Speaker => name == SPEAKER,
                 Kind::Steer => !name.is_empty() && !name.contains('.'),
             };
             if !ok {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use candle_core::Tensor;
 
 use super::delta::{self, Delta, Factors};
-use super::format::{check_range, Kind, StyleVector};
+use super::format::{check_range, Kind, StyleVector, SPEAKER};
 use super::groups::Group;
 use crate::error::{Error, Result};
 use crate::model::{Adapter, Adapters, StyleState};
@@ -131,7 +131,7 @@ impl Palette {
                             }
                         }
                     }
-                    Kind::Speaker if style.groups.iter().any(|g| g.name() == "emb_g") => r.speaker.push(v.tensors["emb_g"].clone()),
+                    Kind::Speaker if style.groups.iter().any(|g| g.name() == SPEAKER) => r.speaker.push(v.tensors[SPEAKER].clone()),
                     Kind::Speaker => {}
                 }
             }
