@@ -119,7 +119,7 @@ fn keys(
     };
     if step != 0.0 {
         if let Ok(mut e) = emotions.get_mut(npc) {
-            e.alpha = (e.alpha + step).clamp(0.0, 3.0);
+            e.alpha = (e.alpha + step).clamp(-1.0, 3.0);
             scene.log.push(format!("{name}: excited alpha {:.2}", e.alpha));
         }
     }

@@ -9,7 +9,8 @@ VOICE="${VOICE:-assets/voices/en_US-joe-medium.onnx}"
 SRC=assets/vectors/sources
 cargo build --release --bin tvtts >&2
 T=target/release/tvtts
-# α range: [0, 3] is what scripts/measure_vectors.py measured (README, "Shipped vectors").
+# α range: [-1, 3] is what scripts/measure_vectors.py measured (README, "Shipped vectors":
+# α = -1, -0.5, 0, 0.5, 1, 2, 3).
 $T vector steer --voice "$VOICE" --a $SRC/exclamations.txt --b $SRC/statements.txt --points m_p --alpha-range -1,3 \
     --description "excited: prior mean of 30 lines ending '!' minus the same lines ending '.'; raises pitch" \
     --out assets/vectors/excited.safetensors
