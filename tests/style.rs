@@ -102,6 +102,18 @@ fn vector_files_round_trip_and_bad_ones_are_named() {
         assert_eq!(diff, 0.0, "{name}");
     }
     back.check_against(&voice).unwrap();
+    // Group names are the voice's backbone's; an unknown one is named with the ones it has.
+    let msg = Group::check_all(&groups(&["voice"]), voice.model.as_ref()).unwrap_err().to_string();
+    assert!(msg.contains("`voice`") && msg.contains("known: enc_p"), "{msg}");
+    let wrong_group = StyleVector { groups: groups(&["enc_q"]), ..v.clone() };
+    assert!(wrong_group.check_against(&voice).unwrap_err().to_string().contains("enc_q"));
+    // A format-1 file (no α range) is refused with how to rebuild it.
+    let mut meta_v1 = std::fs::read(&path).unwrap();
+    let at = meta_v1.windows(18).position(|w| w == b"\"tvtts.format\":\"2\"").expect("format key");
+    meta_v1[at + 16] = b'1';
+    std::fs::write(&path, &meta_v1).unwrap();
+    let msg = StyleVector::load(&path).unwrap_err().to_string();
+    assert!(msg.contains("format 1") && msg.contains("--alpha-range") && msg.contains("excited.safetensors"), "{msg}");
 
     // Made for another voice.
     let other = StyleVector { base: "0".repeat(64), ..v.clone() };
