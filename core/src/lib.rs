@@ -2,8 +2,8 @@
 //! runs them natively in candle, and turns text into phonemes the way Piper does.
 //!
 //! Layers, each importing only the ones below it (see `docs/architecture.md`):
-//! `engine` → `style` → `voice` → `model` (backbones) → `checkpoint`, `phonemize`, `config`,
-//! `scales`, `error`.
+//! `engine` → `style` → `voice` → `model` (backbones) → `checkpoint`, `phonemize`, `timing`,
+//! `config`, `scales`, `error`.
 //!
 //! No Bevy here: the game-engine side lives in `tvtts-plugin`.
 
@@ -18,6 +18,7 @@ pub mod phonemize;
 pub mod scales;
 pub mod style;
 pub mod threads;
+pub mod timing;
 pub mod voice;
 
 pub use error::{Error, Result};

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::{Backbone, Noise, StyleState, Vits, VitsConfig};
 use crate::phonemize::{IpaPhonemizer, PhonemeIdMap, Phonemizer};
 use crate::scales::Scales;
+use crate::timing::{self, Timings};
 
 /// Per-request synthesis settings: scales that override the voice's defaults, speaker, seed.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -88,6 +89,37 @@ impl Say {
     }
 }
 
+/// Names the words of a text's timing tracks, sentence after sentence, by the text's own words
+/// (phonemes given directly keep their IPA spelling).
+#[derive(Debug, Clone, Default)]
+pub struct WordNamer {
+    words: Vec<String>,
+    next: usize,
+}
+
+impl WordNamer {
+    /// For the words of `say`.
+    pub fn new(say: &Say) -> Self {
+        let words = match say {
+            Say::Text(t) => timing::text_words(t).into_iter().map(String::from).collect(),
+            Say::Phonemes(_) => Vec::new(),
+        };
+        WordNamer { words, next: 0 }
+    }
+
+    /// Names the words of the next sentence's track `t`, spelling words with `voice`'s phonemizer.
+    pub fn name(&mut self, voice: &Voice, t: &mut Timings) {
+        let rest: Vec<&str> = self.words[self.next..].iter().map(String::as_str).collect();
+        if rest.is_empty() {
+            return;
+        }
+        let spell = |w: &str| voice.phonemize(&Say::text(w)).map(|s| s.join(" ")).unwrap_or_default();
+        if let Some(used) = t.name_words(&rest, spell) {
+            self.next += used;
+        }
+    }
+}
+
 /// One sentence as spoken.
 #[derive(Debug, Clone)]
 pub struct Sentence {
@@ -95,6 +127,8 @@ pub struct Sentence {
     pub ids: Vec<i64>,
     /// Raw model output (peaks around ±0.5 for Piper voices), at the voice's sample rate.
     pub audio: Vec<f32>,
+    /// When each phoneme, word and viseme sounds, in samples from the sentence's start.
+    pub timings: Timings,
 }
 
 /// A loaded voice: its config, its model (any [`Backbone`]), its phoneme ids and phonemizer.
@@ -231,12 +265,15 @@ impl Voice {
         let scales = self.scales(opts)?;
         let style = self.plain_style(opts.speaker)?;
         let mut noise = Noise::seeded(opts.seed);
+        let mut namer = WordNamer::new(say);
         let mut out = Vec::new();
         for phonemes in self.phonemize(say)? {
-            let ids = self.ids.ids(&phonemes).ids;
-            let x = self.model.prepare(&ids, &scales, &mut noise, &style)?;
-            let audio = self.model.run_all(&x, &style)?.to_vec1()?;
-            out.push(Sentence { phonemes, ids, audio });
+            let ids = self.ids.ids(&phonemes);
+            let prepared = self.model.prepare(&ids.ids, &scales, &mut noise, &style)?;
+            let audio = self.model.run_all(&prepared.input, &style)?.to_vec1()?;
+            let mut timings = Timings::sentence(&ids, &prepared.frames, self.model.samples_per_frame(), 0);
+            namer.name(self, &mut timings);
+            out.push(Sentence { phonemes, ids: ids.ids, audio, timings });
         }
         Ok(out)
     }

@@ -10,6 +10,7 @@ use ringbuf::traits::{Consumer, Observer};
 use ringbuf::HeapCons;
 
 use super::controls::{ControlValues, Controls};
+use crate::timing::Timings;
 use crate::error::{Error, Result};
 
 /// What happened to a request, in order. Sample positions count from the request's first sample.
@@ -19,6 +20,9 @@ pub enum Event {
     Started { sample_rate: u32 },
     /// Sentence `index` begins at `start_sample`.
     SentenceStarted { index: usize, phonemes: String, start_sample: u64 },
+    /// The timing track of sentence `index` (phonemes, words, visemes; samples counted from
+    /// the request's first sample), sent with `SentenceStarted`, before its audio.
+    Timings { index: usize, timings: Timings },
     /// A window of `samples` samples from `start_sample` was computed with these control values
     /// (after clamping to the voice's ranges), in a batch of `batch` requests.
     Window { sentence: usize, start_sample: u64, samples: usize, controls: ControlValues, batch: usize },

@@ -24,6 +24,8 @@ use crate::model::stream::SentenceStream;
 use crate::model::{Noise, StyleState};
 use crate::scales::Scales;
 use crate::style::{ControlId, Palette};
+use crate::timing::Timings;
+use crate::voice::WordNamer;
 
 /// What a step left to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +59,8 @@ struct Speaking {
     noise: Noise,
     sentences: VecDeque<String>,
     next_sentence: usize,
+    /// Names the timing tracks' words by the text's.
+    namer: WordNamer,
     current: Option<Current>,
     styled: Option<Styled>,
 }
@@ -192,13 +196,17 @@ impl Job {
                 return Ok(Step::Done);
             };
             // The text side of the sentence, in this step's style.
-            let ids = sp.palette.voice.ids.ids(&phonemes).ids;
+            let ids = sp.palette.voice.ids.ids(&phonemes);
             let model = style.backbone();
-            let x = model.prepare(&ids, &sp.scales, &mut sp.noise, &style)?;
+            let prepared = model.prepare(&ids.ids, &sp.scales, &mut sp.noise, &style)?;
             let index = sp.next_sentence;
             sp.next_sentence += 1;
-            out.emit(Event::SentenceStarted { index, phonemes, start_sample: out.produced() });
-            sp.current = Some(Current { index, stream: SentenceStream::new(model.as_ref(), x)? });
+            let start_sample = out.produced();
+            let mut timings = Timings::sentence(&ids, &prepared.frames, model.samples_per_frame(), start_sample);
+            sp.namer.name(&sp.palette.voice, &mut timings);
+            out.emit(Event::SentenceStarted { index, phonemes, start_sample });
+            out.emit(Event::Timings { index, timings });
+            sp.current = Some(Current { index, stream: SentenceStream::new(model.as_ref(), prepared.input)? });
         }
     }
 
@@ -286,6 +294,7 @@ impl Job {
             noise: Noise::seeded(seed),
             sentences,
             next_sentence: 0,
+            namer: WordNamer::new(&self.request.say),
             current: None,
             styled: None,
         });

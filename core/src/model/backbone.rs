@@ -53,6 +53,16 @@ pub struct SteerPointDef {
     pub groups: Vec<String>,
 }
 
+/// The text side's result for one sentence.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The first stage's input `[1, channels, frames]`.
+    pub input: Tensor,
+    /// Frames each phoneme id lasts, in id order: the timing track of the sentence. They sum to
+    /// `frames`, except when every id lasts 0 frames (the model then speaks one silent frame).
+    pub frames: Vec<usize>,
+}
+
 /// What a backbone declares about itself as data, held once by each implementation (cheap to
 /// clone: shared).
 #[derive(Debug, Clone)]
@@ -120,8 +130,8 @@ pub trait Backbone: Send + Sync + fmt::Debug {
     fn samples_per_frame(&self) -> usize;
 
     /// The text side of one sentence: phoneme ids → the first stage's input `[1, channels,
-    /// frames]`, drawing noise from `noise` as `scales` ask.
-    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Tensor>;
+    /// frames]` and how many frames each id lasts, drawing noise from `noise` as `scales` ask.
+    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Prepared>;
 
     /// Runs stage `stage` on `x` `[b, channels, positions]` (rows are independent sequences);
     /// the last stage gives audio `[b, 1, samples]`.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
-use super::backbone::{Backbone, Declared, GroupDef, StageSpec, SteerPointDef};
+use super::backbone::{Backbone, Declared, GroupDef, Prepared, StageSpec, SteerPointDef};
 use super::modules::{Conv1d, ConvSpec};
 use super::noise::Noise;
 use super::style_state::StyleState;
@@ -125,7 +125,7 @@ impl Backbone for ToyBackbone {
         UP
     }
 
-    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, _style: &StyleState) -> Result<Tensor> {
+    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, _style: &StyleState) -> Result<Prepared> {
         let vocab = self.emb.dim(0)?;
         let hold = (2.0 * scales.length_scale).ceil().max(1.0) as usize;
         let index = ids
@@ -136,11 +136,12 @@ impl Backbone for ToyBackbone {
         if index.is_empty() {
             return Err(Error::invalid("phoneme ids", "empty sequence"));
         }
+        let frames = vec![hold; index.len()];
         let index: Vec<u32> = index.iter().flat_map(|&i| std::iter::repeat_n(i, hold)).collect();
-        let frames = index.len();
-        let x = self.emb.index_select(&Tensor::from_vec(index, frames, self.device())?, 0)?.t()?.unsqueeze(0)?; // [1, C, frames]
-        let eps = noise.normal(&[1, CHANNELS, frames], scales.noise_scale, self.device())?;
-        Ok((x + eps)?.contiguous()?)
+        let t = index.len();
+        let x = self.emb.index_select(&Tensor::from_vec(index, t, self.device())?, 0)?.t()?.unsqueeze(0)?; // [1, C, t]
+        let eps = noise.normal(&[1, CHANNELS, t], scales.noise_scale, self.device())?;
+        Ok(Prepared { input: (x + eps)?.contiguous()?, frames })
     }
 
     fn run_stage(&self, stage: usize, x: &Tensor, style: &StyleState) -> Result<Tensor> {

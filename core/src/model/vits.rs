@@ -8,7 +8,7 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
-use super::backbone::{Backbone, Declared, StageSpec};
+use super::backbone::{Backbone, Declared, Prepared, StageSpec};
 use super::config::VitsConfig;
 use super::duration::DurationPredictor;
 use super::flow::Flow;
@@ -146,11 +146,13 @@ impl Vits {
         Ok((m + (eps * logs.exp()?)?)?)
     }
 
-    /// The text side of one sentence: encoder, durations, prior sample z_p `[1, inter, frames]`.
-    pub fn text_side(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, cx: Cond<'_>) -> Result<Tensor> {
+    /// The text side of one sentence: encoder, durations (frames per id), prior sample z_p
+    /// `[1, inter, frames]`.
+    pub fn text_side(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, cx: Cond<'_>) -> Result<Prepared> {
         let text = self.encode(ids, cx.lora)?;
-        let durations = self.durations(&text, scales.length_scale, scales.noise_w, noise, cx)?;
-        self.prior(&text, &durations, scales.noise_scale, noise)
+        let frames = self.durations(&text, scales.length_scale, scales.noise_w, noise, cx)?;
+        let input = self.prior(&text, &frames, scales.noise_scale, noise)?;
+        Ok(Prepared { input, frames })
     }
 
     /// The flow in reverse: prior frames z_p `[1, inter, t]` → latent z `[1, inter, t]`.
@@ -178,7 +180,7 @@ impl Vits {
     pub fn synthesize(&self, ids: &[i64], scales: Scales, speaker: Option<usize>, noise: &mut Noise) -> Result<Vec<f32>> {
         let g = self.speaker_embedding(speaker)?;
         let cx = Cond::speaker(g.as_ref());
-        let z_p = self.text_side(ids, &scales, noise, cx)?;
+        let z_p = self.text_side(ids, &scales, noise, cx)?.input;
         Ok(self.flow_decode(&z_p, cx)?.to_vec1()?)
     }
 }
@@ -223,7 +225,7 @@ impl Backbone for Vits {
         self.config.hop_length()
     }
 
-    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Tensor> {
+    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Prepared> {
         self.text_side(ids, scales, noise, style.cond())
     }
 

@@ -24,6 +24,9 @@ pub struct PhonemeIds {
     pub ids: Vec<i64>,
     /// Code points of the input that are not in the map (left out of `ids`), in input order.
     pub skipped: Vec<char>,
+    /// Each known phoneme and the positions in `ids` it reads: its own ids and the pad after
+    /// them. Before the first: `^` and a pad; after the last: `$`.
+    pub spans: Vec<(char, std::ops::Range<usize>)>,
 }
 
 impl PhonemeIdMap {
@@ -67,13 +70,16 @@ impl PhonemeIdMap {
         let pad = self.special(PAD);
         let mut ids = Vec::with_capacity(2 * phonemes.chars().count() + 3);
         let mut skipped = Vec::new();
+        let mut spans = Vec::new();
         ids.extend_from_slice(self.special(BOS));
         ids.extend_from_slice(pad);
         for c in phonemes.chars() {
             match self.map.get(&c) {
                 Some(phoneme_ids) => {
+                    let start = ids.len();
                     ids.extend_from_slice(phoneme_ids);
                     ids.extend_from_slice(pad);
+                    spans.push((c, start..ids.len()));
                 }
                 None => skipped.push(c),
             }
@@ -82,7 +88,7 @@ impl PhonemeIdMap {
         if !skipped.is_empty() {
             log::warn!("phonemes missing from the voice's phoneme_id_map, skipped: {skipped:?}");
         }
-        PhonemeIds { ids, skipped }
+        PhonemeIds { ids, skipped, spans }
     }
 
     /// The ids of one phoneme, if the voice knows it.
