@@ -169,3 +169,36 @@ fn vector_steer_inspect_and_say_with_style() {
         assert!(!wav.exists());
     }
 }
+
+#[test]
+fn say_writes_the_same_timing_track_streamed_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = common::voice_path();
+    let text = "Where is the blacksmith? He owes me gold, and I want it back before nightfall!";
+    let render = |stream: bool| {
+        let (wav, json) = (dir.path().join(format!("{stream}.wav")), dir.path().join(format!("{stream}.json")));
+        let mut cmd = tvtts();
+        cmd.args(["say", "--voice"]).arg(&voice).args(["--text", text, "--seed", "5", "--timings"]).arg(&json).arg("--out").arg(&wav);
+        if stream {
+            cmd.arg("--stream");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let samples = hound::WavReader::open(&wav).unwrap().len();
+        (serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&json).unwrap()).unwrap(), samples)
+    };
+    let (whole, samples) = render(false);
+    let (streamed, _) = render(true);
+    assert_eq!(whole, streamed, "the same track streamed or not");
+    assert_eq!(whole["sample_rate"], 22050);
+    assert!((whole["duration"].as_f64().unwrap() - samples as f64 / 22050.0).abs() < 1e-9);
+    let words: Vec<&str> = whole["words"].as_array().unwrap().iter().map(|w| w["text"].as_str().unwrap()).collect();
+    assert_eq!(words.join(" "), text.replace(['?', ',', '!'], ""));
+    for list in ["phonemes", "visemes", "rhubarb"] {
+        let spans = whole[list].as_array().unwrap();
+        assert!(!spans.is_empty(), "{list}");
+        assert!(spans.windows(2).all(|w| w[0]["end"].as_f64() <= w[1]["start"].as_f64()), "{list} in order");
+    }
+    let visemes = whole["visemes"].as_array().unwrap();
+    assert_eq!(visemes.last().unwrap()["end"], whole["duration"], "visemes cover the audio");
+}

@@ -6,6 +6,7 @@ pub mod params;
 pub mod phonemize;
 pub mod playback;
 pub mod say;
+pub mod timings;
 pub mod vector;
 
 use std::path::PathBuf;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Request, Say};
 use tvtts::core::style::{Group, StyleVector};
+use tvtts::core::timing::Timings;
 use tvtts::core::{Scales, SynthesisOptions};
 
 use super::playback::{drain, underruns, Arrivals};
@@ -61,6 +62,10 @@ pub struct SayArgs {
     /// for (its metadata; `tvtts vector info FILE` shows it). Repeatable; implies --stream.
     #[arg(long = "style", value_name = "FILE=ALPHA[@GROUPS]")]
     pub styles: Vec<String>,
+    /// Also write the line's timing track here (JSON, seconds: words, phonemes, OVR visemes,
+    /// Rhubarb shapes); the same whether streamed or not.
+    #[arg(long, value_name = "FILE.json")]
+    pub timings: Option<PathBuf>,
     /// Output WAV file.
     #[arg(long)]
     pub out: PathBuf,
@@ -87,6 +92,9 @@ pub fn run(a: SayArgs) -> anyhow::Result<()> {
     let opts = SynthesisOptions { scales, speaker: a.speaker, seed: a.seed };
     let spoken = if a.stream || !a.styles.is_empty() { say_streamed(&a, text, opts)? } else { say_whole(&a, text, &opts)? };
     tvtts::write_wav(&a.out, &spoken.audio, spoken.sample_rate, a.float)?;
+    if let Some(path) = &a.timings {
+        super::timings::write(path, &spoken.timings, spoken.sample_rate)?;
+    }
     let audio_s = spoken.audio.len() as f64 / spoken.sample_rate as f64;
     eprintln!("tvtts: wrote {} ({} sentences, {audio_s:.2} s)", a.out.display(), spoken.sentences);
     if a.report {
@@ -114,6 +122,8 @@ struct Spoken {
     ttfa_s: f64,
     synth_s: f64,
     arrivals: Arrivals,
+    /// The timing track, in samples from the first.
+    timings: Timings,
 }
 
 /// Whole sentences, one after another: the first sample exists when everything is done.
@@ -125,7 +135,13 @@ fn say_whole(a: &SayArgs, text: Option<String>, opts: &SynthesisOptions) -> anyh
     let synth_s = t0.elapsed().as_secs_f64();
     let audio: Vec<f32> = sentences.iter().flat_map(|s| s.audio.iter().copied()).collect();
     let arrivals = vec![(synth_s, audio.len() as u64)];
-    Ok(Spoken { audio, sample_rate: voice.sample_rate(), sentences: sentences.len(), ttfa_s: synth_s, synth_s, arrivals })
+    let mut timings = Timings::default();
+    let mut offset = 0;
+    for s in &sentences {
+        timings.append(s.timings.clone().shifted(offset));
+        offset += s.audio.len() as u64;
+    }
+    Ok(Spoken { audio, sample_rate: voice.sample_rate(), sentences: sentences.len(), ttfa_s: synth_s, synth_s, arrivals, timings })
 }
 
 /// Through the engine: one worker with every kernel thread, read as fast as audio arrives.
@@ -151,15 +167,17 @@ fn say_streamed(a: &SayArgs, text: Option<String>, opts: SynthesisOptions) -> an
     }
     engine.add_voice("voice", a.voice.load()?, specs)?;
     let say = what_to_say(text, a)?;
-    let request = Request { controls, ..Request::new("voice", say).options(opts) };
+    let request = Request { controls, ..Request::new("voice", say.clone()).options(opts) };
     let mut handle = engine.speak(request);
     let mut arrivals = Arrivals::new();
     let audio = drain(&mut handle, &mut arrivals);
     let mut sentences = 0;
+    let mut timings = Timings::default();
     for event in handle.events() {
         match event {
             Event::Failed(e) => return Err(e.into()),
             Event::SentenceStarted { .. } => sentences += 1,
+            Event::Timings { timings: t, .. } => timings.append(t),
             _ => {}
         }
     }
@@ -172,6 +190,7 @@ fn say_streamed(a: &SayArgs, text: Option<String>, opts: SynthesisOptions) -> an
         ttfa_s: secs(timing.first_audio),
         synth_s: secs(timing.ended),
         arrivals,
+        timings,
     })
 }
 
