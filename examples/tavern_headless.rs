@@ -7,6 +7,8 @@
 //! The guard's `Emotion` ("excited") is driven live as a gameplay system would: α 1.0 on his
 //! first line; on his second, α 0.5 rising to 2.5 one second in (the rest of the line follows);
 //! 0.0 on his last. The mix is rendered offline (as fast as synthesis allows, never underrunning).
+//! Each NPC carries a `LipSync`: every line prints its words as they were heard (`WordSpoken`),
+//! each with the time into the line and the mouth's OVR viseme at that moment.
 
 #[path = "common/tavern.rs"]
 mod tavern;
@@ -90,6 +92,9 @@ fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let rate = args.rate as f64;
         let mut applied = app.world().resource::<Messages<StyleApplied>>().get_cursor_current();
+        let mut spoken = app.world().resource::<Messages<WordSpoken>>().get_cursor_current();
+        app.world_mut().entity_mut(npc).insert(LipSync::default());
+        let mut heard: Vec<String> = Vec::new();
         let voice = app.world().get::<Voice>(npc).context("speaker has no voice")?.0.clone();
         let voice_rate = app.world().resource::<Assets<VoicePreset>>().get(&voice).context("preset not loaded")?.sample_rate as f64;
         let (mut mix, done) = render_line(&mut app, SayLine::new(npc, &line.text), Duration::from_secs(300), |app, frames| {
@@ -100,6 +105,10 @@ fn main() -> anyhow::Result<()> {
             }
             for a in applied.read(app.world().resource::<Messages<StyleApplied>>()).filter(|a| a.at_sample > 0) {
                 println!("    {}: style {:?} heard from {:.2} s into the line", line.speaker, a.controls, a.at_sample as f64 / voice_rate);
+            }
+            let mouth = app.world().get::<LipSync>(npc).map_or("-", |m| m.viseme.name());
+            for w in spoken.read(app.world().resource::<Messages<WordSpoken>>()) {
+                heard.push(format!("{}@{:.2}[{mouth}]", w.word, frames as f64 / rate));
             }
         })
         .map_err(|f| anyhow::anyhow!("line {} ({}) failed: {f:?}", n + 1, line.speaker))?;
@@ -117,6 +126,7 @@ fn main() -> anyhow::Result<()> {
             done.underruns,
             line.text
         );
+        println!("    heard: {}", heard.join(" "));
     }
     Ok(())
 }

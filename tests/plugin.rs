@@ -24,16 +24,19 @@ struct Seen {
     finished: Vec<LineFinished>,
     failed: Vec<LineFailed>,
     applied: Vec<StyleApplied>,
+    words: Vec<WordSpoken>,
     preset_errors: Vec<PresetError>,
     modified: usize,
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: one reader per message type
 fn record(
     mut seen: ResMut<Seen>,
     mut started: MessageReader<LineStarted>,
     mut finished: MessageReader<LineFinished>,
     mut failed: MessageReader<LineFailed>,
     mut applied: MessageReader<StyleApplied>,
+    mut words: MessageReader<WordSpoken>,
     mut errors: MessageReader<PresetError>,
     mut assets: MessageReader<AssetEvent<VoicePreset>>,
 ) {
@@ -41,6 +44,7 @@ fn record(
     seen.finished.extend(finished.read().cloned());
     seen.failed.extend(failed.read().cloned());
     seen.applied.extend(applied.read().cloned());
+    seen.words.extend(words.read().cloned());
     seen.preset_errors.extend(errors.read().cloned());
     seen.modified += assets.read().filter(|e| matches!(e, AssetEvent::Modified { .. })).count();
 }
@@ -416,4 +420,24 @@ fn any_number_of_styles_are_driven_by_name() {
     let (_, done) = say(&mut app, SayLine::new(npc, S), |_, _| {});
     let applied = app.world().resource::<Seen>().applied.iter().find(|a| a.line == done.line).cloned().expect("windows reported");
     assert!(applied.controls.contains(&("pleading".to_string(), 0.25)), "{:?}", applied.controls);
+}
+
+#[test]
+fn lip_sync_and_words_follow_the_sample_playing() {
+    use tvtts::core::timing::Viseme;
+    let mut app = app(&repo_assets(), 22_050);
+    let (npc, _) = spawn_npc(&mut app, "voices/guard.voice.ron", LipSync::default());
+    let mut mouths: Vec<LipSync> = Vec::new();
+    let (_, done) = say(&mut app, SayLine::new(npc, M), |app, _| mouths.push(app.world().get::<LipSync>(npc).expect("mouth").clone()));
+    let seen = app.world().resource::<Seen>();
+    let words: Vec<&WordSpoken> = seen.words.iter().filter(|w| w.line == done.line).collect();
+    let text: Vec<&str> = words.iter().map(|w| w.word.as_str()).collect();
+    assert_eq!(text.join(" "), M.replace([',', '.'], ""), "every word of the text, once, in order");
+    assert!(words.iter().enumerate().all(|(i, w)| w.index == i && w.entity == npc));
+    // The mouth moves through many shapes while the line plays, always a blend summing to 1.
+    let shapes: std::collections::HashSet<Viseme> = mouths.iter().map(|m| m.viseme).collect();
+    assert!(shapes.len() >= 6, "{shapes:?}");
+    assert!(mouths.iter().all(|m| (m.weights.iter().sum::<f32>() - 1.0).abs() < 1e-4));
+    app.update();
+    assert_eq!(app.world().get::<LipSync>(npc), Some(&LipSync::default()), "at rest after the line");
 }

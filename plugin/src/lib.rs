@@ -20,6 +20,7 @@
 
 pub mod audio;
 pub mod components;
+pub mod lipsync;
 pub mod loader;
 pub mod messages;
 pub mod offline;
@@ -40,7 +41,8 @@ pub use audio::{AudioOutput, SpatialSettings, SpeechMixer};
 pub use components::{Dialect, DialectRole, Emotion, EmotionRole, SpeechListener, SpeechMix, StyleRole, StyleSlot, Styles};
 pub use loader::{VoicePreset, VoicePresetLoader};
 pub use offline::{render_line, render_ready};
-pub use messages::{LineFailed, LineFailure, LineFinished, LineId, LineStarted, PresetError, SayLine, StyleApplied};
+pub use lipsync::LipSync;
+pub use messages::{LineFailed, LineFailure, LineFinished, LineId, LineStarted, PresetError, SayLine, StyleApplied, WordSpoken};
 pub use preset::PresetDef;
 pub use speech::{Speech, SpeechEngine, Voice};
 pub use tvtts_core as core;
@@ -49,7 +51,7 @@ pub use tvtts_core as core;
 pub mod prelude {
     pub use crate::{
         AudioOutput, Dialect, Emotion, LineFailed, LineFailure, LineFinished, LineStarted, PresetError, SayLine, SpeechListener,
-        SpeechMix, StyleApplied, Styles, TvTtsPlugin, Voice, VoicePreset,
+        LipSync, SpeechMix, StyleApplied, Styles, TvTtsPlugin, Voice, VoicePreset, WordSpoken,
     };
     pub use tvtts_core::engine::Priority;
 }
@@ -142,6 +144,7 @@ impl Plugin for TvTtsPlugin {
             .add_message::<LineFinished>()
             .add_message::<LineFailed>()
             .add_message::<StyleApplied>()
+            .add_message::<WordSpoken>()
             .add_message::<PresetError>()
             .configure_sets(
                 PostUpdate,

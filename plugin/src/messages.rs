@@ -46,6 +46,17 @@ impl SayLine {
     }
 }
 
+/// A word of the line is being heard (its first sample reached the mixer): for subtitles and
+/// karaoke highlighting. `index` counts the line's words from 0; `word` is the text's own (IPA
+/// for lines given as phonemes).
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct WordSpoken {
+    pub entity: Entity,
+    pub line: LineId,
+    pub word: String,
+    pub index: usize,
+}
+
 /// The line's first audio reached the mixer.
 #[derive(Message, Debug, Clone, PartialEq)]
 pub struct LineStarted {

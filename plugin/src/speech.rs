@@ -8,12 +8,14 @@ use std::sync::Arc;
 use bevy::log::warn;
 use bevy::prelude::*;
 use tvtts_core::engine::{ControlValues, Engine, Event, Request, SpeechHandle};
+use tvtts_core::timing::Timings;
 
 use crate::audio::mixer::SpeakerTrack;
 use crate::audio::{LineSoundData, Playback, SpeechMixer};
 use crate::components::{Dialect, Emotion, SpeechMix, StyleRole, StyleSlot, Styles};
+use crate::lipsync::{self, LipSync};
 use crate::loader::VoicePreset;
-use crate::messages::{LineFailed, LineFailure, LineFinished, LineId, LineStarted, SayLine, StyleApplied};
+use crate::messages::{LineFailed, LineFailure, LineFinished, LineId, LineStarted, SayLine, StyleApplied, WordSpoken};
 
 /// The running engine (shared with the preset loader).
 #[derive(Resource, Clone)]
@@ -43,6 +45,10 @@ struct CurrentLine {
     controls: Vec<(String, f32)>,
     /// α values of the last window the engine reported.
     applied: Option<ControlValues>,
+    /// The timing track of the sentences synthesized so far.
+    timings: Timings,
+    /// Words already announced as heard.
+    words_spoken: usize,
     started: bool,
     synthesized: bool,
 }
@@ -216,7 +222,18 @@ pub(crate) fn start_lines(
         }
         let preset = voice.0.id();
         speech.current =
-            Some(CurrentLine { id: line.id, handle, playback, preset, controls, applied: None, started: false, synthesized: false });
+            Some(CurrentLine {
+                id: line.id,
+                handle,
+                playback,
+                preset,
+                controls,
+                applied: None,
+                timings: Timings::default(),
+                words_spoken: 0,
+                started: false,
+                synthesized: false,
+            });
     }
 }
 
@@ -251,16 +268,25 @@ pub(crate) fn push_controls(
     }
 }
 
-/// Follows every line: engine events, playback progress, the end; keeps tracks placed.
+/// The messages [`poll_lines`] writes.
+#[derive(bevy::ecs::system::SystemParam)]
+pub(crate) struct LineMessages<'w> {
+    started: MessageWriter<'w, LineStarted>,
+    finished: MessageWriter<'w, LineFinished>,
+    failed: MessageWriter<'w, LineFailed>,
+    applied: MessageWriter<'w, StyleApplied>,
+    words: MessageWriter<'w, WordSpoken>,
+}
+
+/// Follows every line: engine events, playback progress (words heard, the mouth), the end;
+/// keeps tracks placed.
 pub(crate) fn poll_lines(
-    speakers: Query<(Entity, &mut Speech, Option<&GlobalTransform>, Option<&SpeechMix>, &Voice)>,
+    speakers: Query<(Entity, &mut Speech, Option<&GlobalTransform>, Option<&SpeechMix>, &Voice, Option<&mut LipSync>)>,
     presets: Res<Assets<VoicePreset>>,
-    mut started: MessageWriter<LineStarted>,
-    mut finished: MessageWriter<LineFinished>,
-    mut failed: MessageWriter<LineFailed>,
-    mut applied: MessageWriter<StyleApplied>,
+    mut out: LineMessages,
 ) {
-    for (entity, mut speech, placed, mix, voice) in speakers {
+    let LineMessages { started, finished, failed, applied, words } = &mut out;
+    for (entity, mut speech, placed, mix, voice, lipsync) in speakers {
         let speech = &mut *speech;
         if let Some(track) = &mut speech.track {
             let (volume_db, panning) = track_mix(presets.get(&voice.0), mix);
@@ -269,7 +295,12 @@ pub(crate) fn poll_lines(
                 track.set_position(at.translation());
             }
         }
-        let Some(line) = speech.current.as_mut() else { continue };
+        let Some(line) = speech.current.as_mut() else {
+            if let Some(mut mouth) = lipsync.filter(|m| **m != LipSync::default()) {
+                *mouth = LipSync::default();
+            }
+            continue;
+        };
         let mut failure = None;
         for event in line.handle.events() {
             match event {
@@ -279,12 +310,23 @@ pub(crate) fn poll_lines(
                     applied.write(StyleApplied { entity, line: line.id, at_sample, controls: values });
                     line.applied = Some(controls);
                 }
+                Event::Timings { timings, .. } => line.timings.append(timings),
                 Event::Finished { .. } => line.synthesized = true,
                 Event::Dropped { .. } => failure = Some(LineFailure::Dropped),
                 Event::Failed(e) => failure = Some(LineFailure::Error(e.to_string())),
                 Event::Cancelled { .. } => failure = Some(LineFailure::Cancelled),
                 _ => {}
             }
+        }
+        // Words and the mouth follow the sample playing.
+        let playing = line.playback.consumed();
+        while let Some(w) = line.timings.words.get(line.words_spoken).filter(|w| w.start < playing) {
+            words.write(WordSpoken { entity, line: line.id, word: w.item.clone(), index: line.words_spoken });
+            line.words_spoken += 1;
+        }
+        if let Some(mut mouth) = lipsync {
+            let half = (lipsync::SMOOTH_HALF_S * line.handle.sample_rate() as f64) as u64;
+            mouth.set_if_neq(LipSync::at(&line.timings, playing, half));
         }
         if !line.started && line.playback.consumed() > 0 {
             line.started = true;
