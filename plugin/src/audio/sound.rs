@@ -152,6 +152,11 @@ impl Sound for LineSound {
         if self.fade.is_none() && self.playback.stop.load(Ordering::Acquire) {
             self.fade = Some(FADE_FRAMES);
         }
+        // A request that ended before a worker took it (refused, failed, cancelled), or a stop
+        // before its first sample: nothing will ever play, so the sound ends now.
+        if rate == 0 && (self.fade.is_some() || self.reader.is_done()) {
+            self.done = true;
+        }
         let mut written = 0;
         if rate > 0 && !self.done {
             let step = rate as f64 * dt;
