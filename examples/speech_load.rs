@@ -36,6 +36,9 @@ struct Args {
     /// Engine look-ahead: unread samples before a line's synthesis pauses (default: the plugin's).
     #[arg(long)]
     ahead_samples: Option<usize>,
+    /// Nice value of the synthesis threads (default: the engine's, 10; 0 = the game's priority).
+    #[arg(long)]
+    worker_nice: Option<i32>,
     /// Largest synthesis window in frames of 256 samples (default: the engine's, 256).
     #[arg(long)]
     max_window: Option<usize>,
@@ -62,6 +65,9 @@ fn main() -> anyhow::Result<()> {
     let mut plugin = TvTtsPlugin::default();
     if let Some(w) = args.workers {
         plugin = plugin.with_workers(w);
+    }
+    if let Some(n) = args.worker_nice {
+        plugin.engine.worker_nice = n;
     }
     if let Some(a) = args.ahead_samples {
         plugin.engine.ahead_samples = a;

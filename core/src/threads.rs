@@ -30,3 +30,25 @@ pub fn set_kernel_threads(threads: usize) -> usize {
     }
     actual
 }
+
+/// Lowers the calling thread's scheduling priority by `nice` (Linux: the thread's nice value,
+/// 0–19; threads it creates inherit it). Synthesis threads run at a higher nice value than the
+/// game's so that, when both want every core, the game's frame comes first; synthesis still gets
+/// the cores whenever the game does not need them. Returns whether the priority was set (other
+/// systems, or a refused call, leave it unchanged).
+pub fn lower_this_thread(nice: i32) -> bool {
+    if nice <= 0 {
+        return false;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions; setpriority on our own thread id only changes its
+        // nice value (raising it needs no privilege).
+        let tid = unsafe { libc::gettid() };
+        unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice.min(19)) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}

@@ -88,6 +88,9 @@ pub struct EngineConfig {
     pub stall_timeout: Duration,
     /// Longest text (bytes) a request may carry.
     pub max_text_bytes: usize,
+    /// Nice value of the worker threads (and the kernel threads they start), 0–19 (Linux; 0:
+    /// unchanged): above the game's, so its frames come first when both want every core.
+    pub worker_nice: i32,
 }
 
 impl Default for EngineConfig {
@@ -107,6 +110,7 @@ impl Default for EngineConfig {
             first_audio_target: Duration::from_millis(100),
             stall_timeout: Duration::from_secs(30),
             max_text_bytes: 1 << 20,
+            worker_nice: 10,
         }
     }
 }
@@ -130,6 +134,9 @@ impl EngineConfig {
 
     fn validate(&self) -> Result<()> {
         self.windows.validate()?;
+        if !(0..=19).contains(&self.worker_nice) {
+            return Err(Error::invalid("engine config", format!("worker_nice {} (must be 0..=19)", self.worker_nice)));
+        }
         for (what, v) in [
             ("workers", self.workers),
             ("kernel_threads", self.kernel_threads),
@@ -177,7 +184,10 @@ impl Engine {
         let mut threads = Vec::new();
         for i in 0..shared.config.workers {
             let (shared, work_rx, done_tx) = (shared.clone(), work_rx.clone(), done_tx.clone());
-            threads.push(spawn(format!("tvtts-worker-{i}"), move || worker::run(&shared, &work_rx, &done_tx))?);
+            threads.push(spawn(format!("tvtts-worker-{i}"), move || {
+                crate::threads::lower_this_thread(shared.config.worker_nice);
+                worker::run(&shared, &work_rx, &done_tx)
+            })?);
         }
         let d = dispatcher::Dispatcher::new(shared.clone(), intake_rx, shutdown_rx, work_tx, done_rx);
         threads.push(spawn("tvtts-dispatcher".into(), move || d.run())?);
