@@ -124,8 +124,11 @@ fn main() -> anyhow::Result<()> {
     let mut finished = app.world().resource::<Messages<LineFinished>>().get_cursor_current();
     let mut failed = app.world().resource::<Messages<LineFailed>>().get_cursor_current();
     let mut applied = app.world().resource::<Messages<StyleApplied>>().get_cursor_current();
-    // Per line: samples played when α was raised, then how late the change was heard (ms).
+    // Per line: samples played when α was raised, then how late the change was heard (ms): as
+    // audio synthesized ahead at the change, and as wall-clock time from the change until the
+    // mixer took the first sample made with the new α.
     let (mut played_at_change, mut alpha_latency) = (HashMap::new(), Vec::new());
+    let (mut changed_at, mut first_changed, mut heard_ms) = (None, HashMap::new(), Vec::new());
     let voice_rate = app.world().resource::<Assets<VoicePreset>>().iter().next().map_or(22_050.0, |(_, p)| p.sample_rate as f64);
     let said = Instant::now();
     for npc in &npcs {
@@ -144,11 +147,22 @@ fn main() -> anyhow::Result<()> {
                     e.alpha = 2.0;
                 }
             }
+            changed_at = Some(Instant::now());
         }
         let w = app.world();
         for a in applied.read(w.resource::<Messages<StyleApplied>>()) {
             if let (Some(played), true) = (played_at_change.get(&a.line), a.controls.contains(&("excited".to_string(), 2.0))) {
                 alpha_latency.push(a.at_sample.saturating_sub(*played) as f64 * 1e3 / voice_rate);
+                first_changed.entry(a.line).or_insert(a.at_sample);
+            }
+        }
+        if let Some(at) = changed_at {
+            for npc in &npcs {
+                let Some((line, played)) = w.get::<Speech>(*npc).and_then(Speech::position) else { continue };
+                if first_changed.get(&line).is_some_and(|&s| played > s) {
+                    first_changed.remove(&line);
+                    heard_ms.push(at.elapsed().as_secs_f64() * 1e3);
+                }
             }
         }
         for s in started.read(w.resource::<Messages<LineStarted>>()) {
@@ -168,6 +182,9 @@ fn main() -> anyhow::Result<()> {
     println!("first audio at the mixer after the request: {}", stats(&mut ttfa).replace("frames", "lines"));
     if !alpha_latency.is_empty() {
         println!("α change heard after (synthesized ahead when it was made): {}", stats(&mut alpha_latency).replace("frames", "lines"));
+    }
+    if !heard_ms.is_empty() {
+        println!("α change heard after (change to its first sample played): {}", stats(&mut heard_ms).replace("frames", "lines"));
     }
     println!("{underruns} underruns in all; {audio:.1} s lines done {wall:.1} s after they were requested");
     Ok(())
