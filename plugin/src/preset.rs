@@ -10,7 +10,7 @@
 //!         "excited": (
 //!             vectors: [(file: "vectors/excited.safetensors")],   // groups: ["enc_p.late"] to override
 //!             range: (-1.0, 3.0),                // α is clamped to this
-//!             alpha: 0.0,                        // α when no Emotion/Dialect component names it
+//!             alpha: 0.0,                        // α when no Emotion/Dialect/Styles component names it
 //!         ),
 //!     },
 //! )
@@ -58,7 +58,7 @@ pub struct StyleDef {
     /// α is clamped to `(min, max)`.
     #[serde(default = "default_range")]
     pub range: (f32, f32),
-    /// α used when no `Emotion`/`Dialect` component names this style.
+    /// α used when no `Emotion`, `Dialect` or `Styles` component names this style.
     #[serde(default)]
     pub alpha: f32,
 }
