@@ -36,7 +36,7 @@ struct Args {
     /// Engine look-ahead: unread samples before a line's synthesis pauses (default: the plugin's).
     #[arg(long)]
     ahead_samples: Option<usize>,
-    /// Nice value of the synthesis threads (default: the engine's, 10; 0 = the game's priority).
+    /// Nice value of the synthesis threads (default: the engine's, 0 = the game's priority).
     #[arg(long)]
     worker_nice: Option<i32>,
     /// Largest synthesis window in frames of 256 samples (default: the engine's, 256).

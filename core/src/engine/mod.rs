@@ -88,8 +88,9 @@ pub struct EngineConfig {
     pub stall_timeout: Duration,
     /// Longest text (bytes) a request may carry.
     pub max_text_bytes: usize,
-    /// Nice value of the worker threads (and the kernel threads they start), 0–19 (Linux; 0:
-    /// unchanged): above the game's, so its frames come first when both want every core.
+    /// Nice value of the worker threads (and the kernel threads they start), 0–19 (Linux; 0, the
+    /// default: unchanged). Above the game's, its frames come first when both want every core —
+    /// but synthesis then gets little CPU while the game's threads are busy, and underruns.
     pub worker_nice: i32,
 }
 
@@ -110,7 +111,7 @@ impl Default for EngineConfig {
             first_audio_target: Duration::from_millis(100),
             stall_timeout: Duration::from_secs(30),
             max_text_bytes: 1 << 20,
-            worker_nice: 10,
+            worker_nice: 0,
         }
     }
 }
