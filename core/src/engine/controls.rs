@@ -59,16 +59,6 @@ impl Controls {
     pub fn names(&self) -> impl Iterator<Item = &Arc<str>> {
         self.0.iter().map(|(n, _)| n)
     }
-
-    /// How many controls the request has.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the request has no controls.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -215,7 +215,7 @@ impl Job {
     /// as one batch.
     pub fn batchable_palette(&self) -> Option<&Arc<Palette>> {
         let sp = self.speaking.as_ref().filter(|sp| sp.mid_sentence())?;
-        let plain_weights = sp.styled.as_ref().is_none_or(|s| Arc::ptr_eq(s.state.backbone(), &sp.palette.voice.model) && s.state.adapters().is_empty());
+        let plain_weights = sp.styled.as_ref().is_none_or(|s| s.state.runs_weights_of(&sp.palette.voice.model));
         plain_weights.then_some(&sp.palette)
     }
 

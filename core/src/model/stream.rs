@@ -18,7 +18,6 @@
 //! channels are many but positions few: a fraction of that. Windows start small (first audio
 //! fast) and grow with the audio buffered (fewer windows): see [`WindowSchedule`].
 
-use std::sync::Arc;
 
 use candle_core::{Tensor, D};
 
@@ -307,5 +306,5 @@ pub fn batchable(a: &StyleState, b: &StyleState) -> bool {
         (Some(a), Some(b)) => (a - b).and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>()).is_ok_and(|m| m == 0.0),
         _ => false,
     };
-    Arc::ptr_eq(a.backbone(), b.backbone()) && a.adapters().is_empty() && b.adapters().is_empty() && same_speaker
+    a.runs_weights_of(b.backbone()) && b.adapters().is_empty() && same_speaker
 }

@@ -116,10 +116,10 @@ impl StyleState {
         })
     }
 
-    /// Whether this state changes nothing but the speaker: the voice's own weights, no
-    /// adapters, no steering.
-    pub fn is_plain(&self, base: &Arc<dyn Backbone>) -> bool {
-        Arc::ptr_eq(&self.backbone, base) && self.lora.is_empty() && self.steering.iter().all(Option::is_none)
+    /// Whether this state runs `base`'s own weights with no adapters (steering and speaker
+    /// aside): stage runs of such states batch with the voice's other plain-weight jobs.
+    pub fn runs_weights_of(&self, base: &Arc<dyn Backbone>) -> bool {
+        Arc::ptr_eq(&self.backbone, base) && self.lora.is_empty()
     }
 
     /// The conditioning of a forward pass under this style.
