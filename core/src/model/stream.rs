@@ -18,7 +18,6 @@
 //! channels are many but positions few: a fraction of that. Windows start small (first audio
 //! fast) and grow with the audio buffered (fewer windows): see [`WindowSchedule`].
 
-
 use candle_core::{Tensor, D};
 
 use super::backbone::{Backbone, StageSpec};
