@@ -62,7 +62,7 @@ fn whole(voice: &Voice, style: &StyleState) -> Vec<f32> {
     let mut out = Vec::new();
     for phonemes in voice.phonemize(&Say::phonemes(LINES)).unwrap() {
         let ids = voice.ids.ids(&phonemes).ids;
-        let x = style.backbone().prepare(&ids, &Scales::QUIET, &mut noise, style).unwrap().input;
+        let x = style.backbone().prepare(&ids, &[], &Scales::QUIET, &mut noise, style).unwrap().input;
         out.extend(style.backbone().run_all(&x, style).unwrap().to_vec1::<f32>().unwrap());
     }
     out
@@ -73,7 +73,7 @@ fn streamed_windows_equal_the_whole_sentence() {
     let voice = toy_voice();
     let style = voice.plain_style(None).unwrap();
     let phonemes = &voice.phonemize(&Say::phonemes(LINES)).unwrap()[2];
-    let x = voice.model.prepare(&voice.ids.ids(phonemes).ids, &Scales::QUIET, &mut Noise::seeded(0), &style).unwrap().input;
+    let x = voice.model.prepare(&voice.ids.ids(phonemes).ids, &[], &Scales::QUIET, &mut Noise::seeded(0), &style).unwrap().input;
     let want: Vec<f32> = voice.model.run_all(&x, &style).unwrap().to_vec1().unwrap();
     assert_eq!(want.len(), x.dim(2).unwrap() * voice.model.samples_per_frame());
     for w in [1, 2, 3, 7, 40, 10_000] {
@@ -91,7 +91,7 @@ fn streamed_windows_equal_the_whole_sentence() {
         .phonemize(&Say::phonemes(LINES))
         .unwrap()
         .iter()
-        .map(|p| voice.model.prepare(&voice.ids.ids(p).ids, &Scales::QUIET, &mut Noise::seeded(0), &style).unwrap().input)
+        .map(|p| voice.model.prepare(&voice.ids.ids(p).ids, &[], &Scales::QUIET, &mut Noise::seeded(0), &style).unwrap().input)
         .collect();
     let mut streams: Vec<SentenceStream> = sentences.iter().map(|x| SentenceStream::new(voice.model.as_ref(), x.clone()).unwrap()).collect();
     let mut outs = vec![Vec::new(); streams.len()];

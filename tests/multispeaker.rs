@@ -136,7 +136,7 @@ fn a_single_speaker_voice_rejects_speaker_ids() {
 fn synth_with_g(model: &Vits, g: Tensor) -> Vec<f32> {
     let ids: Vec<i64> = (0..23).map(|i| (i * 7 % 40) as i64).collect();
     let cx = Cond::speaker(Some(&g));
-    let z_p = model.text_side(&ids, &Scales::QUIET, &mut Noise::seeded(0), cx).unwrap().input;
+    let z_p = model.text_side(&ids, &[], &Scales::QUIET, &mut Noise::seeded(0), cx).unwrap().input;
     model.flow_decode(&z_p, cx).unwrap().to_vec1().unwrap()
 }
 

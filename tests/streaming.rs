@@ -21,7 +21,7 @@ fn model() -> Vits {
 fn prior(vits: &Vits, name: &str) -> Tensor {
     let reference = common::reference();
     let text = reference.texts.iter().find(|t| t.name == name).unwrap();
-    vits.text_side(&text.sentences[0].ids, &Scales::QUIET, &mut Noise::seeded(0), Cond::plain()).unwrap().input
+    vits.text_side(&text.sentences[0].ids, &[], &Scales::QUIET, &mut Noise::seeded(0), Cond::plain()).unwrap().input
 }
 
 /// `vits` as the backbone of a style that changes nothing.

@@ -63,7 +63,7 @@ fn steer_vector(voice: &Voice, points: &[(&str, Tensor)], groups: Vec<Group>) ->
 fn prior(voice: &Voice, text: &str) -> Tensor {
     let ph = voice.phonemize(&Say::text(text)).unwrap();
     let ids = voice.ids.ids(&ph[0]).ids;
-    voice.model.prepare(&ids, &Scales::QUIET, &mut Noise::seeded(0), &voice.plain_style(None).unwrap()).unwrap().input
+    voice.model.prepare(&ids, &[], &Scales::QUIET, &mut Noise::seeded(0), &voice.plain_style(None).unwrap()).unwrap().input
 }
 
 /// The voice's own style with `alpha · v` added at each `(point, v, alpha)`.
@@ -222,7 +222,7 @@ fn base_and_tuned() -> (tvtts::core::checkpoint::Checkpoint, tvtts::core::checkp
 /// One sentence, whole, with no noise, on `model`'s own weights.
 fn speak(model: &Arc<dyn Backbone>, ids: &[i64]) -> Vec<f32> {
     let style = StyleState::plain(model.clone());
-    let x = model.prepare(ids, &Scales::QUIET, &mut Noise::seeded(0), &style).unwrap().input;
+    let x = model.prepare(ids, &[], &Scales::QUIET, &mut Noise::seeded(0), &style).unwrap().input;
     model.run_all(&x, &style).unwrap().to_vec1().unwrap()
 }
 

@@ -18,6 +18,13 @@ pub enum Error {
     /// A setting or argument is out of its domain (NaN scale, unknown speaker, …).
     #[error("invalid {what}: {reason}")]
     Invalid { what: &'static str, reason: String },
+    /// A line's markup is malformed or uses a tag or attribute the engine does not know (line and
+    /// column are 1-based, in the line's text).
+    #[error("markup, line {line}, column {column}: {reason}")]
+    Markup { line: usize, column: usize, reason: String },
+    /// A lexicon file has a bad entry.
+    #[error("{path}:{line}: {reason}")]
+    Lexicon { path: PathBuf, line: usize, reason: String },
     /// The phonemizer failed (espeak-ng missing data, bad voice name, …).
     #[error("phonemizer: {0}")]
     Phonemizer(String),

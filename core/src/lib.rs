@@ -12,6 +12,8 @@ pub mod config;
 pub mod device;
 pub mod engine;
 pub mod error;
+pub mod line;
+pub mod markup;
 pub mod memory;
 pub mod model;
 pub mod phonemize;

@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 use crate::model::{Backbone, Noise, StyleState, Vits, VitsConfig};
 use crate::phonemize::{IpaPhonemizer, PhonemeIdMap, Phonemizer};
 use crate::scales::Scales;
-use crate::timing::{self, Timings};
+use crate::line::{self, Gain, Plan, Planned};
+use crate::markup::Lexicon;
+use crate::timing::Timings;
 
 /// Per-request synthesis settings: scales that override the voice's defaults, speaker, seed.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -89,37 +91,6 @@ impl Say {
     }
 }
 
-/// Names the words of a text's timing tracks, sentence after sentence, by the text's own words
-/// (phonemes given directly keep their IPA spelling).
-#[derive(Debug, Clone, Default)]
-pub struct WordNamer {
-    words: Vec<String>,
-    next: usize,
-}
-
-impl WordNamer {
-    /// For the words of `say`.
-    pub fn new(say: &Say) -> Self {
-        let words = match say {
-            Say::Text(t) => timing::text_words(t).into_iter().map(String::from).collect(),
-            Say::Phonemes(_) => Vec::new(),
-        };
-        WordNamer { words, next: 0 }
-    }
-
-    /// Names the words of the next sentence's track `t`, spelling words with `voice`'s phonemizer.
-    pub fn name(&mut self, voice: &Voice, t: &mut Timings) {
-        let rest: Vec<&str> = self.words[self.next..].iter().map(String::as_str).collect();
-        if rest.is_empty() {
-            return;
-        }
-        let spell = |w: &str| voice.phonemize(&Say::text(w)).map(|s| s.join(" ")).unwrap_or_default();
-        if let Some(used) = t.name_words(&rest, spell) {
-            self.next += used;
-        }
-    }
-}
-
 /// One sentence as spoken.
 #[derive(Debug, Clone)]
 pub struct Sentence {
@@ -137,6 +108,8 @@ pub struct Voice {
     pub model: Arc<dyn Backbone>,
     pub ids: PhonemeIdMap,
     phonemizer: Box<dyn Phonemizer>,
+    /// IPA for words the phonemizer would get wrong (see [`Voice::set_lexicon`]).
+    lexicon: Lexicon,
     pub path: PathBuf,
     /// SHA-256 of the weights (see [`Voice::weights_hash`]).
     weights_hash: String,
@@ -219,7 +192,7 @@ impl Voice {
     pub fn from_backbone(path: &Path, config: VoiceConfig, model: Arc<dyn Backbone>, phonemizer: Box<dyn Phonemizer>) -> Result<Self> {
         let ids = PhonemeIdMap::new(&config.phoneme_id_map).map_err(|e| Error::bad_voice(config_path(path), e.to_string()))?;
         let weights_hash = weights_hash(model.as_ref())?;
-        Ok(Voice { config, model, ids, phonemizer, path: path.to_path_buf(), weights_hash })
+        Ok(Voice { config, model, ids, phonemizer, lexicon: Lexicon::default(), path: path.to_path_buf(), weights_hash })
     }
 
     /// The model with Σ αᵢ·Δᵢ added to its weights (`terms`: α and the per-parameter deltas).
@@ -249,6 +222,37 @@ impl Voice {
         Ok(sentences.iter().flat_map(|s| split_long(s, MAX_SENTENCE_PHONEMES)).collect())
     }
 
+    /// Uses `lexicon` for the words it has (replacing the one before). Every symbol of its IPA
+    /// must be one the voice reads: an error names the entry's line otherwise.
+    pub fn set_lexicon(&mut self, lexicon: Lexicon) -> Result<()> {
+        lexicon.check(|c| self.ids.knows(c))?;
+        self.lexicon = lexicon;
+        Ok(())
+    }
+
+    /// The lexicon in use.
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
+    }
+
+    /// `say` planned for the model: markup and lexicon resolved into sentences of ids with the
+    /// prosody and words of each ([`crate::line`]).
+    pub fn plan(&self, say: &Say) -> Result<Plan> {
+        match say {
+            Say::Text(t) => {
+                let phonemize = |text: &str| self.phonemize(&Say::text(text));
+                line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon: &self.lexicon })
+            }
+            Say::Phonemes(p) => line::plan_phonemes(p, &self.ids),
+        }
+    }
+
+    /// Samples of the silence after `planned` (its breaks), whole frames.
+    pub fn silence_samples(&self, planned: &Planned) -> u64 {
+        let hop = self.model.samples_per_frame() as f64;
+        ((planned.silence_after as f64 * self.sample_rate() as f64 / hop).round() * hop) as u64
+    }
+
     /// `opts`' scales over the voice's defaults, checked.
     pub fn scales(&self, opts: &SynthesisOptions) -> Result<Scales> {
         opts.scales.resolve(&self.config.inference)
@@ -260,20 +264,31 @@ impl Voice {
     }
 
     /// Speaks `say`, sentence by sentence, each in one pass (no streaming). Empty input gives
-    /// no sentences.
+    /// no sentences. Markup that sets style controls needs the engine's palette: an error here.
     pub fn synthesize(&self, say: &Say, opts: &SynthesisOptions) -> Result<Vec<Sentence>> {
         let scales = self.scales(opts)?;
         let style = self.plain_style(opts.speaker)?;
         let mut noise = Noise::seeded(opts.seed);
-        let mut namer = WordNamer::new(say);
+        let plan = self.plan(say)?;
+        if let Some(s) = plan.prosodies.iter().flat_map(|p| &p.styles).next() {
+            return Err(s.at.error(format!("<style name=\"{}\">: a voice alone has no style controls; speak through the engine with a preset that has them", s.name)));
+        }
         let mut out = Vec::new();
-        for phonemes in self.phonemize(say)? {
-            let ids = self.ids.ids(&phonemes);
-            let prepared = self.model.prepare(&ids.ids, &scales, &mut noise, &style)?;
-            let audio = self.model.run_all(&prepared.input, &style)?.to_vec1()?;
-            let mut timings = Timings::sentence(&ids, &prepared.frames, self.model.samples_per_frame(), 0);
-            namer.name(self, &mut timings);
-            out.push(Sentence { phonemes, ids: ids.ids, audio, timings });
+        for planned in &plan.sentences {
+            let silence = self.silence_samples(planned);
+            let (mut audio, mut timings) = if planned.speaks() {
+                let prepared = self.model.prepare(&planned.ids.ids, &planned.length(&plan), &scales, &mut noise, &style)?;
+                let mut audio: Vec<f32> = self.model.run_all(&prepared.input, &style)?.to_vec1()?;
+                let hop = self.model.samples_per_frame();
+                Gain::new(&planned.gain_db(&plan), &prepared.frames, hop, self.sample_rate()).apply(0, &mut audio);
+                let timings = Timings::sentence(&planned.ids, &prepared.frames, hop, 0, planned.word_owners());
+                (audio, timings)
+            } else {
+                (Vec::new(), Timings::default())
+            };
+            audio.resize(audio.len() + silence as usize, 0.0);
+            timings.add_silence(silence);
+            out.push(Sentence { phonemes: planned.phonemes.clone(), ids: planned.ids.ids.clone(), audio, timings });
         }
         Ok(out)
     }

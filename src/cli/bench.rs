@@ -80,7 +80,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         let ids = voice.ids.ids(&phonemes).ids;
         let mut samples = 0;
         let mut synth = || -> anyhow::Result<()> {
-            let x = model.prepare(&ids, &Scales::QUIET, &mut Noise::seeded(0), &style)?.input;
+            let x = model.prepare(&ids, &[], &Scales::QUIET, &mut Noise::seeded(0), &style)?.input;
             samples = model.run_all(&x, &style)?.dim(0)?;
             Ok(())
         };
@@ -93,7 +93,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         for _ in 0..a.runs {
             let mut split = vec![0f64; modules.len()];
             let t0 = Instant::now();
-            let mut x = model.prepare(&ids, &Scales::QUIET, &mut Noise::seeded(0), &style)?.input;
+            let mut x = model.prepare(&ids, &[], &Scales::QUIET, &mut Noise::seeded(0), &style)?.input;
             x.flatten_all()?.to_vec1::<f32>()?;
             split[0] += t0.elapsed().as_secs_f64();
             for (s, spec) in model.stages().iter().enumerate() {

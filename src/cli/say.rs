@@ -59,9 +59,15 @@ pub struct SayArgs {
     pub report: bool,
     /// Apply a style vector: `FILE=ALPHA`, optionally `FILE=ALPHA@GROUPS` (comma-separated module
     /// groups overriding the vector's own). ALPHA must lie in the α range the vector was made
-    /// for (its metadata; `tvtts vector info FILE` shows it). Repeatable; implies --stream.
+    /// for (its metadata; `tvtts vector info FILE` shows it). Repeatable; implies --stream. The
+    /// control is named by the file's stem (`angry.safetensors` → `angry`), which markup's
+    /// `<style name="angry" alpha="…">` sets for the words it encloses (α 0 here: only there).
     #[arg(long = "style", value_name = "FILE=ALPHA[@GROUPS]")]
     pub styles: Vec<String>,
+    /// IPA for words the phonemizer gets wrong: a lexicon file (`word  IPA` per line, `#`
+    /// comments).
+    #[arg(long, value_name = "FILE")]
+    pub lexicon: Option<PathBuf>,
     /// Also write the line's timing track here (JSON, seconds: words, phonemes, OVR visemes,
     /// Rhubarb shapes); the same whether streamed or not.
     #[arg(long, value_name = "FILE.json")]
@@ -90,7 +96,7 @@ pub fn run(a: SayArgs) -> anyhow::Result<()> {
     };
     let scales = Scales { noise_scale: a.noise_scale, length_scale: a.length_scale, noise_w: a.noise_w };
     let opts = SynthesisOptions { scales, speaker: a.speaker, seed: a.seed };
-    let spoken = if a.stream || !a.styles.is_empty() { say_streamed(&a, text, opts)? } else { say_whole(&a, text, &opts)? };
+    let spoken = if a.stream || !a.styles.is_empty() || text.as_deref().is_some_and(has_style_tags) { say_streamed(&a, text, opts)? } else { say_whole(&a, text, &opts)? };
     tvtts::write_wav(&a.out, &spoken.audio, spoken.sample_rate, a.float)?;
     if let Some(path) = &a.timings {
         super::timings::write(path, &spoken.timings, spoken.sample_rate)?;
@@ -126,9 +132,23 @@ struct Spoken {
     timings: Timings,
 }
 
+/// Whether `text` is markup that sets style controls (spoken through the engine, which has them).
+fn has_style_tags(text: &str) -> bool {
+    tvtts::core::markup::read(text).is_ok_and(|m| m.has_styles())
+}
+
+/// The voice of `a`, with its lexicon.
+fn load_voice(a: &SayArgs) -> anyhow::Result<tvtts::core::Voice> {
+    let mut voice = a.voice.load()?;
+    if let Some(path) = &a.lexicon {
+        voice.set_lexicon(tvtts::core::markup::Lexicon::load(path)?)?;
+    }
+    Ok(voice)
+}
+
 /// Whole sentences, one after another: the first sample exists when everything is done.
 fn say_whole(a: &SayArgs, text: Option<String>, opts: &SynthesisOptions) -> anyhow::Result<Spoken> {
-    let voice = a.voice.load()?;
+    let voice = load_voice(a)?;
     let say = what_to_say(text, a)?;
     let t0 = Instant::now();
     let sentences = voice.synthesize(&say, opts)?;
@@ -160,12 +180,13 @@ fn say_streamed(a: &SayArgs, text: Option<String>, opts: SynthesisOptions) -> an
         let (file, alpha, groups) = parse_style(arg)?;
         let vector = StyleVector::load(&file)?;
         vector.check_alpha(alpha).with_context(|| format!("--style `{arg}`"))?;
-        let name = format!("style{i}");
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = if stem.is_empty() || specs.iter().any(|s: &ControlSpec| s.name == stem) { format!("style{i}") } else { stem };
         let (min, max) = vector.alpha_range;
         specs.push(ControlSpec::new(&name, min, max)?.with_style(Arc::new(vector), groups));
         controls.push((name, alpha));
     }
-    engine.add_voice("voice", a.voice.load()?, specs)?;
+    engine.add_voice("voice", load_voice(a)?, specs)?;
     let say = what_to_say(text, a)?;
     let request = Request { controls, ..Request::new("voice", say.clone()).options(opts) };
     let mut handle = engine.speak(request);

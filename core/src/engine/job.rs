@@ -21,11 +21,11 @@ use super::request::{Priority, Request};
 use super::EngineShared;
 use crate::error::{Error, Result};
 use crate::model::stream::SentenceStream;
-use crate::model::{Noise, StyleState};
+use crate::line::{Gain, Plan, Planned};
+use crate::model::{Noise, Prepared, StyleState};
 use crate::scales::Scales;
 use crate::style::{ControlId, Palette};
 use crate::timing::Timings;
-use crate::voice::WordNamer;
 
 /// What a step left to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +39,34 @@ pub(crate) enum Step {
 /// The sentence being streamed.
 struct Current {
     index: usize,
-    stream: SentenceStream,
+    /// `None` for a sentence that is only a break's silence.
+    stream: Option<SentenceStream>,
+    /// Markup's gain over the sentence's samples.
+    gain: Gain,
+    /// Where the style changes: (first frame, prosody), in order, the first at frame 0.
+    styles: Vec<(usize, usize)>,
+    /// Samples of silence still to give after the model's audio.
+    silence: u64,
 }
 
-/// The style a job speaks with now; rebuilt only when its control values change.
+impl Current {
+    /// The prosody whose style is in force at frame `f`, and the frame where the next begins.
+    fn style_at(&self, f: usize) -> (usize, Option<usize>) {
+        let k = self.styles.partition_point(|s| s.0 <= f).saturating_sub(1);
+        (self.styles.get(k).map_or(0, |s| s.1), self.styles.get(k + 1).map(|s| s.0))
+    }
+
+    /// Whether a window may run in a batch with other jobs': one style and no gain.
+    fn plain(&self) -> bool {
+        self.styles.len() <= 1 && self.gain.is_unity()
+    }
+}
+
+/// A style the job spoke with, kept while its control values stay the same.
 struct Styled {
-    /// The request's control values after clamping, as reported with each window.
+    /// Every control of the palette, clamped: the key.
+    alphas: Vec<f32>,
+    /// The request's control values (and markup's), as reported with each window.
     values: ControlValues,
     state: Arc<StyleState>,
 }
@@ -54,39 +76,110 @@ struct Speaking {
     palette: Arc<Palette>,
     /// The palette's control for each of the request's controls, in request order.
     controls: Vec<ControlId>,
+    /// Per prosody of the plan: the controls its markup sets (id, name, α).
+    overrides: Vec<Vec<(ControlId, Arc<str>, f32)>>,
     speaker: Option<usize>,
     scales: Scales,
     noise: Noise,
-    sentences: VecDeque<String>,
+    plan: Plan,
+    sentences: VecDeque<Planned>,
     next_sentence: usize,
-    /// Names the timing tracks' words by the text's.
-    namer: WordNamer,
     current: Option<Current>,
-    styled: Option<Styled>,
+    /// Styles in use, the most recent last (a line with markup switches between a few).
+    styled: Vec<Styled>,
 }
 
+/// Styles kept for reuse.
+const STYLES_KEPT: usize = 4;
+
 impl Speaking {
-    /// The style for the request's control values now (read once per step: a change applies
-    /// from the next window on). The style state is rebuilt only when a value changed.
-    fn style(&mut self, live: &Controls) -> Result<(Arc<StyleState>, ControlValues)> {
+    /// The style for the request's control values now with prosody `prosody`'s markup over
+    /// them (read once per step: a change applies from the next window on). A style state is
+    /// built only for values not seen recently.
+    fn style(&mut self, live: &Controls, prosody: usize) -> Result<(Arc<StyleState>, ControlValues)> {
         let specs = self.palette.controls();
-        let values: Vec<f32> = self.controls.iter().enumerate().map(|(i, id)| specs[id.0].clamp(live.value(i))).collect::<Result<_>>()?;
-        if let Some(s) = self.styled.as_ref().filter(|s| s.values.iter().map(|(_, v)| *v).eq(values.iter().copied())) {
-            return Ok((s.state.clone(), s.values.clone()));
-        }
         let mut alphas = vec![0.0; specs.len()];
-        for (id, &v) in self.controls.iter().zip(&values) {
-            alphas[id.0] = v;
+        for (i, id) in self.controls.iter().enumerate() {
+            alphas[id.0] = specs[id.0].clamp(live.value(i))?;
+        }
+        let overrides = &self.overrides[prosody];
+        for (id, _, v) in overrides {
+            alphas[id.0] = specs[id.0].clamp(*v)?;
+        }
+        if let Some(k) = self.styled.iter().position(|s| s.alphas == alphas) {
+            let s = self.styled.remove(k);
+            let out = (s.state.clone(), s.values.clone());
+            self.styled.push(s);
+            return Ok(out);
         }
         let state = Arc::new(self.palette.state(&alphas, self.speaker)?);
-        let values: ControlValues = live.names().cloned().zip(values).collect();
-        self.styled = Some(Styled { values: values.clone(), state: state.clone() });
+        let mut values: Vec<(Arc<str>, f32)> = live.names().cloned().zip(self.controls.iter().map(|id| alphas[id.0])).collect();
+        for (id, name, _) in overrides {
+            if !self.controls.contains(id) {
+                values.push((name.clone(), alphas[id.0]));
+            }
+        }
+        let values: ControlValues = values.into();
+        if self.styled.len() >= STYLES_KEPT {
+            self.styled.remove(0);
+        }
+        self.styled.push(Styled { alphas, values: values.clone(), state: state.clone() });
         Ok((state, values))
     }
 
     /// Whether the sentence under way has frames left.
     fn mid_sentence(&self) -> bool {
-        self.current.as_ref().is_some_and(|c| c.stream.remaining() > 0)
+        self.current.as_ref().and_then(|c| c.stream.as_ref()).is_some_and(|s| s.remaining() > 0)
+    }
+
+    /// The text side of `planned`: one pass per style its markup switches between, each
+    /// phoneme's frames and prior from the pass in its own style (so the frames before a switch
+    /// are those of the unmarked line). Returns the first stage's input, frames per id and the
+    /// style changes by frame.
+    fn text_side(&mut self, live: &Controls, planned: &Planned) -> Result<(Prepared, Vec<(usize, usize)>)> {
+        let changes = planned.style_changes(&self.plan);
+        let pace = planned.length(&self.plan);
+        let start_noise = self.noise.clone();
+        let mut passes: Vec<(usize, Prepared)> = Vec::new();
+        for &(_, p) in &changes {
+            if passes.iter().any(|(q, _)| self.plan.prosodies[*q].styles == self.plan.prosodies[p].styles) {
+                continue;
+            }
+            let (style, _) = self.style(live, p)?;
+            let mut noise = start_noise.clone();
+            let prepared = style.backbone().prepare(&planned.ids.ids, &pace, &self.scales, &mut noise, &style)?;
+            if passes.is_empty() {
+                self.noise = noise;
+            }
+            passes.push((p, prepared));
+        }
+        let pass_of = |p: usize| passes.iter().position(|(q, _)| self.plan.prosodies[*q].styles == self.plan.prosodies[p].styles).expect("a pass per style");
+        if passes.len() == 1 {
+            let prepared = passes.pop().expect("one").1;
+            return Ok((prepared, changes.first().map(|&(_, p)| vec![(0, p)]).unwrap_or_default()));
+        }
+        // Splice: ids [a, b) of change k from its style's pass.
+        let n = planned.ids.ids.len();
+        let mut frames = Vec::with_capacity(n);
+        let mut pieces = Vec::new();
+        let mut switches = Vec::new();
+        for (k, &(a, p)) in changes.iter().enumerate() {
+            let b = changes.get(k + 1).map_or(n, |c| c.0);
+            let pass = &passes[pass_of(p)].1;
+            let from: usize = pass.frames[..a].iter().sum();
+            let len: usize = pass.frames[a..b].iter().sum();
+            switches.push((frames.iter().sum::<usize>(), p));
+            frames.extend_from_slice(&pass.frames[a..b]);
+            if len > 0 {
+                pieces.push(pass.input.narrow(2, from, len)?);
+            }
+        }
+        if pieces.is_empty() {
+            // Every id lasts 0 frames: the model's one silent frame, as in any pass.
+            return Ok((passes.swap_remove(0).1, vec![(0, changes[0].1)]));
+        }
+        let input = candle_core::Tensor::cat(&pieces, 2)?;
+        Ok((Prepared { input, frames }, switches))
     }
 }
 
@@ -178,35 +271,62 @@ impl Job {
             self.start(engine)?;
         }
         let sp = self.speaking.as_ref().expect("started");
-        let lead = self.lead_frames(Instant::now(), sp.palette.voice.model.samples_per_frame());
+        let hop = sp.palette.voice.model.samples_per_frame();
+        let lead = self.lead_frames(Instant::now(), hop);
         let Job { speaking, out, shared, load, computed_all, .. } = self;
         let sp = speaking.as_mut().expect("started");
-        let (style, values) = sp.style(&shared.controls)?;
         loop {
-            if let Some(cur) = &mut sp.current {
-                if let Some(audio) = cur.stream.next_window(&engine.config.windows, lead, *load, &style)? {
+            if let Some(mut cur) = sp.current.take() {
+                if let Some(at) = cur.stream.as_ref().filter(|s| s.remaining() > 0).map(SentenceStream::position) {
+                    // One window, in the style in force at its first frame, ending where the
+                    // style changes next.
+                    let (prosody, next_change) = cur.style_at(at);
+                    let (style, values) = sp.style(&shared.controls, prosody)?;
+                    let stream = cur.stream.as_mut().expect("checked");
+                    let mut w = engine.config.windows.window(lead, *load, stream.remaining());
+                    if let Some(f) = next_change {
+                        w = w.min(f - at);
+                    }
+                    let mut audio = stream.window(w, &style)?;
+                    cur.gain.apply((at * hop) as u64, &mut audio);
                     window_done(out, cur.index, &audio, values, 1);
+                    sp.current = Some(cur);
+                    return Ok(Step::More);
+                }
+                if cur.silence > 0 {
+                    let (_, values) = sp.style(&shared.controls, 0)?;
+                    let silence = vec![0.0; cur.silence as usize];
+                    cur.silence = 0;
+                    window_done(out, cur.index, &silence, values, 1);
+                    sp.current = Some(cur);
                     return Ok(Step::More);
                 }
                 out.emit(Event::SentenceFinished { index: cur.index, end_sample: out.produced() });
-                sp.current = None;
             }
-            let Some(phonemes) = sp.sentences.pop_front() else {
+            let Some(planned) = sp.sentences.pop_front() else {
                 *computed_all = true;
                 return Ok(Step::Done);
             };
-            // The text side of the sentence, in this step's style.
-            let ids = sp.palette.voice.ids.ids(&phonemes);
-            let model = style.backbone();
-            let prepared = model.prepare(&ids.ids, &sp.scales, &mut sp.noise, &style)?;
             let index = sp.next_sentence;
             sp.next_sentence += 1;
             let start_sample = out.produced();
-            let mut timings = Timings::sentence(&ids, &prepared.frames, model.samples_per_frame(), start_sample);
-            sp.namer.name(&sp.palette.voice, &mut timings);
-            out.emit(Event::SentenceStarted { index, phonemes, start_sample });
+            let voice = sp.palette.voice.clone();
+            let silence = voice.silence_samples(&planned);
+            let mut cur = Current { index, stream: None, gain: Gain::default(), styles: vec![(0, 0)], silence };
+            let mut timings = if planned.speaks() {
+                // The text side of the sentence, in the styles of this step.
+                let (prepared, styles) = sp.text_side(&shared.controls, &planned)?;
+                cur.gain = Gain::new(&planned.gain_db(&sp.plan), &prepared.frames, hop, voice.sample_rate());
+                cur.styles = styles;
+                cur.stream = Some(SentenceStream::new(voice.model.as_ref(), prepared.input)?);
+                Timings::sentence(&planned.ids, &prepared.frames, hop, start_sample, planned.word_owners())
+            } else {
+                Timings::silence(start_sample, 0)
+            };
+            timings.add_silence(silence);
+            out.emit(Event::SentenceStarted { index, phonemes: planned.phonemes, start_sample });
             out.emit(Event::Timings { index, timings });
-            sp.current = Some(Current { index, stream: SentenceStream::new(model.as_ref(), prepared.input)? });
+            sp.current = Some(cur);
         }
     }
 
@@ -215,8 +335,9 @@ impl Job {
     /// as one batch.
     pub fn batchable_palette(&self) -> Option<&Arc<Palette>> {
         let sp = self.speaking.as_ref().filter(|sp| sp.mid_sentence())?;
-        let plain_weights = sp.styled.as_ref().is_none_or(|s| s.state.runs_weights_of(&sp.palette.voice.model));
-        plain_weights.then_some(&sp.palette)
+        let plain_markup = sp.current.as_ref().is_some_and(Current::plain);
+        let plain_weights = sp.styled.last().is_none_or(|s| s.state.runs_weights_of(&sp.palette.voice.model));
+        (plain_markup && plain_weights).then_some(&sp.palette)
     }
 
     /// One window for each of `jobs`, computed as a batch where they share a palette and a
@@ -235,9 +356,9 @@ impl Job {
             }
             let sp = job.speaking.as_ref().expect("batchable");
             let lead = job.lead_frames(Instant::now(), sp.palette.voice.model.samples_per_frame());
-            let remaining = sp.current.as_ref().expect("batchable").stream.remaining();
+            let remaining = sp.current.as_ref().and_then(|c| c.stream.as_ref()).expect("batchable").remaining();
             let w = engine.config.windows.window(lead, job.load, remaining);
-            match job.speaking.as_mut().expect("batchable").style(&job.shared.controls) {
+            match job.speaking.as_mut().expect("batchable").style(&job.shared.controls, 0) {
                 Ok((style, values)) => members.push((i, style, values, w)),
                 Err(e) => results[i] = Some(Err(e)),
             }
@@ -249,7 +370,7 @@ impl Job {
                     .iter_mut()
                     .enumerate()
                     .filter(|(i, _)| members.iter().any(|m| m.0 == *i))
-                    .map(|(_, j)| &mut j.speaking.as_mut().expect("batchable").current.as_mut().expect("batchable").stream)
+                    .map(|(_, j)| j.speaking.as_mut().and_then(|sp| sp.current.as_mut()).and_then(|c| c.stream.as_mut()).expect("batchable"))
                     .collect();
                 SentenceStream::window_batch(&mut streams, w, &styles)
             };
@@ -280,7 +401,23 @@ impl Job {
         let controls = self.shared.controls.names().map(|n| palette.id(n)).collect::<Result<Vec<_>>>()?;
         let voice = &palette.voice;
         let scales = voice.scales(&self.request.options)?;
-        let sentences = voice.phonemize(&self.request.say)?.into();
+        let plan = voice.plan(&self.request.say)?;
+        // Controls the markup sets must be the palette's.
+        let overrides = plan
+            .prosodies
+            .iter()
+            .map(|p| {
+                p.styles
+                    .iter()
+                    .map(|s| {
+                        let id = palette.id(&s.name).map_err(|e| s.at.error(format!("<style name=\"{}\">: {e}", s.name)))?;
+                        crate::style::finite_alpha(&s.name, s.alpha).map_err(|e| s.at.error(e.to_string()))?;
+                        Ok((id, Arc::from(s.name.as_str()), s.alpha))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let sentences = plan.sentences.clone().into();
         let rate = voice.sample_rate();
         self.shared.sample_rate.store(rate, Ordering::Relaxed);
         self.shared.set_state(State::Speaking);
@@ -289,14 +426,15 @@ impl Job {
         self.speaking = Some(Speaking {
             palette,
             controls,
+            overrides,
             speaker,
             scales,
             noise: Noise::seeded(seed),
+            plan,
             sentences,
             next_sentence: 0,
-            namer: WordNamer::new(&self.request.say),
             current: None,
-            styled: None,
+            styled: Vec::new(),
         });
         Ok(())
     }

@@ -131,7 +131,9 @@ pub trait Backbone: Send + Sync + fmt::Debug {
 
     /// The text side of one sentence: phoneme ids → the first stage's input `[1, channels,
     /// frames]` and how many frames each id lasts, drawing noise from `noise` as `scales` ask.
-    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Prepared>;
+    /// `pace` multiplies each id's duration on top of `scales.length_scale` (markup's rate;
+    /// empty: 1 for every id).
+    fn prepare(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Prepared>;
 
     /// Runs stage `stage` on `x` `[b, channels, positions]` (rows are independent sequences);
     /// the last stage gives audio `[b, 1, samples]`.

@@ -184,6 +184,11 @@ impl SentenceStream {
         self.frames
     }
 
+    /// The next frame to produce.
+    pub fn position(&self) -> usize {
+        self.next
+    }
+
     /// Frames not yet produced.
     pub fn remaining(&self) -> usize {
         self.frames - self.next

@@ -125,9 +125,9 @@ impl Backbone for ToyBackbone {
         UP
     }
 
-    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, _style: &StyleState) -> Result<Prepared> {
+    fn prepare(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, _style: &StyleState) -> Result<Prepared> {
         let vocab = self.emb.dim(0)?;
-        let hold = (2.0 * scales.length_scale).ceil().max(1.0) as usize;
+        let hold = |i: usize| (2.0 * scales.length_scale * pace.get(i).copied().unwrap_or(1.0)).ceil().max(1.0) as usize;
         let index = ids
             .iter()
             .map(|&i| u32::try_from(i).ok().filter(|&i| (i as usize) < vocab))
@@ -136,8 +136,8 @@ impl Backbone for ToyBackbone {
         if index.is_empty() {
             return Err(Error::invalid("phoneme ids", "empty sequence"));
         }
-        let frames = vec![hold; index.len()];
-        let index: Vec<u32> = index.iter().flat_map(|&i| std::iter::repeat_n(i, hold)).collect();
+        let frames: Vec<usize> = (0..index.len()).map(hold).collect();
+        let index: Vec<u32> = index.iter().zip(&frames).flat_map(|(&i, &f)| std::iter::repeat_n(i, f)).collect();
         let t = index.len();
         let x = self.emb.index_select(&Tensor::from_vec(index, t, self.device())?, 0)?.t()?.unsqueeze(0)?; // [1, C, t]
         let eps = noise.normal(&[1, CHANNELS, t], scales.noise_scale, self.device())?;

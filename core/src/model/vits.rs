@@ -112,14 +112,16 @@ impl Vits {
         Ok(self.enc_p.forward(&ids, lora)?)
     }
 
-    /// Frames per phoneme: ceil(exp(logw) · length_scale), with `noise_w`-scaled noise from `noise`.
-    pub fn durations(&self, text: &TextEncoding, length_scale: f32, noise_w: f32, noise: &mut Noise, cx: Cond<'_>) -> Result<Vec<usize>> {
+    /// Frames per phoneme: ceil(exp(logw) · length_scale · pace), with `noise_w`-scaled noise
+    /// from `noise` (`pace`: per id, empty for 1).
+    pub fn durations(&self, text: &TextEncoding, length_scale: f32, pace: &[f32], noise_w: f32, noise: &mut Noise, cx: Cond<'_>) -> Result<Vec<usize>> {
         let t = text.x.dim(2)?;
         let eps = noise.normal(&[1, 2, t], noise_w, self.device())?;
         let logw = self.dp.log_durations(&text.x, cx, &eps)?;
         let logw: Vec<f32> = logw.flatten_all()?.to_vec1()?;
         // NaN → 0 frames; absurd values are capped at MAX_FRAMES_PER_PHONEME (`as` saturates).
-        Ok(logw.iter().map(|&l| ((l.exp() * length_scale).ceil() as usize).min(MAX_FRAMES_PER_PHONEME)).collect())
+        let pace = |i: usize| pace.get(i).copied().unwrap_or(1.0);
+        Ok(logw.iter().enumerate().map(|(i, &l)| ((l.exp() * (length_scale * pace(i))).ceil() as usize).min(MAX_FRAMES_PER_PHONEME)).collect())
     }
 
     /// A prior sample z_p `[1, inter, frames]`: each phoneme's m_p repeated for its duration, plus
@@ -148,9 +150,9 @@ impl Vits {
 
     /// The text side of one sentence: encoder, durations (frames per id), prior sample z_p
     /// `[1, inter, frames]`.
-    pub fn text_side(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, cx: Cond<'_>) -> Result<Prepared> {
+    pub fn text_side(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, cx: Cond<'_>) -> Result<Prepared> {
         let text = self.encode(ids, cx.lora)?;
-        let frames = self.durations(&text, scales.length_scale, scales.noise_w, noise, cx)?;
+        let frames = self.durations(&text, scales.length_scale, pace, scales.noise_w, noise, cx)?;
         let input = self.prior(&text, &frames, scales.noise_scale, noise)?;
         Ok(Prepared { input, frames })
     }
@@ -180,7 +182,7 @@ impl Vits {
     pub fn synthesize(&self, ids: &[i64], scales: Scales, speaker: Option<usize>, noise: &mut Noise) -> Result<Vec<f32>> {
         let g = self.speaker_embedding(speaker)?;
         let cx = Cond::speaker(g.as_ref());
-        let z_p = self.text_side(ids, &scales, noise, cx)?.input;
+        let z_p = self.text_side(ids, &[], &scales, noise, cx)?.input;
         Ok(self.flow_decode(&z_p, cx)?.to_vec1()?)
     }
 }
@@ -225,8 +227,8 @@ impl Backbone for Vits {
         self.config.hop_length()
     }
 
-    fn prepare(&self, ids: &[i64], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Prepared> {
-        self.text_side(ids, scales, noise, style.cond())
+    fn prepare(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Prepared> {
+        self.text_side(ids, pace, scales, noise, style.cond())
     }
 
     fn run_stage(&self, stage: usize, x: &Tensor, style: &StyleState) -> Result<Tensor> {

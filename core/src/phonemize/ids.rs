@@ -62,6 +62,11 @@ impl PhonemeIdMap {
         Ok(Self { map: out })
     }
 
+    /// Whether the voice has an id for phoneme `c`.
+    pub fn knows(&self, c: char) -> bool {
+        self.map.contains_key(&c)
+    }
+
     /// Piper's ids: `^`, `_`, then each phoneme codepoint's ids followed by `_`, then `$`
     /// (2n+3 for n known phonemes). Unknown codepoints are skipped with `log::warn!` and listed
     /// in `skipped`.

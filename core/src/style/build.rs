@@ -22,7 +22,7 @@ pub fn mean_activations(voice: &Voice, texts: &[Say], points: &[String]) -> Resu
     for say in texts {
         for phonemes in voice.phonemize(say)? {
             let ids = voice.ids.ids(&phonemes).ids;
-            let x = model.prepare(&ids, &Scales::QUIET, &mut Noise::seeded(0), &style)?.input;
+            let x = model.prepare(&ids, &[], &Scales::QUIET, &mut Noise::seeded(0), &style)?.input;
             frames += x.dim(D::Minus1)?;
             for (point, &stage) in points.iter().zip(&stages) {
                 let h = model.run_until(stage, &x, &style)?;

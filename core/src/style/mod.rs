@@ -16,4 +16,4 @@ pub mod palette;
 
 pub use format::{Kind, StyleVector};
 pub use groups::Group;
-pub use palette::{BoundStyle, ControlId, ControlSpec, Palette};
+pub use palette::{finite_alpha, BoundStyle, ControlId, ControlSpec, Palette};

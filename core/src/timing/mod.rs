@@ -15,6 +15,15 @@ pub mod visemes;
 use crate::phonemize::PhonemeIds;
 pub use visemes::{Rhubarb, Viseme};
 
+/// Which word each phoneme of a sentence belongs to (see [`Timings::sentence`]).
+#[derive(Debug, Clone, Copy)]
+pub struct WordOwners<'a> {
+    /// Per phoneme (each of [`PhonemeIds::spans`]): the index of its word in `names`, or `None`.
+    pub owner: &'a [Option<usize>],
+    /// The words' names, as the text writes them.
+    pub names: &'a [String],
+}
+
 /// An item of a timing track and the samples `[start, end)` it covers, counted from the line's
 /// first sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +58,11 @@ fn breaks_words(c: char) -> bool {
 impl Timings {
     /// The track of one sentence: `ids` as the voice's id map made them, `frames` per id from
     /// the text side, `hop` samples per frame, the sentence starting at sample `offset`.
-    pub fn sentence(ids: &PhonemeIds, frames: &[usize], hop: usize, offset: u64) -> Timings {
+    ///
+    /// `words`, when given, names the words: the word each phoneme (each of `ids.spans`) belongs
+    /// to, `None` for pauses; a word spans its phonemes. Without it the words are the runs of
+    /// phonemes between spaces and punctuation, spelled in IPA.
+    pub fn sentence(ids: &PhonemeIds, frames: &[usize], hop: usize, offset: u64, words: Option<WordOwners<'_>>) -> Timings {
         // Sample position of each id boundary.
         let mut at = Vec::with_capacity(frames.len() + 1);
         at.push(offset);
@@ -61,10 +74,24 @@ impl Timings {
         let end = pos(frames.len()).max(offset + if frames.iter().all(|&f| f == 0) { hop as u64 } else { 0 });
         let mut t = Timings { start: offset, end, ..Default::default() };
         let mut word: Option<Span<String>> = None;
-        for (c, range) in &ids.spans {
+        let mut owner_of_word: Option<usize> = None;
+        for (k, (c, range)) in ids.spans.iter().enumerate() {
             let (start, stop) = (pos(range.start), pos(range.end));
             if stop > start {
                 t.phonemes.push(Span { item: *c, start, end: stop });
+            }
+            if let Some(w) = &words {
+                // Named words: runs of phonemes with the same owner.
+                let owner = w.owner.get(k).copied().flatten();
+                if owner != owner_of_word {
+                    t.words.extend(word.take());
+                }
+                owner_of_word = owner;
+                if let Some(o) = owner {
+                    let name = w.names.get(o).cloned().unwrap_or_default();
+                    word.get_or_insert_with(|| Span { item: name, start, end: stop }).end = stop;
+                }
+                continue;
             }
             if c.is_whitespace() {
                 // The space between words is the transition from one to the next (speech goes
@@ -85,6 +112,20 @@ impl Timings {
         t.words.retain(|w| w.start < w.end);
         t.visemes = viseme_track(&t.phonemes, offset, end);
         t
+    }
+
+    /// A track of `samples` of silence from sample `offset` (a break with nothing spoken).
+    pub fn silence(offset: u64, samples: u64) -> Timings {
+        let mut t = Timings { start: offset, end: offset, ..Default::default() };
+        t.add_silence(samples);
+        t
+    }
+
+    /// Extends the track by `samples` of silence at its end (a break after the sentence).
+    pub fn add_silence(&mut self, samples: u64) {
+        let end = self.end + samples;
+        push(&mut self.visemes, (Viseme::Sil, Rhubarb::X), self.end, end);
+        self.end = end;
     }
 
     /// Appends the track of the sentence that follows.
@@ -124,62 +165,6 @@ impl Timings {
         }
         out
     }
-
-    /// Names the track's words by `words`, the text's words from this track's first on
-    /// ([`text_words`]), and returns how many of them it used (the rest belong to later
-    /// sentences). espeak-ng does not read words one to one (it joins unstressed ones — "on
-    /// the" → `ɔnðə` — and reads numbers as several), so the track's sounds are aligned with each
-    /// word's own phonemes (`spell`: a word → its phonemes) at the least edit distance, the
-    /// words after the track's end costing nothing, and each word spans the sounds aligned to
-    /// it. `None`: nothing to align (or too much: the IPA spellings stay).
-    pub fn name_words(&mut self, words: &[&str], spell: impl Fn(&str) -> String) -> Option<usize> {
-        if self.words.is_empty() {
-            return Some(0);
-        }
-        // Indices of the phonemes that are sounds.
-        let sounds: Vec<usize> = (0..self.phonemes.len()).filter(|&i| is_sound(self.phonemes[i].item)).collect();
-        // Spell only as many words as could cover the track (a sentence's words, plus slack).
-        let mut spelled: Vec<(char, usize)> = Vec::new();
-        for (i, w) in words.iter().enumerate() {
-            if spelled.len() > 2 * sounds.len() + 16 {
-                break;
-            }
-            spelled.extend(spell(w).chars().filter(|&c| is_sound(c)).map(|c| (c, i)));
-        }
-        if sounds.is_empty() || spelled.is_empty() || sounds.len().saturating_mul(spelled.len()) > MAX_ALIGN_CELLS {
-            return None;
-        }
-        let owner = align(&sounds.iter().map(|&i| self.phonemes[i].item).collect::<Vec<_>>(), &spelled);
-        // Each word over the phonemes of its sounds: (word, first phoneme, last phoneme).
-        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
-        for (&i, &w) in sounds.iter().zip(&owner) {
-            match runs.last_mut() {
-                Some(last) if last.0 == w => last.2 = i,
-                _ => runs.push((w, i, i)),
-            }
-        }
-        // As for the track's own words: stress marks before a word's first sound and the
-        // other marks after its last (length, the space into the next word) are the word's.
-        let ph = &self.phonemes;
-        let stress = |i: usize| matches!(ph[i].item, 'ˈ' | 'ˌ');
-        let trailing = |i: usize| visemes::of(ph[i].item).is_none() && !stress(i);
-        self.words = runs
-            .iter()
-            .map(|&(w, mut a, mut b)| {
-                while a > 0 && stress(a - 1) {
-                    a -= 1;
-                }
-                while b + 1 < ph.len() && trailing(b + 1) {
-                    b += 1;
-                    if ph[b].item.is_whitespace() {
-                        break;
-                    }
-                }
-                Span { item: words[w].to_string(), start: ph[a].start, end: ph[b].end }
-            })
-            .collect();
-        Some(owner.last().map_or(0, |&w| w + 1))
-    }
 }
 
 /// The words of `text`: runs of letters, digits and apostrophes, apostrophes trimmed at the ends.
@@ -191,18 +176,18 @@ pub fn text_words(text: &str) -> Vec<&str> {
 }
 
 /// Phonemes that are sounds: not spaces, punctuation or modifier marks.
-fn is_sound(c: char) -> bool {
+pub(crate) fn is_sound(c: char) -> bool {
     !breaks_words(c) && visemes::of(c).is_some()
 }
 
 /// Largest alignment (sounds × spelled phonemes) [`Timings::name_words`] computes (≈ 2000
 /// phonemes each way, 4 MB of back-pointers).
-const MAX_ALIGN_CELLS: usize = 4_000_000;
+pub(crate) const MAX_ALIGN_CELLS: usize = 4_000_000;
 
 /// For each of `sounds`, the word (second of `spelled`'s pairs) of the spelled phoneme it aligns
 /// with at the least edit distance (a suffix of `spelled` left over costs nothing); a sound
 /// aligned with nothing belongs to the word before it (or, at the start, the first word).
-fn align(sounds: &[char], spelled: &[(char, usize)]) -> Vec<usize> {
+pub(crate) fn align(sounds: &[char], spelled: &[(char, usize)]) -> Vec<usize> {
     let (n, m) = (sounds.len(), spelled.len());
     // cost[i][j]: edit distance of sounds[..i] and spelled[..j]; back: 0 diagonal, 1 up (skip a
     // sound), 2 left (skip a spelled phoneme).
@@ -319,7 +304,7 @@ mod tests {
         let ids = map().ids("həlˈoʊ, ˈmoʊ.");
         // Two frames for every id, hop 10, the sentence at sample 1000.
         let frames = vec![2; ids.ids.len()];
-        let t = Timings::sentence(&ids, &frames, 10, 1000);
+        let t = Timings::sentence(&ids, &frames, 10, 1000, None);
         assert_eq!((t.start, t.end), (1000, 1000 + 20 * ids.ids.len() as u64));
         // `^` and its pad (2 ids) come first; every phoneme is its id and a pad: 40 samples.
         assert_eq!(t.phonemes[0], Span { item: 'h', start: 1040, end: 1080 });
@@ -333,30 +318,35 @@ mod tests {
         assert!(t.visemes.windows(2).all(|w| w[0].end == w[1].start && w[0].item != w[1].item));
         let m = t.visemes.iter().find(|v| v.item.0 == Viseme::PP).unwrap();
         assert_eq!((m.start, m.end), (1320, 1440), "the space and ˈ after the comma join m");
-        // Three words read as two (and a fourth, for a later sentence): aligned by their
-        // spellings; "la" takes the sounds it spells, "Jo" is left over.
-        let spell = |w: &str| match w {
-            "Hel" => "hə".to_string(),
-            "la" => "lˈoʊ".to_string(),
-            "Mo" => "mˈoʊ".to_string(),
-            _ => "dʒˈoʊ".to_string(),
-        };
-        let mut aligned = t.clone();
-        assert_eq!(aligned.name_words(&text_words("Hel la, Mo. Jo!"), spell), Some(3));
-        let words: Vec<(&str, u64, u64)> = aligned.words.iter().map(|w| (w.item.as_str(), w.start, w.end)).collect();
-        assert_eq!(words, [("Hel", 1040, 1120), ("la", 1120, 1280), ("Mo", 1360, 1520)], "ˈ is Mo's");
+        // Named words: a run of phonemes with the same owner is one word, pauses are none.
+        let owner: Vec<Option<usize>> = "həlˈoʊ, ˈmoʊ.".chars().map(|c| match c {
+            ',' | '.' | ' ' => None,
+            'h' | 'ə' => Some(0),
+            'm' => Some(2),
+            _ => Some(1),
+        }).collect();
+        let mut owner = owner;
+        owner[8] = Some(2); // the ˈ before m
+        for k in 9..12 {
+            owner[k] = Some(2);
+        }
+        let names = ["Hel".to_string(), "la".to_string(), "Mo".to_string()];
+        let named = Timings::sentence(&ids, &frames, 10, 1000, Some(WordOwners { owner: &owner, names: &names }));
+        let words: Vec<(&str, u64, u64)> = named.words.iter().map(|w| (w.item.as_str(), w.start, w.end)).collect();
+        assert_eq!(words, [("Hel", 1040, 1120), ("la", 1120, 1280), ("Mo", 1360, 1520)]);
+        assert_eq!(named.phonemes, t.phonemes);
         assert_eq!(text_words("It's  1999 — ‘quoted’"), ["It's", "1999", "quoted"]);
     }
 
     #[test]
     fn silent_sentences_and_appending() {
         let ids = map().ids("ə");
-        let t = Timings::sentence(&ids, &vec![0; ids.ids.len()], 256, 0);
+        let t = Timings::sentence(&ids, &vec![0; ids.ids.len()], 256, 0, None);
         assert_eq!((t.start, t.end), (0, 256), "one silent frame");
         assert!(t.phonemes.is_empty() && t.words.is_empty());
         assert_eq!(t.visemes, [Span { item: (Viseme::Sil, Rhubarb::X), start: 0, end: 256 }]);
         let mut line = t.clone();
-        let next = Timings::sentence(&ids, &vec![1; ids.ids.len()], 256, 256);
+        let next = Timings::sentence(&ids, &vec![1; ids.ids.len()], 256, 256, None);
         line.append(next);
         assert_eq!((line.start, line.end), (0, 256 + 256 * 5));
         assert_eq!(line.words.len(), 1);
