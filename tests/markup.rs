@@ -127,6 +127,16 @@ fn breaks_are_exact_silence_and_prosody_lands_on_its_words() {
     };
     let ratio = level(&slow, &ts, "road") / level(&plain, &tp, "road");
     assert!((0.3..0.75).contains(&ratio), "-6 dB on a word spoken more slowly: level ratio {ratio}");
+
+    // Pitch: the shifted words keep their length (±15 %: durations are whole frames) and the
+    // line its words.
+    let (high, th) = whole(&voice, r#"Take the <prosody pitch="+3st">left road</prosody>, then walk north."#, &quiet);
+    for w in ["left", "road"] {
+        let r = len(&th, w) / len(&tp, w);
+        assert!((0.85..=1.15).contains(&r), "`{w}` a little higher lasts {r}× as long");
+    }
+    assert_eq!(th.end, high.len() as u64);
+    assert_eq!(len(&th, "Take"), len(&tp, "Take"));
 }
 
 #[test]
@@ -166,7 +176,7 @@ fn markup_errors_name_line_and_column_and_plain_text_stays_plain() {
 #[test]
 fn markup_streams_as_it_speaks_whole() {
     let voice = voice();
-    let text = r#"Hello <emphasis>traveller</emphasis>. <break time="250ms"/>The <prosody rate="fast" volume="+3dB">road is long</prosody>, <sub alias="doctor">Dr.</sub> Smith."#;
+    let text = r#"Hello <emphasis>traveller</emphasis>. <break time="250ms"/>The <prosody rate="fast" volume="+3dB">road is <prosody pitch="-2st">long</prosody></prosody>, <sub alias="doctor">Dr.</sub> Smith."#;
     let opts = SynthesisOptions::default().seed(5);
     let (a, ta) = whole(&voice, text, &opts);
     let engine = Engine::new(EngineConfig::with_workers(1)).unwrap();

@@ -441,3 +441,22 @@ fn lip_sync_and_words_follow_the_sample_playing() {
     app.update();
     assert_eq!(app.world().get::<LipSync>(npc), Some(&LipSync::default()), "at rest after the line");
 }
+
+#[test]
+fn a_presets_lexicon_pronounces_its_words_and_a_bad_entry_is_reported() {
+    let with_lexicon = PRESET.replace("length_scale: 1.0,", "length_scale: 1.0,\n    lexicon: \"npcs/names.lex\",");
+    let dir = scratch_assets(&with_lexicon);
+    std::fs::write(dir.path().join("npcs/names.lex"), "# the villain\nZyxthar  zˈɪksθɑːɹ\n").expect("write lexicon");
+    let mut app = app(dir.path(), 22_050);
+    let (_, preset) = spawn_npc(&mut app, "npcs/npc.voice.ron", ());
+    let by_lexicon = engine_audio(&app, &preset, "Zyxthar waits.", &[]);
+    let by_markup = engine_audio(&app, &preset, r#"<phoneme ph="zˈɪksθɑːɹ">Zyxthar</phoneme> waits."#, &[]);
+    assert_eq!(by_lexicon.len(), by_markup.len());
+    assert!(max_abs_diff(&by_lexicon, &by_markup) <= 1e-6, "the lexicon's IPA is what is spoken");
+
+    // An entry with a symbol the voice cannot read: the preset error names the lexicon's line.
+    std::fs::write(dir.path().join("npcs/names.lex"), "Zyxthar  zˈɪksθɑːɹ\nGlorb  ɡl☃b\n").expect("break");
+    std::fs::write(dir.path().join("npcs/npc.voice.ron"), with_lexicon.replace("1.0,", "1.1,")).expect("touch");
+    let names_it = |e: &PresetError| e.cause.contains("names.lex:2");
+    update_until(&mut app, 30, "the lexicon error", |app| app.world().resource::<Seen>().preset_errors.iter().any(names_it));
+}

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::{Backbone, Noise, StyleState, Vits, VitsConfig};
 use crate::phonemize::{IpaPhonemizer, PhonemeIdMap, Phonemizer};
 use crate::scales::Scales;
-use crate::line::{self, Gain, Plan, Planned};
+use crate::line::{self, Gain, Plan, Planned, Shifts};
 use crate::markup::Lexicon;
 use crate::timing::Timings;
 
@@ -238,10 +238,15 @@ impl Voice {
     /// `say` planned for the model: markup and lexicon resolved into sentences of ids with the
     /// prosody and words of each ([`crate::line`]).
     pub fn plan(&self, say: &Say) -> Result<Plan> {
+        self.plan_with(say, &self.lexicon)
+    }
+
+    /// [`Voice::plan`] with another lexicon (a preset's).
+    pub fn plan_with(&self, say: &Say, lexicon: &Lexicon) -> Result<Plan> {
         match say {
             Say::Text(t) => {
                 let phonemize = |text: &str| self.phonemize(&Say::text(text));
-                line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon: &self.lexicon })
+                line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon })
             }
             Say::Phonemes(p) => line::plan_phonemes(p, &self.ids),
         }
@@ -282,7 +287,12 @@ impl Voice {
                 let hop = self.model.samples_per_frame();
                 Gain::new(&planned.gain_db(&plan), &prepared.frames, hop, self.sample_rate()).apply(0, &mut audio);
                 let timings = Timings::sentence(&planned.ids, &prepared.frames, hop, 0, planned.word_owners());
-                (audio, timings)
+                let shifts = Shifts::new(&planned.pitch_st(&plan), &prepared.frames, hop);
+                if shifts.is_empty() {
+                    (audio, timings)
+                } else {
+                    (shifts.apply(&audio), timings.warped(|s| shifts.warp(s)))
+                }
             } else {
                 (Vec::new(), Timings::default())
             };

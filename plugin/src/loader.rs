@@ -14,7 +14,8 @@ use bevy::log::error;
 use bevy::prelude::*;
 use crossbeam_channel::Sender;
 use sha2::{Digest, Sha256};
-use tvtts_core::engine::{ControlSpec, Engine};
+use tvtts_core::engine::{ControlSpec, Engine, Palette};
+use tvtts_core::markup::Lexicon;
 use tvtts_core::style::{Group, StyleVector};
 
 use crate::messages::PresetError;
@@ -94,9 +95,15 @@ impl VoicePresetLoader {
         }
         let engine_key = format!("{}#{}", ctx.path(), self.versions.fetch_add(1, Ordering::Relaxed));
         let sample_rate = voice.sample_rate();
-        self.engine
-            .add_voice(&engine_key, voice, controls)
-            .map_err(|e| PresetProblem { line: None, column: None, cause: e.to_string() })?;
+        let mut palette = Palette::new(voice, controls).map_err(|e| PresetProblem { line: None, column: None, cause: e.to_string() })?;
+        if let Some(file) = &def.lexicon {
+            let here = |e: String| PresetProblem::at(source, &quoted(file), format!("lexicon `{file}`: {e}"));
+            let bytes = ctx.read_asset_bytes(file.clone()).await.map_err(|e| here(e.to_string()))?;
+            let text = String::from_utf8(bytes).map_err(|e| here(format!("not UTF-8: {e}")))?;
+            let lexicon = Lexicon::parse(&text, Path::new(file)).map_err(|e| here(e.to_string()))?;
+            palette = palette.with_lexicon(lexicon).map_err(|e| here(e.to_string()))?;
+        }
+        self.engine.add_palette(&engine_key, palette);
         Ok(VoicePreset { def, engine_key, sample_rate })
     }
 }

@@ -6,6 +6,7 @@
 //!     voice: "voices/en_US-joe-medium.onnx",     // asset path; its config is `<voice>.json`
 //!     length_scale: 1.05,                        // optional; unset = the voice's default
 //!     volume_db: -3.0,                           // optional
+//!     lexicon: "lexicons/names.lex",             // optional: IPA for invented names (`word  IPA` lines)
 //!     styles: {
 //!         "excited": (
 //!             vectors: [(file: "vectors/excited.safetensors")],   // groups: ["enc_p.late"] to override
@@ -45,9 +46,14 @@ pub struct PresetDef {
     /// Gain of this voice in the mixer.
     #[serde(default)]
     pub volume_db: f32,
-    /// Named styles (emotions, dialects, …): each is one live control of the voice.
+    /// Named styles (emotions, dialects, …): each is one live control of the voice, which
+    /// markup's `<style name="…" alpha="…">` may also set for part of a line.
     #[serde(default)]
     pub styles: BTreeMap<String, StyleDef>,
+    /// Asset path of a lexicon file (`word  IPA` per line, see `tvtts_core::markup::Lexicon`)
+    /// for words the phonemizer gets wrong; several presets may name the same one.
+    #[serde(default)]
+    pub lexicon: Option<String>,
 }
 
 /// One named style: the vectors its α scales.

@@ -21,7 +21,7 @@ use super::request::{Priority, Request};
 use super::EngineShared;
 use crate::error::{Error, Result};
 use crate::model::stream::SentenceStream;
-use crate::line::{Gain, Plan, Planned};
+use crate::line::{pitch, Gain, Plan, Planned, Shifts};
 use crate::model::{Noise, Prepared, StyleState};
 use crate::scales::Scales;
 use crate::style::{ControlId, Palette};
@@ -45,6 +45,9 @@ struct Current {
     gain: Gain,
     /// Where the style changes: (first frame, prosody), in order, the first at frame 0.
     styles: Vec<(usize, usize)>,
+    /// Markup's pitch shifts; the audio of a shifted span is held until the span is complete.
+    shifts: Shifts,
+    held: Vec<f32>,
     /// Samples of silence still to give after the model's audio.
     silence: u64,
 }
@@ -58,7 +61,7 @@ impl Current {
 
     /// Whether a window may run in a batch with other jobs': one style and no gain.
     fn plain(&self) -> bool {
-        self.styles.len() <= 1 && self.gain.is_unity()
+        self.styles.len() <= 1 && self.gain.is_unity() && self.shifts.is_empty()
     }
 }
 
@@ -287,8 +290,24 @@ impl Job {
                     if let Some(f) = next_change {
                         w = w.min(f - at);
                     }
+                    if let Some(f) = cur.shifts.next_edge(at) {
+                        w = w.min(f - at);
+                    }
                     let mut audio = stream.window(w, &style)?;
                     cur.gain.apply((at * hop) as u64, &mut audio);
+                    let audio = match cur.shifts.at(at).copied() {
+                        None => audio,
+                        Some(shift) => {
+                            // A shifted span goes out whole, resampled, once computed.
+                            cur.held.extend_from_slice(&audio);
+                            if stream.position() < shift.end {
+                                sp.current = Some(cur);
+                                return Ok(Step::More);
+                            }
+                            let held = std::mem::take(&mut cur.held);
+                            pitch::resample(&held, shift.ratio)
+                        }
+                    };
                     window_done(out, cur.index, &audio, values, 1);
                     sp.current = Some(cur);
                     return Ok(Step::More);
@@ -312,14 +331,16 @@ impl Job {
             let start_sample = out.produced();
             let voice = sp.palette.voice.clone();
             let silence = voice.silence_samples(&planned);
-            let mut cur = Current { index, stream: None, gain: Gain::default(), styles: vec![(0, 0)], silence };
+            let mut cur = Current { index, stream: None, gain: Gain::default(), styles: vec![(0, 0)], shifts: Shifts::default(), held: Vec::new(), silence };
             let mut timings = if planned.speaks() {
                 // The text side of the sentence, in the styles of this step.
                 let (prepared, styles) = sp.text_side(&shared.controls, &planned)?;
                 cur.gain = Gain::new(&planned.gain_db(&sp.plan), &prepared.frames, hop, voice.sample_rate());
                 cur.styles = styles;
                 cur.stream = Some(SentenceStream::new(voice.model.as_ref(), prepared.input)?);
-                Timings::sentence(&planned.ids, &prepared.frames, hop, start_sample, planned.word_owners())
+                cur.shifts = Shifts::new(&planned.pitch_st(&sp.plan), &prepared.frames, hop);
+                let timings = Timings::sentence(&planned.ids, &prepared.frames, hop, 0, planned.word_owners());
+                timings.warped(|s| start_sample + cur.shifts.warp(s))
             } else {
                 Timings::silence(start_sample, 0)
             };
@@ -401,7 +422,7 @@ impl Job {
         let controls = self.shared.controls.names().map(|n| palette.id(n)).collect::<Result<Vec<_>>>()?;
         let voice = &palette.voice;
         let scales = voice.scales(&self.request.options)?;
-        let plan = voice.plan(&self.request.say)?;
+        let plan = voice.plan_with(&self.request.say, palette.lexicon())?;
         // Controls the markup sets must be the palette's.
         let overrides = plan
             .prosodies

@@ -206,6 +206,12 @@ impl Engine {
         self.shared.voices.add(name, voice, controls)
     }
 
+    /// Adds (or replaces) `name` as a palette built by the caller (e.g. with a lexicon:
+    /// [`Palette::with_lexicon`]).
+    pub fn add_palette(&self, name: &str, palette: Palette) {
+        self.shared.voices.insert(name, palette);
+    }
+
     /// Forgets the voice added as `name`; requests already using it finish with it. True if it was there.
     pub fn remove_voice(&self, name: &str) -> bool {
         self.shared.voices.remove(name)

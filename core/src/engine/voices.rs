@@ -20,9 +20,13 @@ pub struct Voices {
 impl Voices {
     /// Adds `voice` under `name` with the controls it accepts (replacing an earlier one).
     pub fn add(&self, name: &str, voice: impl Into<Arc<Voice>>, controls: Vec<ControlSpec>) -> Result<()> {
-        let entry = Arc::new(Palette::new(voice, controls)?);
-        self.map.lock().unwrap_or_else(PoisonError::into_inner).insert(name.to_string(), entry);
+        self.insert(name, Palette::new(voice, controls)?);
         Ok(())
+    }
+
+    /// Adds (or replaces) `name` as `palette`.
+    pub fn insert(&self, name: &str, palette: Palette) {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner).insert(name.to_string(), Arc::new(palette));
     }
 
     /// Forgets `name` (requests already running keep their palette). True if it was there.

@@ -9,6 +9,7 @@
 //! its silence after it.
 
 pub mod gain;
+pub mod pitch;
 pub mod words;
 
 use crate::error::Result;
@@ -17,6 +18,7 @@ use crate::phonemize::{IpaPhonemizer, PhonemeIdMap, PhonemeIds, Phonemizer};
 use crate::timing::{text_words, WordOwners};
 
 pub use gain::Gain;
+pub use pitch::Shifts;
 
 /// One sentence of a line as the model reads it.
 #[derive(Debug, Clone, Default)]
@@ -45,9 +47,15 @@ impl Planned {
         (!self.names.is_empty()).then_some(WordOwners { owner: &self.owner, names: &self.names })
     }
 
-    /// Per id: its duration multiplier.
+    /// Per id: its duration multiplier for the model: markup's rate, times the pitch ratio of a
+    /// shifted id (its audio is then sped up by as much, see [`pitch`]).
     pub fn length(&self, plan: &Plan) -> Vec<f32> {
-        self.prosody.iter().map(|&p| plan.prosodies[p].length).collect()
+        self.prosody.iter().map(|&p| plan.prosodies[p].length * 2f32.powf(plan.prosodies[p].pitch_st / 12.0)).collect()
+    }
+
+    /// Per id: its pitch shift in semitones.
+    pub fn pitch_st(&self, plan: &Plan) -> Vec<f32> {
+        self.prosody.iter().map(|&p| plan.prosodies[p].pitch_st).collect()
     }
 
     /// Per id: its gain in dB.

@@ -9,6 +9,7 @@ use super::delta::{self, Delta, Factors};
 use super::format::{check_range, Kind, StyleVector, SPEAKER};
 use super::groups::Group;
 use crate::error::{Error, Result};
+use crate::markup::Lexicon;
 use crate::model::{Adapter, Adapters, StyleState};
 use crate::voice::Voice;
 
@@ -86,6 +87,8 @@ pub struct Palette {
     pub voice: Arc<Voice>,
     controls: Vec<ControlSpec>,
     resolved: Vec<Resolved>,
+    /// Words this palette's lines pronounce by IPA, instead of the voice's own lexicon.
+    lexicon: Option<Lexicon>,
 }
 
 impl Palette {
@@ -137,12 +140,25 @@ impl Palette {
             }
             resolved.push(r);
         }
-        Ok(Palette { voice, controls, resolved })
+        Ok(Palette { voice, controls, resolved, lexicon: None })
     }
 
     /// The controls, in order ([`ControlId`] is the position).
     pub fn controls(&self) -> &[ControlSpec] {
         &self.controls
+    }
+
+    /// With `lexicon` for its lines (e.g. a preset's), in place of the voice's. Every symbol of
+    /// its IPA must be one the voice reads (an error names the entry's line).
+    pub fn with_lexicon(mut self, lexicon: Lexicon) -> Result<Self> {
+        lexicon.check(|c| self.voice.ids.knows(c))?;
+        self.lexicon = Some(lexicon);
+        Ok(self)
+    }
+
+    /// The lexicon its lines use.
+    pub fn lexicon(&self) -> &Lexicon {
+        self.lexicon.as_ref().unwrap_or_else(|| self.voice.lexicon())
     }
 
     /// The control named `name`; the error names the voice and the controls it has.

@@ -157,6 +157,23 @@ impl Timings {
         self
     }
 
+    /// The same track with every sample position `s` moved to `to(s)` (monotone; e.g. where a
+    /// pitch shift's resampling puts it).
+    pub fn warped(mut self, to: impl Fn(u64) -> u64) -> Timings {
+        self.start = to(self.start);
+        self.end = to(self.end);
+        for p in &mut self.phonemes {
+            (p.start, p.end) = (to(p.start), to(p.end));
+        }
+        for w in &mut self.words {
+            (w.start, w.end) = (to(w.start), to(w.end));
+        }
+        for v in &mut self.visemes {
+            (v.start, v.end) = (to(v.start), to(v.end));
+        }
+        self
+    }
+
     /// The Rhubarb shapes of the viseme track, the same shape merged into one span.
     pub fn rhubarb(&self) -> Vec<Span<Rhubarb>> {
         let mut out = Vec::new();
