@@ -202,3 +202,37 @@ fn say_writes_the_same_timing_track_streamed_or_not() {
     let visemes = whole["visemes"].as_array().unwrap();
     assert_eq!(visemes.last().unwrap()["end"], whole["duration"], "visemes cover the audio");
 }
+
+#[test]
+fn say_reads_markup_a_lexicon_and_a_style_named_by_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = common::voice_path();
+    let lex = dir.path().join("names.lex");
+    std::fs::write(&lex, "Zyxthar  zˈɪksθɑːɹ\n").unwrap();
+    let (wav, json) = (dir.path().join("m.wav"), dir.path().join("m.json"));
+    let excited = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/vectors/excited.safetensors");
+    let text = r#"Zyxthar waits.<break time="500ms"/> <style name="excited" alpha="2">Run</style>, <sub alias="doctor">Dr.</sub> Brown!"#;
+    let out = tvtts()
+        .args(["say", "--voice"]).arg(&voice)
+        .arg("--style").arg(format!("{}=0", excited.display()))
+        .arg("--lexicon").arg(&lex)
+        .args(["--text", text, "--timings"]).arg(&json).arg("--out").arg(&wav)
+        .output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let words: Vec<(&str, f64, f64)> = t["words"].as_array().unwrap().iter().map(|w| (w["text"].as_str().unwrap(), w["start"].as_f64().unwrap(), w["end"].as_f64().unwrap())).collect();
+    let names: Vec<&str> = words.iter().map(|w| w.0).collect();
+    assert_eq!(names, ["Zyxthar", "waits", "Run", "Dr.", "Brown"]);
+    assert!(words[2].1 - words[1].2 >= 0.5, "the break is in the track: {words:?}");
+
+    // Bad markup: an error naming line and column, no file written.
+    let bad = dir.path().join("bad.wav");
+    let out = tvtts()
+        .args(["say", "--voice"]).arg(&voice)
+        .args(["--text", "Hello <whisper>there</whisper>", "--out"]).arg(&bad)
+        .output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 1, column 7") && err.contains("<whisper>"), "{err}");
+    assert!(!bad.exists());
+}
