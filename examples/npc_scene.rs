@@ -8,8 +8,7 @@
 //! `excited` style vector raises their pitch; give `--voice` another Piper voice to hear it
 //! instead (vectors are made for one voice: pass `--no-style` then).
 
-#[path = "common/script.rs"]
-mod script;
+use tvtts::scene as script;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -76,7 +75,7 @@ fn main() -> anyhow::Result<()> {
     engine.add_voice("npc", voice, controls)?;
 
     let mut lines = Vec::new();
-    for script::Line { speaker, text } in script::read_script(&args.script)? {
+    for script::Line { speaker, text, .. } in script::read_script(&args.script)? {
         let (opts, excited) = character(&speaker);
         let mut request = Request::text("npc", &text).options(opts);
         if !args.no_style {

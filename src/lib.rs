@@ -5,5 +5,6 @@ pub use tvtts_core as core;
 pub use tvtts_core::*;
 pub use tvtts_plugin as plugin;
 
+pub mod scene;
 mod wav;
 pub use wav::write_wav;

@@ -24,6 +24,8 @@ enum Command {
     BenchStream(cli::bench_stream::BenchStreamArgs),
     /// List a voice's parameters by their stable checkpoint names (what style vectors address).
     Params(cli::params::ParamsArgs),
+    /// Render every line of a scene to WAV files with timings and a manifest, loudness-normalised.
+    Bake(cli::bake::BakeArgs),
     /// Make and inspect style vectors.
     #[command(subcommand)]
     Vector(cli::vector::VectorCommand),
@@ -39,6 +41,7 @@ fn main() {
         Command::BenchStream(a) => cli::bench_stream::run(a),
         Command::Params(a) => cli::params::run(a),
         Command::Vector(c) => cli::vector::run(c),
+        Command::Bake(a) => cli::bake::run(a),
     };
     if let Err(e) = result {
         eprintln!("tvtts: error: {e:#}");

@@ -236,3 +236,52 @@ fn say_reads_markup_a_lexicon_and_a_style_named_by_its_file() {
     assert!(err.contains("line 1, column 7") && err.contains("<whisper>"), "{err}");
     assert!(!bad.exists());
 }
+
+/// `tvtts bake SCENE --out DIR [extra]` in the repository's assets; its stderr.
+fn bake(scene: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> String {
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let o = tvtts().arg("bake").arg(scene).arg("--out").arg(out).arg("--assets").arg(&assets).args(extra).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
+    err
+}
+
+#[test]
+fn bake_renders_once_normalises_and_rerenders_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = dir.path().join("scene.txt");
+    let lines = [
+        "guard: Halt! Who goes there?",
+        "innkeeper: Welcome, <emphasis>traveller</emphasis>. The stew is hot.",
+        "guard: Show me your seal.<break time=\"300ms\"/> Quickly.",
+    ];
+    std::fs::write(&scene, lines.join("\n")).unwrap();
+    let out = dir.path().join("baked");
+    let err = bake(&scene, &out, &[]);
+    assert!(err.contains("3 rendered, 0 kept"), "{err}");
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["lufs_target"], -23.0);
+    let entries = manifest["lines"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    for e in entries {
+        assert!((e["lufs"].as_f64().unwrap() + 23.0).abs() < 1.0, "{e}");
+        let wav = out.join(e["audio"].as_str().unwrap());
+        let (spec, n) = read_wav(&wav);
+        assert!((n as f64 / spec.sample_rate as f64 - e["duration"].as_f64().unwrap()).abs() < 1e-6);
+        let t: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(e["timings"].as_str().unwrap())).unwrap()).unwrap();
+        assert!(!t["words"].as_array().unwrap().is_empty());
+    }
+    // Again: nothing to render. A second bake elsewhere on one thread: the same bits.
+    assert!(bake(&scene, &out, &[]).contains("0 rendered, 3 kept"));
+    let other = dir.path().join("other");
+    bake(&scene, &other, &["--threads", "1"]);
+    for e in entries {
+        let f = e["audio"].as_str().unwrap();
+        assert_eq!(std::fs::read(out.join(f)).unwrap(), std::fs::read(other.join(f)).unwrap(), "{f}: deterministic");
+    }
+    // One line edited, one removed: exactly one render, the removed line's files gone.
+    std::fs::write(&scene, [lines[0], "innkeeper: Welcome, <emphasis>traveler</emphasis>. The stew is hot."].join("\n")).unwrap();
+    let err = bake(&scene, &out, &[]);
+    assert!(err.contains("1 rendered, 1 kept, 4 files removed"), "{err}");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 5, "two lines' WAV and JSON, and the manifest");
+}

@@ -13,6 +13,7 @@ pub mod device;
 pub mod engine;
 pub mod error;
 pub mod line;
+pub mod loudness;
 pub mod markup;
 pub mod memory;
 pub mod model;

@@ -4,15 +4,12 @@
 // Each example uses part of this module.
 #![allow(dead_code, unused_imports)]
 
-#[path = "script.rs"]
-mod script;
-
 use std::path::PathBuf;
 
 use bevy::prelude::*;
 use tvtts::plugin::prelude::*;
 
-pub use script::{read_script, Line};
+pub use tvtts::scene::{read_script, Line};
 
 /// Where a character stands (the listener is at the origin, facing −Z).
 pub fn position(speaker: &str) -> Vec3 {

@@ -24,6 +24,7 @@ pub mod lipsync;
 pub mod loader;
 pub mod messages;
 pub mod offline;
+pub mod palette;
 pub mod preset;
 pub mod speech;
 

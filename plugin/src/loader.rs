@@ -14,11 +14,10 @@ use bevy::log::error;
 use bevy::prelude::*;
 use crossbeam_channel::Sender;
 use sha2::{Digest, Sha256};
-use tvtts_core::engine::{ControlSpec, Engine, Palette};
-use tvtts_core::markup::Lexicon;
-use tvtts_core::style::{Group, StyleVector};
+use tvtts_core::engine::Engine;
 
 use crate::messages::PresetError;
+use crate::palette;
 use crate::preset::{PresetDef, PresetProblem};
 
 /// A loaded voice preset: what its file says, and the engine voice this version registered.
@@ -29,6 +28,9 @@ pub struct VoicePreset {
     pub engine_key: String,
     /// The voice's sample rate.
     pub sample_rate: u32,
+    /// Hash of everything in the preset's files that decides its audio (see
+    /// [`palette::build`]): baked lines are looked up by it.
+    pub fingerprint: String,
 }
 
 /// Loads `*.voice.ron` files.
@@ -76,35 +78,16 @@ impl VoicePresetLoader {
         let def = PresetDef::parse(source)?;
         let quoted = |s: &str| format!("\"{s}\"");
         let voice = self.voice(&def.voice, ctx).await.map_err(|e| PresetProblem::at(source, &quoted(&def.voice), e))?;
-        let mut controls = Vec::new();
-        for (name, style) in &def.styles {
-            let mut spec = ControlSpec::new(name, style.range.0, style.range.1)
-                .map_err(|e| PresetProblem::at(source, &quoted(name), e.to_string()))?;
-            for v in &style.vectors {
-                let here = |e: String| PresetProblem::at(source, &quoted(&v.file), format!("style `{name}`: {e}"));
-                let bytes = ctx.read_asset_bytes(v.file.clone()).await.map_err(|e| here(format!("vector `{}`: {e}", v.file)))?;
-                let vector = StyleVector::from_bytes(&bytes, Path::new(&v.file)).map_err(|e| here(e.to_string()))?;
-                vector.check_against(&voice).map_err(|e| here(e.to_string()))?;
-                let groups = v.groups().map_err(|e| here(e.to_string()))?;
-                if let Some(groups) = &groups {
-                    Group::check_all(groups, voice.model.as_ref()).map_err(|e| here(e.to_string()))?;
-                }
-                spec = spec.with_style(Arc::new(vector), groups);
-            }
-            controls.push(spec);
+        let mut files = HashMap::new();
+        for file in palette::files_named(&def) {
+            let bytes = ctx.read_asset_bytes(file.clone()).await.map_err(|e| PresetProblem::at(source, &quoted(&file), format!("`{file}`: {e}")))?;
+            files.insert(file, bytes);
         }
-        let engine_key = format!("{}#{}", ctx.path(), self.versions.fetch_add(1, Ordering::Relaxed));
         let sample_rate = voice.sample_rate();
-        let mut palette = Palette::new(voice, controls).map_err(|e| PresetProblem { line: None, column: None, cause: e.to_string() })?;
-        if let Some(file) = &def.lexicon {
-            let here = |e: String| PresetProblem::at(source, &quoted(file), format!("lexicon `{file}`: {e}"));
-            let bytes = ctx.read_asset_bytes(file.clone()).await.map_err(|e| here(e.to_string()))?;
-            let text = String::from_utf8(bytes).map_err(|e| here(format!("not UTF-8: {e}")))?;
-            let lexicon = Lexicon::parse(&text, Path::new(file)).map_err(|e| here(e.to_string()))?;
-            palette = palette.with_lexicon(lexicon).map_err(|e| here(e.to_string()))?;
-        }
+        let (palette, fingerprint) = palette::build(&def, source, voice, &files)?;
+        let engine_key = format!("{}#{}", ctx.path(), self.versions.fetch_add(1, Ordering::Relaxed));
         self.engine.add_palette(&engine_key, palette);
-        Ok(VoicePreset { def, engine_key, sample_rate })
+        Ok(VoicePreset { def, engine_key, sample_rate, fingerprint })
     }
 }
 

@@ -6,6 +6,7 @@
 //!     voice: "voices/en_US-joe-medium.onnx",     // asset path; its config is `<voice>.json`
 //!     length_scale: 1.05,                        // optional; unset = the voice's default
 //!     volume_db: -3.0,                           // optional
+//!     lufs: -23.0,                               // optional: loudness of its lines (EBU R128)
 //!     lexicon: "lexicons/names.lex",             // optional: IPA for invented names (`word  IPA` lines)
 //!     styles: {
 //!         "excited": (
@@ -50,6 +51,11 @@ pub struct PresetDef {
     /// markup's `<style name="…" alpha="…">` may also set for part of a line.
     #[serde(default)]
     pub styles: BTreeMap<String, StyleDef>,
+    /// Integrated loudness (LUFS) this voice's lines are normalised to: baked lines by `tvtts
+    /// bake` (instead of its `--lufs`), live lines by a gain measured once when the preset loads.
+    /// Unset: baked lines take the bake's target, live lines play at the model's level.
+    #[serde(default)]
+    pub lufs: Option<f64>,
     /// Asset path of a lexicon file (`word  IPA` per line, see `tvtts_core::markup::Lexicon`)
     /// for words the phonemizer gets wrong; several presets may name the same one.
     #[serde(default)]
@@ -140,6 +146,9 @@ impl PresetDef {
                 _ => "scales",
             };
             return Err(PresetProblem::at(source, what, e.to_string()));
+        }
+        if let Some(l) = self.lufs.filter(|l| !(l.is_finite() && (-70.0..=0.0).contains(l))) {
+            return Err(PresetProblem::at(source, "lufs", format!("`lufs` {l} must lie in -70..=0")));
         }
         if !self.volume_db.is_finite() {
             return Err(PresetProblem::at(source, "volume_db", "`volume_db` must be finite"));

@@ -1,5 +1,6 @@
 //! The `tvtts` subcommands, one file each, and the options they share.
 
+pub mod bake;
 pub mod bench;
 pub mod bench_stream;
 pub mod params;

@@ -10,6 +10,7 @@
 //! (speech goes on through it), so only punctuation makes a pause between words. Visemes tile
 //! the whole audio, silence included; a space continues the shape before it.
 
+mod json;
 pub mod visemes;
 
 use crate::phonemize::PhonemeIds;

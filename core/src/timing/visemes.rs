@@ -82,6 +82,9 @@ pub enum Rhubarb {
 }
 
 impl Rhubarb {
+    /// Every shape.
+    pub const ALL: [Rhubarb; 9] = [Rhubarb::A, Rhubarb::B, Rhubarb::C, Rhubarb::D, Rhubarb::E, Rhubarb::F, Rhubarb::G, Rhubarb::H, Rhubarb::X];
+
     /// The letter Rhubarb writes.
     pub fn name(self) -> &'static str {
         match self {

@@ -1,4 +1,5 @@
-//! The scene script format: `speaker: text` per line, `#` comments, blank lines skipped.
+//! The scene script format (`assets/scenes/`): `speaker: text` per line, `#` comments, blank
+//! lines skipped. Each speaker has a preset, `<assets>/voices/<speaker>.voice.ron`.
 
 use std::path::Path;
 
@@ -8,6 +9,8 @@ use anyhow::Context;
 pub struct Line {
     pub speaker: String,
     pub text: String,
+    /// Its line number in the file (1-based).
+    pub number: usize,
 }
 
 /// Reads `speaker: text` lines (`#` comments, blank lines skipped).
@@ -20,7 +23,11 @@ pub fn read_script(path: &Path) -> anyhow::Result<Vec<Line>> {
         }
         let (speaker, text) =
             line.split_once(':').with_context(|| format!("{}:{n}: `{line}` is not `speaker: text`", path.display()))?;
-        lines.push(Line { speaker: speaker.trim().to_string(), text: text.trim().to_string() });
+        let speaker = speaker.trim();
+        if speaker.is_empty() || speaker.contains(['/', '\\']) {
+            anyhow::bail!("{}:{n}: `{speaker}` is not a speaker name (a preset file's stem)", path.display());
+        }
+        lines.push(Line { speaker: speaker.to_string(), text: text.trim().to_string(), number: n });
     }
     Ok(lines)
 }
