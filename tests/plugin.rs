@@ -460,3 +460,57 @@ fn a_presets_lexicon_pronounces_its_words_and_a_bad_entry_is_reported() {
     let names_it = |e: &PresetError| e.cause.contains("names.lex:2");
     update_until(&mut app, 30, "the lexicon error", |app| app.world().resource::<Seen>().preset_errors.iter().any(names_it));
 }
+
+#[test]
+fn baked_lines_play_their_files_and_other_lines_are_synthesized() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scene = dir.path().join("scene.txt");
+    std::fs::write(&scene, format!("guard: {S}\n")).expect("scene");
+    let baked = dir.path().join("baked");
+    let st = std::process::Command::new(env!("CARGO_BIN_EXE_tvtts"))
+        .arg("bake").arg(&scene).arg("--out").arg(&baked).arg("--assets").arg(repo_assets())
+        .status().expect("tvtts bake");
+    assert!(st.success());
+    let manifest = tvtts::plugin::baked::Manifest::read(&baked).expect("manifest");
+    let file = baked.join(&manifest.lines[0].audio);
+    let wav: Vec<f32> = hound::WavReader::open(&file).unwrap().samples::<i16>().map(|s| s.unwrap() as f32 / 32768.0).collect();
+
+    voice_path();
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        AssetPlugin { file_path: repo_assets().to_string_lossy().into_owned(), meta_check: AssetMetaCheck::Never, ..default() },
+        TvTtsPlugin::default().with_workers(2).with_output(AudioOutput::Manual { sample_rate: 22_050 }).with_baked(&baked),
+    ))
+    .init_resource::<Seen>()
+    .add_systems(Last, record);
+    let (npc, preset) = spawn_npc(&mut app, "voices/guard.voice.ron", ());
+    let (mix, done) = say(&mut app, SayLine::new(npc, S), |_, _| {});
+    assert_eq!(done.samples as usize, wav.len(), "the baked file's length");
+    let diff = max_abs_diff(&channel(&mix, 0)[..wav.len()], &wav);
+    assert!(diff <= 1e-6, "the mix plays the baked file: differs by {diff}");
+    let live = engine_audio(&app, &preset, S, &[]);
+    assert!((rms(&wav) / rms(&live) - 1.0).abs() > 0.05, "the baked line is normalised, not the live level");
+    assert!(!app.world().resource::<Seen>().words.is_empty(), "words from the baked timing track");
+
+    // A line that was not baked is synthesized.
+    let other = "Move along, then.";
+    let (_, done) = say(&mut app, SayLine::new(npc, other), |_, _| {});
+    assert_eq!(done.samples as usize, engine_audio(&app, &preset, other, &[]).len());
+}
+
+#[test]
+fn a_presets_lufs_brings_live_lines_to_it() {
+    let dir = scratch_assets(&PRESET.replace("length_scale: 1.0,", "length_scale: 1.0,\n    lufs: -18.0,"));
+    let mut app = app(dir.path(), 22_050);
+    let (_, preset) = spawn_npc(&mut app, "npcs/npc.voice.ron", ());
+    let text = "Stay close to the wall, and keep your voice down until we reach the gate.";
+    let audio = engine_audio(&app, &preset, text, &[]);
+    let lufs = tvtts::core::loudness::measure(&audio, 22_050).unwrap().lufs;
+    // One gain per voice from a reference text: a line lands within a couple of LU of it.
+    assert!((lufs + 18.0).abs() < 2.0, "a live line at {lufs:.2} LUFS for a -18 target");
+    let (_, guard) = spawn_npc(&mut app, "voices/guard.voice.ron", ());
+    let plain = engine_audio(&app, &guard, text, &[]);
+    let plain_lufs = tvtts::core::loudness::measure(&plain, 22_050).unwrap().lufs;
+    assert!((plain_lufs + 18.0).abs() > 2.0, "without `lufs` the model's own level ({plain_lufs:.2}) stays");
+}

@@ -58,11 +58,15 @@ impl SynthesisOptions {
     }
 }
 
-/// What is said: text through the phonemizer, or IPA phonemes given directly.
+/// What is said: text through the phonemizer (markup included), IPA phonemes given directly, or
+/// a line rendered before (`tvtts bake`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Say {
     Text(String),
     Phonemes(String),
+    /// A baked line: its WAV and, when there is one, its timing track (JSON, see
+    /// [`Timings::to_json`]). The engine reads them on a worker and plays them as they are.
+    Baked { audio: PathBuf, timings: Option<PathBuf> },
 }
 
 impl Say {
@@ -76,18 +80,56 @@ impl Say {
         Say::Phonemes(phonemes.into())
     }
 
-    /// Length of the text in bytes.
+    /// Length of the text in bytes (0 for a baked line).
     pub fn len(&self) -> usize {
         match self {
             Say::Text(s) | Say::Phonemes(s) => s.len(),
+            Say::Baked { .. } => 0,
         }
     }
 
-    /// Whether there is nothing but whitespace to say.
+    /// Whether there is nothing but whitespace to say (a baked line is never empty).
     pub fn is_empty(&self) -> bool {
         match self {
             Say::Text(s) | Say::Phonemes(s) => s.trim().is_empty(),
+            Say::Baked { .. } => false,
         }
+    }
+}
+
+/// A baked line read back: mono audio at its sample rate and its timing track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baked {
+    pub audio: Vec<f32>,
+    pub sample_rate: u32,
+    pub timings: Timings,
+}
+
+impl Baked {
+    /// Reads a WAV (mono; 16-bit PCM or 32-bit float) and its timing track, if any (without
+    /// one: a track of silence as long as the audio).
+    pub fn read(audio: &Path, timings: Option<&Path>) -> Result<Self> {
+        let refuse = |why: String| Error::invalid("baked line", format!("{}: {why}", audio.display()));
+        let bad = |e: hound::Error| refuse(format!("not a readable WAV: {e}"));
+        let mut r = hound::WavReader::open(audio).map_err(bad)?;
+        let spec = r.spec();
+        if spec.channels != 1 {
+            return Err(refuse(format!("{} channels: a baked line is mono", spec.channels)));
+        }
+        let samples: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
+            (hound::SampleFormat::Int, 16) => r.samples::<i16>().map(|s| s.map(|v| v as f32 / 32768.0)).collect::<std::result::Result<_, _>>().map_err(bad)?,
+            (hound::SampleFormat::Float, 32) => r.samples::<f32>().collect::<std::result::Result<_, _>>().map_err(bad)?,
+            (f, b) => return Err(refuse(format!("{b}-bit {f:?} samples: expected 16-bit PCM or 32-bit float"))),
+        };
+        let timings = match timings {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+                let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::invalid("timing track", format!("{}: {e}", p.display())))?;
+                Timings::from_json(&v, &p.display().to_string())?
+            }
+            None => Timings::silence(0, samples.len() as u64),
+        };
+        Ok(Baked { audio: samples, sample_rate: spec.sample_rate, timings })
     }
 }
 
@@ -218,6 +260,7 @@ impl Voice {
         let sentences = match say {
             Say::Text(t) => self.phonemizer.phonemize(t)?,
             Say::Phonemes(p) => IpaPhonemizer.phonemize(p)?,
+            Say::Baked { .. } => return Err(Error::invalid("say", "a baked line has no phonemes")),
         };
         Ok(sentences.iter().flat_map(|s| split_long(s, MAX_SENTENCE_PHONEMES)).collect())
     }
@@ -249,6 +292,7 @@ impl Voice {
                 line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon })
             }
             Say::Phonemes(p) => line::plan_phonemes(p, &self.ids),
+            Say::Baked { .. } => Err(Error::invalid("say", "a baked line is played, not planned")),
         }
     }
 

@@ -19,6 +19,7 @@
 #![allow(clippy::type_complexity)]
 
 pub mod audio;
+pub mod baked;
 pub mod components;
 pub mod lipsync;
 pub mod loader;
@@ -65,6 +66,9 @@ pub struct TvTtsPlugin {
     pub engine: EngineConfig,
     pub output: AudioOutput,
     pub spatial: SpatialSettings,
+    /// A `tvtts bake` folder: a line whose key is baked there (same preset files, text, α and
+    /// loudness target) plays its file and timing track instead of being synthesized.
+    pub baked: Option<std::path::PathBuf>,
 }
 
 impl Default for TvTtsPlugin {
@@ -72,7 +76,7 @@ impl Default for TvTtsPlugin {
     /// α (see [`TvTtsPlugin::responsive`]).
     fn default() -> Self {
         let engine = TvTtsPlugin::responsive(EngineConfig::default());
-        TvTtsPlugin { engine, output: AudioOutput::Device, spatial: SpatialSettings::default() }
+        TvTtsPlugin { engine, output: AudioOutput::Device, spatial: SpatialSettings::default(), baked: None }
     }
 }
 
@@ -101,6 +105,12 @@ impl TvTtsPlugin {
     /// With this audio output.
     pub fn with_output(mut self, output: AudioOutput) -> Self {
         self.output = output;
+        self
+    }
+
+    /// Playing the lines baked in `dir` (`tvtts bake`) instead of synthesizing them.
+    pub fn with_baked(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.baked = Some(dir.into());
         self
     }
 }
@@ -133,6 +143,14 @@ impl Plugin for TvTtsPlugin {
                 return;
             }
         };
+        if let Some(dir) = &self.baked {
+            match baked::BakedLines::load(dir) {
+                Ok(b) => {
+                    app.insert_resource(b);
+                }
+                Err(e) => error!("tvtts: baked lines not used: {e}"),
+            }
+        }
         let (errors_tx, errors_rx) = crossbeam_channel::unbounded();
         app.init_asset::<VoicePreset>()
             .register_asset_loader(VoicePresetLoader::new(engine.clone(), errors_tx))

@@ -84,7 +84,12 @@ impl VoicePresetLoader {
             files.insert(file, bytes);
         }
         let sample_rate = voice.sample_rate();
-        let (palette, fingerprint) = palette::build(&def, source, voice, &files)?;
+        let (mut palette, fingerprint) = palette::build(&def, source, voice.clone(), &files)?;
+        if let Some(target) = def.lufs {
+            // Live lines: one gain for the voice, measured once per load.
+            let gain = palette::live_gain_db(&voice, &def, target).map_err(|e| PresetProblem::at(source, "lufs", format!("measuring the voice's loudness: {e}")))?;
+            palette = palette.with_gain_db(gain).map_err(|e| PresetProblem::at(source, "lufs", e.to_string()))?;
+        }
         let engine_key = format!("{}#{}", ctx.path(), self.versions.fetch_add(1, Ordering::Relaxed));
         self.engine.add_palette(&engine_key, palette);
         Ok(VoicePreset { def, engine_key, sample_rate, fingerprint })

@@ -66,6 +66,24 @@ pub fn build(def: &PresetDef, source: &str, voice: Arc<Voice>, files: &HashMap<S
     Ok((palette, hex(&h.finalize())))
 }
 
+/// What a voice's typical loudness is measured on, for live lines of a preset with `lufs`: a
+/// few plain sentences of ordinary dialogue.
+pub const LOUDNESS_REFERENCE: &str = "The road to the village runs along the river for a day or two. \
+Most travellers stop at the inn by the bridge, where the fire is warm and the stew is cheap. \
+Ask for the innkeeper if you need a room, and keep your purse close in the crowd.";
+
+/// The gain (dB) that brings `voice`, speaking [`LOUDNESS_REFERENCE`] with `def`'s options, to
+/// `target` LUFS (lines vary around it by a dB or two; baked lines are normalised each).
+pub fn live_gain_db(voice: &Voice, def: &PresetDef, target: f64) -> tvtts_core::Result<f32> {
+    let sentences = voice.synthesize(&tvtts_core::Say::text(LOUDNESS_REFERENCE), &def.options())?;
+    let audio: Vec<f32> = sentences.iter().flat_map(|s| s.audio.iter().copied()).collect();
+    let measured = tvtts_core::loudness::measure(&audio, voice.sample_rate())?;
+    if !measured.lufs.is_finite() {
+        return Ok(0.0);
+    }
+    Ok((target - measured.lufs) as f32)
+}
+
 /// The key of one line of a preset with fingerprint `fingerprint`: its text, the control values
 /// it is spoken with (any order) and the loudness it is normalised to.
 pub fn line_key(fingerprint: &str, text: &str, controls: &[(String, f32)], lufs: f64, ceiling_dbtp: f64) -> String {

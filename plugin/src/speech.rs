@@ -9,8 +9,10 @@ use bevy::log::warn;
 use bevy::prelude::*;
 use tvtts_core::engine::{ControlValues, Engine, Event, Request, SpeechHandle};
 use tvtts_core::timing::Timings;
+use tvtts_core::Say;
 
 use crate::audio::mixer::SpeakerTrack;
+use crate::baked::BakedLines;
 use crate::audio::{LineSoundData, Playback, SpeechMixer};
 use crate::components::{Dialect, Emotion, SpeechMix, StyleRole, StyleSlot, Styles};
 use crate::lipsync::{self, LipSync};
@@ -179,6 +181,7 @@ pub(crate) fn start_lines(
     presets: Res<Assets<VoicePreset>>,
     server: Res<AssetServer>,
     engine: Res<SpeechEngine>,
+    baked: Option<Res<BakedLines>>,
     mut mixer: ResMut<SpeechMixer>,
     mut failed: MessageWriter<LineFailed>,
 ) {
@@ -197,7 +200,8 @@ pub(crate) fn start_lines(
         };
         let Some(line) = speech.queue.pop_front() else { continue };
         let controls = style_alphas(preset, &asked(emotion, dialect, styles));
-        let mut request = Request::text(&preset.engine_key, line.text.as_str()).options(preset.def.options()).priority(line.priority);
+        let say = baked.as_ref().and_then(|b| b.find(preset, &line.text, &controls)).unwrap_or_else(|| Say::text(line.text.as_str()));
+        let mut request = Request::new(&preset.engine_key, say).options(preset.def.options()).priority(line.priority);
         for (name, alpha) in &controls {
             request = request.control(name, *alpha);
         }

@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use serde::{Deserialize, Serialize};
 use tvtts::core::engine::{Engine, EngineConfig, Event, Request};
 use tvtts::core::loudness::{self, DEFAULT_CEILING_DBTP, DEFAULT_TARGET_LUFS};
 use tvtts::core::model::stream::WindowSchedule;
 use tvtts::core::timing::Timings;
 use tvtts::core::{SynthesisOptions, Voice};
+use tvtts::plugin::baked::{Entry, Manifest};
 use tvtts::plugin::palette;
 use tvtts::plugin::PresetDef;
 use tvtts::scene::{read_script, Line};
@@ -47,28 +47,6 @@ pub struct BakeArgs {
     /// Lines rendered at once (default: physical cores).
     #[arg(long)]
     pub threads: Option<usize>,
-}
-
-/// `DIR/manifest.json`.
-#[derive(Debug, Serialize, Deserialize, Default)]
-pub struct Manifest {
-    pub lufs_target: f64,
-    pub true_peak_ceiling: f64,
-    pub lines: Vec<Entry>,
-}
-
-/// One baked line; paths relative to the manifest's folder.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Entry {
-    pub speaker: String,
-    pub text: String,
-    pub audio: String,
-    pub timings: String,
-    /// Seconds.
-    pub duration: f64,
-    /// Integrated loudness after normalisation (LUFS).
-    pub lufs: f64,
-    pub key: String,
 }
 
 /// A speaker's preset, loaded.

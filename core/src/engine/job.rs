@@ -26,6 +26,7 @@ use crate::model::{Noise, Prepared, StyleState};
 use crate::scales::Scales;
 use crate::style::{ControlId, Palette};
 use crate::timing::Timings;
+use crate::voice::{Baked, Say};
 
 /// What a step left to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,9 @@ struct Current {
     held: Vec<f32>,
     /// Samples of silence still to give after the model's audio.
     silence: u64,
+    /// A baked line's audio, and how much of it went out.
+    baked: Vec<f32>,
+    baked_at: usize,
 }
 
 impl Current {
@@ -295,6 +299,7 @@ impl Job {
                     }
                     let mut audio = stream.window(w, &style)?;
                     cur.gain.apply((at * hop) as u64, &mut audio);
+                    scale(&mut audio, sp.palette.gain());
                     let audio = match cur.shifts.at(at).copied() {
                         None => audio,
                         Some(shift) => {
@@ -309,6 +314,15 @@ impl Job {
                         }
                     };
                     window_done(out, cur.index, &audio, values, 1);
+                    sp.current = Some(cur);
+                    return Ok(Step::More);
+                }
+                if cur.baked_at < cur.baked.len() {
+                    let (_, values) = sp.style(&shared.controls, 0)?;
+                    let end = (cur.baked_at + BAKED_CHUNK).min(cur.baked.len());
+                    let chunk = cur.baked[cur.baked_at..end].to_vec();
+                    cur.baked_at = end;
+                    window_done(out, cur.index, &chunk, values, 1);
                     sp.current = Some(cur);
                     return Ok(Step::More);
                 }
@@ -331,7 +345,7 @@ impl Job {
             let start_sample = out.produced();
             let voice = sp.palette.voice.clone();
             let silence = voice.silence_samples(&planned);
-            let mut cur = Current { index, stream: None, gain: Gain::default(), styles: vec![(0, 0)], shifts: Shifts::default(), held: Vec::new(), silence };
+            let mut cur = Current { index, stream: None, gain: Gain::default(), styles: vec![(0, 0)], shifts: Shifts::default(), held: Vec::new(), silence, baked: Vec::new(), baked_at: 0 };
             let mut timings = if planned.speaks() {
                 // The text side of the sentence, in the styles of this step.
                 let (prepared, styles) = sp.text_side(&shared.controls, &planned)?;
@@ -398,8 +412,9 @@ impl Job {
             match computed {
                 Ok(windows) => {
                     let n = windows.len();
-                    for ((i, _, values, _), audio) in members.into_iter().zip(windows) {
+                    for ((i, _, values, _), mut audio) in members.into_iter().zip(windows) {
                         let job = &mut jobs[i];
+                        scale(&mut audio, job.speaking.as_ref().map_or(1.0, |sp| sp.palette.gain()));
                         let sentence = job.speaking.as_ref().and_then(|sp| sp.current.as_ref()).expect("batchable").index;
                         window_done(&mut job.out, sentence, &audio, values, n);
                         results[i] = Some(Ok(Step::More));
@@ -422,6 +437,9 @@ impl Job {
         let controls = self.shared.controls.names().map(|n| palette.id(n)).collect::<Result<Vec<_>>>()?;
         let voice = &palette.voice;
         let scales = voice.scales(&self.request.options)?;
+        if let Say::Baked { audio, timings } = self.request.say.clone() {
+            return self.start_baked(palette, controls, scales, &audio, timings.as_deref());
+        }
         let plan = voice.plan_with(&self.request.say, palette.lexicon())?;
         // Controls the markup sets must be the palette's.
         let overrides = plan
@@ -460,6 +478,54 @@ impl Job {
         Ok(())
     }
 }
+
+impl Job {
+    /// First step of a baked line: reads its audio and track (on this worker), which then go
+    /// out in chunks as if computed.
+    fn start_baked(&mut self, palette: Arc<Palette>, controls: Vec<ControlId>, scales: Scales, audio: &std::path::Path, timings: Option<&std::path::Path>) -> Result<()> {
+        let baked = Baked::read(audio, timings)?;
+        self.shared.sample_rate.store(baked.sample_rate, Ordering::Relaxed);
+        self.shared.set_state(State::Speaking);
+        self.out.emit(Event::Started { sample_rate: baked.sample_rate });
+        self.out.emit(Event::SentenceStarted { index: 0, phonemes: String::new(), start_sample: 0 });
+        self.out.emit(Event::Timings { index: 0, timings: baked.timings });
+        let current = Current {
+            index: 0,
+            stream: None,
+            gain: Gain::default(),
+            styles: vec![(0, 0)],
+            shifts: Shifts::default(),
+            held: Vec::new(),
+            silence: 0,
+            baked: baked.audio,
+            baked_at: 0,
+        };
+        self.speaking = Some(Speaking {
+            palette,
+            controls,
+            overrides: vec![Vec::new()],
+            speaker: self.request.options.speaker,
+            scales,
+            noise: Noise::seeded(0),
+            plan: Plan { sentences: Vec::new(), prosodies: vec![Default::default()] },
+            sentences: VecDeque::new(),
+            next_sentence: 1,
+            current: Some(current),
+            styled: Vec::new(),
+        });
+        Ok(())
+    }
+}
+
+/// Multiplies `audio` by `gain` (nothing to do at 1).
+fn scale(audio: &mut [f32], gain: f32) {
+    if gain != 1.0 {
+        audio.iter_mut().for_each(|x| *x *= gain);
+    }
+}
+
+/// Samples of a baked line sent per step.
+const BAKED_CHUNK: usize = 8192;
 
 /// Takes a computed window of sentence `sentence` (made with `values`, in a batch of `batch` jobs).
 fn window_done(out: &mut Outlet, sentence: usize, audio: &[f32], values: ControlValues, batch: usize) {

@@ -89,6 +89,8 @@ pub struct Palette {
     resolved: Vec<Resolved>,
     /// Words this palette's lines pronounce by IPA, instead of the voice's own lexicon.
     lexicon: Option<Lexicon>,
+    /// Linear gain on everything its lines synthesize (not on baked lines).
+    gain: f32,
 }
 
 impl Palette {
@@ -140,7 +142,7 @@ impl Palette {
             }
             resolved.push(r);
         }
-        Ok(Palette { voice, controls, resolved, lexicon: None })
+        Ok(Palette { voice, controls, resolved, lexicon: None, gain: 1.0 })
     }
 
     /// The controls, in order ([`ControlId`] is the position).
@@ -154,6 +156,21 @@ impl Palette {
         lexicon.check(|c| self.voice.ids.knows(c))?;
         self.lexicon = Some(lexicon);
         Ok(self)
+    }
+
+    /// With `db` of gain on the audio its lines synthesize (e.g. to bring a voice to a loudness
+    /// target, see [`crate::loudness`]).
+    pub fn with_gain_db(mut self, db: f32) -> Result<Self> {
+        if !db.is_finite() {
+            return Err(Error::invalid("gain", format!("{db} dB is not finite")));
+        }
+        self.gain = 10f32.powf(db / 20.0);
+        Ok(self)
+    }
+
+    /// The linear gain on its lines' synthesized audio.
+    pub fn gain(&self) -> f32 {
+        self.gain
     }
 
     /// The lexicon its lines use.
