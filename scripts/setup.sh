@@ -53,6 +53,8 @@ fi
 size=$(stat -c %s "$voice_dir/$voice.onnx")
 [ "$size" -eq 63201294 ] || { echo "setup: $voice_dir/$voice.onnx has $size bytes, expected 63201294" >&2; exit 1; }
 echo "setup: ok ($voice_dir/$voice.onnx)" >&2
+# The built-in (non-GPL) phonemizer's data: CMU dictionary, g2p_en's model.
+bash scripts/phonemizer_data.sh
 if [ "$cuda" -eq 1 ]; then
     bash scripts/setup_cuda.sh
 fi

@@ -9,7 +9,7 @@ use crate::checkpoint::{Checkpoint, Delta};
 use crate::config::VoiceConfig;
 use crate::error::{Error, Result};
 use crate::model::{Backbone, Noise, StyleState, Vits, VitsConfig};
-use crate::phonemize::{IpaPhonemizer, PhonemeIdMap, Phonemizer};
+use crate::phonemize::{IpaPhonemizer, Kind as PhonemizerKind, PhonemeIdMap, Phonemizer};
 use crate::scales::Scales;
 use crate::line::{self, Gain, Plan, Planned, Shifts};
 use crate::markup::Lexicon;
@@ -257,12 +257,23 @@ impl Voice {
 
     /// The sentences of `say` as phoneme strings, none longer than [`MAX_SENTENCE_PHONEMES`].
     pub fn phonemize(&self, say: &Say) -> Result<Vec<String>> {
+        self.phonemize_with(say, self.phonemizer.as_ref())
+    }
+
+    /// [`Voice::phonemize`] with text read by `phonemizer`.
+    pub fn phonemize_with(&self, say: &Say, phonemizer: &dyn Phonemizer) -> Result<Vec<String>> {
         let sentences = match say {
-            Say::Text(t) => self.phonemizer.phonemize(t)?,
+            Say::Text(t) => phonemizer.phonemize(t)?,
             Say::Phonemes(p) => IpaPhonemizer.phonemize(p)?,
             Say::Baked { .. } => return Err(Error::invalid("say", "a baked line has no phonemes")),
         };
         Ok(sentences.iter().flat_map(|s| split_long(s, MAX_SENTENCE_PHONEMES)).collect())
+    }
+
+    /// Reads text with `kind` from now on (espeak-ng or the built-in phonemizer).
+    pub fn set_phonemizer(&mut self, kind: PhonemizerKind) -> Result<()> {
+        self.phonemizer = kind.make(&self.config.espeak.voice)?;
+        Ok(())
     }
 
     /// Uses `lexicon` for the words it has (replacing the one before). Every symbol of its IPA
@@ -281,14 +292,15 @@ impl Voice {
     /// `say` planned for the model: markup and lexicon resolved into sentences of ids with the
     /// prosody and words of each ([`crate::line`]).
     pub fn plan(&self, say: &Say) -> Result<Plan> {
-        self.plan_with(say, &self.lexicon)
+        self.plan_with(say, &self.lexicon, None)
     }
 
-    /// [`Voice::plan`] with another lexicon (a preset's).
-    pub fn plan_with(&self, say: &Say, lexicon: &Lexicon) -> Result<Plan> {
+    /// [`Voice::plan`] with another lexicon and, when given, another phonemizer (a preset's).
+    pub fn plan_with(&self, say: &Say, lexicon: &Lexicon, phonemizer: Option<&dyn Phonemizer>) -> Result<Plan> {
+        let phonemizer = phonemizer.unwrap_or(self.phonemizer.as_ref());
         match say {
             Say::Text(t) => {
-                let phonemize = |text: &str| self.phonemize(&Say::text(text));
+                let phonemize = |text: &str| self.phonemize_with(&Say::text(text), phonemizer);
                 line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon })
             }
             Say::Phonemes(p) => line::plan_phonemes(p, &self.ids),
@@ -368,31 +380,30 @@ fn weights_hash(model: &dyn Backbone) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The phonemizer a voice's config asks for.
+/// The phonemizer a voice's config asks for, in this build: espeak-ng when it is built in, else
+/// the built-in one. When that cannot load (its data missing), text is an error naming why and
+/// IPA still works.
 fn default_phonemizer(config: &VoiceConfig) -> Result<Box<dyn Phonemizer>> {
     match config.phoneme_type.as_str() {
-        #[cfg(feature = "espeak")]
-        "espeak" => Ok(Box::new(crate::phonemize::EspeakPhonemizer::new(&config.espeak.voice)?)),
-        #[cfg(not(feature = "espeak"))]
-        "espeak" => Ok(Box::new(WithoutEspeak)),
+        "espeak" => match PhonemizerKind::default_for_build().make(&config.espeak.voice) {
+            Ok(p) => Ok(p),
+            Err(e) if !cfg!(feature = "espeak") => Ok(Box::new(Unavailable(e.to_string()))),
+            Err(e) => Err(e),
+        },
         other => Err(Error::Phonemizer(format!("phoneme_type `{other}` is not supported (only `espeak`)"))),
     }
 }
 
-/// Stands in for espeak-ng in builds without the `espeak` feature: IPA input still works, text
-/// input is an error that says how to get it.
-#[cfg(not(feature = "espeak"))]
-struct WithoutEspeak;
+/// Stands in for a phonemizer that could not load: IPA input still works, text input is an
+/// error that says why.
+struct Unavailable(String);
 
-#[cfg(not(feature = "espeak"))]
-impl Phonemizer for WithoutEspeak {
+impl Phonemizer for Unavailable {
     fn phonemize(&self, text: &str) -> Result<Vec<String>> {
         if text.trim().is_empty() {
             return Ok(Vec::new());
         }
-        Err(Error::Phonemizer(
-            "this build has no espeak-ng (feature `espeak` off): give IPA phonemes instead of text".into(),
-        ))
+        Err(Error::Phonemizer(self.0.clone()))
     }
 }
 

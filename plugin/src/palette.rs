@@ -55,6 +55,10 @@ pub fn build(def: &PresetDef, source: &str, voice: Arc<Voice>, files: &HashMap<S
         controls.push(spec);
     }
     let mut palette = Palette::new(voice, controls).map_err(|e| PresetProblem { line: None, column: None, cause: e.to_string() })?;
+    if let Some(name) = &def.phonemizer {
+        let kind = tvtts_core::phonemize::Kind::parse(name).map_err(|e| PresetProblem::at(source, "phonemizer", e.to_string()))?;
+        palette = palette.with_phonemizer(kind).map_err(|e| PresetProblem::at(source, "phonemizer", e.to_string()))?;
+    }
     if let Some(file) = &def.lexicon {
         let here = |e: String| PresetProblem::at(source, &quoted(file), format!("lexicon `{file}`: {e}"));
         let data = bytes(file)?;

@@ -7,6 +7,7 @@
 //!     length_scale: 1.05,                        // optional; unset = the voice's default
 //!     volume_db: -3.0,                           // optional
 //!     lufs: -23.0,                               // optional: loudness of its lines (EBU R128)
+//!     phonemizer: "builtin",                     // optional: "espeak" (default when built in) or "builtin"
 //!     lexicon: "lexicons/names.lex",             // optional: IPA for invented names (`word  IPA` lines)
 //!     styles: {
 //!         "excited": (
@@ -56,6 +57,10 @@ pub struct PresetDef {
     /// Unset: baked lines take the bake's target, live lines play at the model's level.
     #[serde(default)]
     pub lufs: Option<f64>,
+    /// `"espeak"` or `"builtin"`: the phonemizer its lines are read with (default: the build's,
+    /// espeak-ng when it is built in).
+    #[serde(default)]
+    pub phonemizer: Option<String>,
     /// Asset path of a lexicon file (`word  IPA` per line, see `tvtts_core::markup::Lexicon`)
     /// for words the phonemizer gets wrong; several presets may name the same one.
     #[serde(default)]
@@ -149,6 +154,9 @@ impl PresetDef {
         }
         if let Some(l) = self.lufs.filter(|l| !(l.is_finite() && (-70.0..=0.0).contains(l))) {
             return Err(PresetProblem::at(source, "lufs", format!("`lufs` {l} must lie in -70..=0")));
+        }
+        if let Some(p) = &self.phonemizer {
+            tvtts_core::phonemize::Kind::parse(p).map_err(|e| PresetProblem::at(source, "phonemizer", e.to_string()))?;
         }
         if !self.volume_db.is_finite() {
             return Err(PresetProblem::at(source, "volume_db", "`volume_db` must be finite"));

@@ -28,6 +28,10 @@ pub struct VoiceArgs {
     /// `cpu`, or `cuda` / `cuda:N` when built with the `cuda` feature.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Text → phonemes with `espeak` (espeak-ng, GPL; the default when built in) or `builtin`
+    /// (CMU dictionary + g2p_en model, no GPL; the default without the `espeak` feature).
+    #[arg(long)]
+    pub phonemizer: Option<String>,
 }
 
 impl VoiceArgs {
@@ -38,6 +42,10 @@ impl VoiceArgs {
             tvtts::threads::set_kernel_threads(t);
         }
         let device = tvtts::core::device::parse(&self.device)?;
-        Voice::load(&self.voice, &device).with_context(|| format!("cannot load voice {}", self.voice.display()))
+        let mut voice = Voice::load(&self.voice, &device).with_context(|| format!("cannot load voice {}", self.voice.display()))?;
+        if let Some(name) = &self.phonemizer {
+            voice.set_phonemizer(tvtts::core::phonemize::Kind::parse(name)?)?;
+        }
+        Ok(voice)
     }
 }

@@ -440,7 +440,7 @@ impl Job {
         if let Say::Baked { audio, timings } = self.request.say.clone() {
             return self.start_baked(palette, controls, scales, &audio, timings.as_deref());
         }
-        let plan = voice.plan_with(&self.request.say, palette.lexicon())?;
+        let plan = voice.plan_with(&self.request.say, palette.lexicon(), palette.phonemizer())?;
         // Controls the markup sets must be the palette's.
         let overrides = plan
             .prosodies

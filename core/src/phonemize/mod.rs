@@ -3,9 +3,12 @@
 //! - [`EspeakPhonemizer`] (feature `espeak`, links the GPL libespeak-ng) turns text into IPA
 //!   phonemes, one string per sentence, byte-identical to piper-tts for ordinary English text
 //!   (known differences: see the `espeak` module).
+//! - [`BuiltinPhonemizer`] (always built; no GPL code or data) makes the same conventions from
+//!   the CMU Pronouncing Dictionary and g2p_en's model, with its own text normalisation.
 //! - [`IpaPhonemizer`] takes the phonemes as given (baked at build time; no espeak-ng needed).
 //! - [`PhonemeIdMap`] turns a phoneme string into the ids the voice model reads.
 
+mod builtin;
 mod ids;
 
 #[cfg(feature = "espeak")]
@@ -27,9 +30,10 @@ mod terminator;
 
 #[cfg(feature = "espeak")]
 pub use espeak::EspeakPhonemizer;
+pub use builtin::BuiltinPhonemizer;
 pub use ids::{PhonemeIdMap, PhonemeIds};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Something that turns text into IPA phonemes, one string per sentence.
 pub trait Phonemizer: Send + Sync {
@@ -38,6 +42,49 @@ pub trait Phonemizer: Send + Sync {
     /// # Errors
     /// When the phonemizer itself fails (e.g. espeak-ng cannot load its data or voice).
     fn phonemize(&self, text: &str) -> Result<Vec<String>>;
+}
+
+/// The phonemizers text can go through, by the names presets and the CLI use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// espeak-ng (feature `espeak`; GPL-3.0-or-later at run time).
+    Espeak,
+    /// [`BuiltinPhonemizer`].
+    Builtin,
+}
+
+impl Kind {
+    /// `espeak` or `builtin`.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "espeak" => Ok(Kind::Espeak),
+            "builtin" => Ok(Kind::Builtin),
+            other => Err(Error::invalid("phonemizer", format!("`{other}`: expected `espeak` or `builtin`"))),
+        }
+    }
+
+    /// What a build without a choice uses: espeak-ng when it is built in, else the built-in one.
+    pub fn default_for_build() -> Self {
+        if cfg!(feature = "espeak") {
+            Kind::Espeak
+        } else {
+            Kind::Builtin
+        }
+    }
+
+    /// The phonemizer (`espeak_voice`: espeak-ng's voice name, from the voice's config).
+    pub fn make(self, espeak_voice: &str) -> Result<Box<dyn Phonemizer>> {
+        match self {
+            #[cfg(feature = "espeak")]
+            Kind::Espeak => Ok(Box::new(EspeakPhonemizer::new(espeak_voice)?)),
+            #[cfg(not(feature = "espeak"))]
+            Kind::Espeak => {
+                let _ = espeak_voice;
+                Err(Error::Phonemizer("this build has no espeak-ng (feature `espeak` off): use the built-in phonemizer".into()))
+            }
+            Kind::Builtin => Ok(Box::new(BuiltinPhonemizer::new()?)),
+        }
+    }
 }
 
 /// Phonemes given directly as IPA (studios bake them at build time and ship without espeak-ng).

@@ -10,6 +10,7 @@ use super::format::{check_range, Kind, StyleVector, SPEAKER};
 use super::groups::Group;
 use crate::error::{Error, Result};
 use crate::markup::Lexicon;
+use crate::phonemize::{Kind as PhonemizerKind, Phonemizer};
 use crate::model::{Adapter, Adapters, StyleState};
 use crate::voice::Voice;
 
@@ -91,6 +92,18 @@ pub struct Palette {
     lexicon: Option<Lexicon>,
     /// Linear gain on everything its lines synthesize (not on baked lines).
     gain: f32,
+    /// The phonemizer its lines are read with, instead of the voice's.
+    phonemizer: Option<Shared>,
+}
+
+/// A phonemizer shared by a palette's jobs (shown by name only).
+#[derive(Clone)]
+struct Shared(PhonemizerKind, Arc<dyn Phonemizer>);
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
 }
 
 impl Palette {
@@ -142,7 +155,7 @@ impl Palette {
             }
             resolved.push(r);
         }
-        Ok(Palette { voice, controls, resolved, lexicon: None, gain: 1.0 })
+        Ok(Palette { voice, controls, resolved, lexicon: None, gain: 1.0, phonemizer: None })
     }
 
     /// The controls, in order ([`ControlId`] is the position).
@@ -171,6 +184,17 @@ impl Palette {
     /// The linear gain on its lines' synthesized audio.
     pub fn gain(&self) -> f32 {
         self.gain
+    }
+
+    /// Reading its lines' text with `kind` instead of the voice's phonemizer.
+    pub fn with_phonemizer(mut self, kind: PhonemizerKind) -> Result<Self> {
+        self.phonemizer = Some(Shared(kind, Arc::from(kind.make(&self.voice.config.espeak.voice)?)));
+        Ok(self)
+    }
+
+    /// The phonemizer its lines are read with, when not the voice's.
+    pub fn phonemizer(&self) -> Option<&dyn Phonemizer> {
+        self.phonemizer.as_ref().map(|s| s.1.as_ref())
     }
 
     /// The lexicon its lines use.
