@@ -75,14 +75,21 @@ pub fn normalize(audio: &mut [f32], rate: u32, target_lufs: f64, ceiling_dbtp: f
     }
     let original = audio.to_vec();
     let mut gain_db = target_lufs - before.lufs;
+    // Headroom of the sample-peak limiter under the ceiling, widened while inter-sample peaks
+    // still pass it.
+    let mut margin = LIMIT_MARGIN_DB;
     for _ in 0..LIMIT_ROUNDS {
         apply_gain(&original, audio, gain_db);
-        limit(audio, rate, 10f64.powf((ceiling_dbtp - LIMIT_MARGIN_DB) / 20.0) as f32);
+        limit(audio, rate, 10f64.powf((ceiling_dbtp - margin) / 20.0) as f32);
         let now = measure(audio, rate)?;
-        if (now.lufs - target_lufs).abs() < 0.05 || !now.lufs.is_finite() {
+        let (over, off) = (now.true_peak_db - ceiling_dbtp, target_lufs - now.lufs);
+        if !now.lufs.is_finite() || (over <= 0.0 && off.abs() < 0.05) {
             break;
         }
-        gain_db += target_lufs - now.lufs;
+        if over > 0.0 {
+            margin += over + 0.05;
+        }
+        gain_db += off;
     }
     // Inter-sample peaks the sample-peak limiter left above the ceiling: turn the line down by
     // that little.
@@ -96,7 +103,7 @@ pub fn normalize(audio: &mut [f32], rate: u32, target_lufs: f64, ceiling_dbtp: f
 }
 
 /// Rounds of gain correction after limiting (each brings the loudness closer to the target).
-const LIMIT_ROUNDS: usize = 6;
+const LIMIT_ROUNDS: usize = 8;
 /// Headroom the sample-peak limiter keeps below the true-peak ceiling, for inter-sample peaks.
 const LIMIT_MARGIN_DB: f64 = 0.5;
 /// Look-ahead and release of the limiter, each side of a peak, in seconds.
