@@ -285,3 +285,19 @@ fn bake_renders_once_normalises_and_rerenders_only_what_changed() {
     assert!(err.contains("1 rendered, 1 kept, 4 files removed"), "{err}");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 5, "two lines' WAV and JSON, and the manifest");
 }
+
+#[test]
+fn phonemize_compares_the_builtin_phonemizer_with_espeak() {
+    let voice = common::voice_path();
+    let run = |p: &str| {
+        let o = tvtts().args(["phonemize", "--voice"]).arg(&voice).args(["--phonemizer", p, "--text", "Dr. Lee paid $5 at 10:30."]).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let builtin = run("builtin");
+    assert_eq!(builtin.lines().count(), 1, "one sentence: `Dr.` does not end it: {builtin}");
+    assert!(builtin.contains("dˈɑːktɚ") && builtin.contains("fˈaɪv dˈɑːlɚz") && builtin.contains("tˈɛn θˈɜːɾi"), "{builtin}");
+    assert!(!run("espeak").is_empty());
+    let o = tvtts().args(["phonemize", "--voice"]).arg(&voice).args(["--phonemizer", "festival", "--text", "x"]).output().unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("`festival`"));
+}
