@@ -31,6 +31,7 @@ pub mod handle;
 mod job;
 mod outlet;
 pub mod request;
+mod speaking;
 mod voices;
 mod worker;
 

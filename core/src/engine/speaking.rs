@@ -1,0 +1,182 @@
+//! What a started job speaks and how: its sentences, its styles (cached by control values, with
+//! markup's settings over the request's), and the sentence under way ([`Current`]), including
+//! the text side of a sentence whose markup switches style ([`Speaking::text_side`]).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::controls::{ControlValues, Controls};
+use crate::error::Result;
+use crate::line::{Gain, Plan, Planned, Shifts};
+use crate::model::stream::SentenceStream;
+use crate::model::{Noise, Prepared, StyleState};
+use crate::scales::Scales;
+use crate::style::{ControlId, Palette};
+
+/// The sentence being streamed.
+pub(super) struct Current {
+    pub(super) index: usize,
+    /// `None` for a sentence that is only a break's silence.
+    pub(super) stream: Option<SentenceStream>,
+    /// Markup's gain over the sentence's samples.
+    pub(super) gain: Gain,
+    /// Where the style changes: (first frame, prosody), in order, the first at frame 0.
+    pub(super) styles: Vec<(usize, usize)>,
+    /// Markup's pitch shifts; the audio of a shifted span is held until the span is complete.
+    pub(super) shifts: Shifts,
+    pub(super) held: Vec<f32>,
+    /// Samples of silence still to give after the model's audio.
+    pub(super) silence: u64,
+    /// A baked line's audio, and how much of it went out.
+    pub(super) baked: Vec<f32>,
+    pub(super) baked_at: usize,
+}
+
+impl Current {
+    /// Sentence `index` with nothing computed yet, `silence` samples after it.
+    pub(super) fn new(index: usize, silence: u64) -> Self {
+        Current {
+            index,
+            stream: None,
+            gain: Gain::default(),
+            styles: vec![(0, 0)],
+            shifts: Shifts::default(),
+            held: Vec::new(),
+            silence,
+            baked: Vec::new(),
+            baked_at: 0,
+        }
+    }
+
+    /// The prosody whose style is in force at frame `f`, and the frame where the next begins.
+    pub(super) fn style_at(&self, f: usize) -> (usize, Option<usize>) {
+        let k = self.styles.partition_point(|s| s.0 <= f).saturating_sub(1);
+        (self.styles.get(k).map_or(0, |s| s.1), self.styles.get(k + 1).map(|s| s.0))
+    }
+
+    /// Whether a window may run in a batch with other jobs': one style and no gain.
+    pub(super) fn plain(&self) -> bool {
+        self.styles.len() <= 1 && self.gain.is_unity() && self.shifts.is_empty()
+    }
+}
+
+/// A style the job spoke with, kept while its control values stay the same.
+pub(super) struct Styled {
+    /// Every control of the palette, clamped: the key.
+    pub(super) alphas: Vec<f32>,
+    /// The request's control values (and markup's), as reported with each window.
+    pub(super) values: ControlValues,
+    pub(super) state: Arc<StyleState>,
+}
+
+/// What a started job speaks, and how.
+pub(super) struct Speaking {
+    pub(super) palette: Arc<Palette>,
+    /// The palette's control for each of the request's controls, in request order.
+    pub(super) controls: Vec<ControlId>,
+    /// Per prosody of the plan: the controls its markup sets (id, name, α).
+    pub(super) overrides: Vec<Vec<(ControlId, Arc<str>, f32)>>,
+    pub(super) speaker: Option<usize>,
+    pub(super) scales: Scales,
+    pub(super) noise: Noise,
+    pub(super) plan: Plan,
+    pub(super) sentences: VecDeque<Planned>,
+    pub(super) next_sentence: usize,
+    pub(super) current: Option<Current>,
+    /// Styles in use, the most recent last (a line with markup switches between a few).
+    pub(super) styled: Vec<Styled>,
+}
+
+/// Styles kept for reuse.
+const STYLES_KEPT: usize = 4;
+
+impl Speaking {
+    /// The style for the request's control values now with prosody `prosody`'s markup over
+    /// them (read once per step: a change applies from the next window on). A style state is
+    /// built only for values not seen recently.
+    pub(super) fn style(&mut self, live: &Controls, prosody: usize) -> Result<(Arc<StyleState>, ControlValues)> {
+        let specs = self.palette.controls();
+        let mut alphas = vec![0.0; specs.len()];
+        for (i, id) in self.controls.iter().enumerate() {
+            alphas[id.0] = specs[id.0].clamp(live.value(i))?;
+        }
+        let overrides = &self.overrides[prosody];
+        for (id, _, v) in overrides {
+            alphas[id.0] = specs[id.0].clamp(*v)?;
+        }
+        if let Some(k) = self.styled.iter().position(|s| s.alphas == alphas) {
+            let s = self.styled.remove(k);
+            let out = (s.state.clone(), s.values.clone());
+            self.styled.push(s);
+            return Ok(out);
+        }
+        let state = Arc::new(self.palette.state(&alphas, self.speaker)?);
+        let mut values: Vec<(Arc<str>, f32)> = live.names().cloned().zip(self.controls.iter().map(|id| alphas[id.0])).collect();
+        for (id, name, _) in overrides {
+            if !self.controls.contains(id) {
+                values.push((name.clone(), alphas[id.0]));
+            }
+        }
+        let values: ControlValues = values.into();
+        if self.styled.len() >= STYLES_KEPT {
+            self.styled.remove(0);
+        }
+        self.styled.push(Styled { alphas, values: values.clone(), state: state.clone() });
+        Ok((state, values))
+    }
+
+    /// Whether the sentence under way has frames left.
+    pub(super) fn mid_sentence(&self) -> bool {
+        self.current.as_ref().and_then(|c| c.stream.as_ref()).is_some_and(|s| s.remaining() > 0)
+    }
+
+    /// The text side of `planned`: one pass per style its markup switches between, each
+    /// phoneme's frames and prior from the pass in its own style (so the frames before a switch
+    /// are those of the unmarked line). Returns the first stage's input, frames per id and the
+    /// style changes by frame.
+    pub(super) fn text_side(&mut self, live: &Controls, planned: &Planned) -> Result<(Prepared, Vec<(usize, usize)>)> {
+        let changes = planned.style_changes(&self.plan);
+        let pace = planned.length(&self.plan);
+        let start_noise = self.noise.clone();
+        let mut passes: Vec<(usize, Prepared)> = Vec::new();
+        for &(_, p) in &changes {
+            if passes.iter().any(|(q, _)| self.plan.prosodies[*q].styles == self.plan.prosodies[p].styles) {
+                continue;
+            }
+            let (style, _) = self.style(live, p)?;
+            let mut noise = start_noise.clone();
+            let prepared = style.backbone().prepare(&planned.ids.ids, &pace, &self.scales, &mut noise, &style)?;
+            if passes.is_empty() {
+                self.noise = noise;
+            }
+            passes.push((p, prepared));
+        }
+        let pass_of = |p: usize| passes.iter().position(|(q, _)| self.plan.prosodies[*q].styles == self.plan.prosodies[p].styles).expect("a pass per style");
+        if passes.len() == 1 {
+            let prepared = passes.pop().expect("one").1;
+            return Ok((prepared, changes.first().map(|&(_, p)| vec![(0, p)]).unwrap_or_default()));
+        }
+        // Splice: ids [a, b) of change k from its style's pass.
+        let n = planned.ids.ids.len();
+        let mut frames = Vec::with_capacity(n);
+        let mut pieces = Vec::new();
+        let mut switches = Vec::new();
+        for (k, &(a, p)) in changes.iter().enumerate() {
+            let b = changes.get(k + 1).map_or(n, |c| c.0);
+            let pass = &passes[pass_of(p)].1;
+            let from: usize = pass.frames[..a].iter().sum();
+            let len: usize = pass.frames[a..b].iter().sum();
+            switches.push((frames.iter().sum::<usize>(), p));
+            frames.extend_from_slice(&pass.frames[a..b]);
+            if len > 0 {
+                pieces.push(pass.input.narrow(2, from, len)?);
+            }
+        }
+        if pieces.is_empty() {
+            // Every id lasts 0 frames: the model's one silent frame, as in any pass.
+            return Ok((passes.swap_remove(0).1, vec![(0, changes[0].1)]));
+        }
+        let input = candle_core::Tensor::cat(&pieces, 2)?;
+        Ok((Prepared { input, frames }, switches))
+    }
+}
