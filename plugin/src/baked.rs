@@ -68,14 +68,4 @@ impl BakedLines {
         let e = &self.manifest.lines[*self.by_key.get(&key)?];
         Some(Say::Baked { audio: self.dir.join(&e.audio), timings: Some(self.dir.join(&e.timings)) })
     }
-
-    /// Lines in the bake.
-    pub fn len(&self) -> usize {
-        self.manifest.lines.len()
-    }
-
-    /// Whether the bake has no lines.
-    pub fn is_empty(&self) -> bool {
-        self.manifest.lines.is_empty()
-    }
 }

@@ -63,12 +63,7 @@ impl Planned {
         self.prosody.iter().map(|&p| plan.prosodies[p].volume_db).collect()
     }
 
-    /// Whether every id is spoken with the line's default prosody.
-    pub fn is_plain(&self, plan: &Plan) -> bool {
-        self.prosody.iter().all(|&p| plan.prosodies[p].is_plain())
-    }
-
-    /// The ids (from `at` on) where the prosody's style settings change: (first id, prosody).
+    /// Where the style settings change along the ids: (first id, prosody), the first at id 0.
     pub fn style_changes(&self, plan: &Plan) -> Vec<(usize, usize)> {
         let mut out: Vec<(usize, usize)> = Vec::new();
         for (i, &p) in self.prosody.iter().enumerate() {
@@ -89,16 +84,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Whether any part of the line sets a style control.
-    pub fn has_styles(&self) -> bool {
-        self.prosodies.iter().any(|p| !p.styles.is_empty())
-    }
-
-    /// Whether any part of the line changes pitch.
-    pub fn has_pitch(&self) -> bool {
-        self.prosodies.iter().any(|p| p.pitch_st != 0.0)
-    }
-
     /// The index of `p` among the prosodies, added when new.
     fn prosody_index(&mut self, p: &Prosody) -> usize {
         match self.prosodies.iter().position(|q| q == p) {

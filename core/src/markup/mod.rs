@@ -68,11 +68,6 @@ impl Default for Prosody {
 }
 
 impl Prosody {
-    /// Whether the run is spoken as the line's defaults (no change of any kind).
-    pub fn is_plain(&self) -> bool {
-        *self == Prosody::default()
-    }
-
     /// The value of control `name` set here, if any.
     pub fn style(&self, name: &str) -> Option<f32> {
         self.styles.iter().rev().find(|s| s.name == name).map(|s| s.alpha)
