@@ -166,6 +166,11 @@ impl Dispatcher {
             }
         }
         let idle = self.running < self.engine.config.workers;
+        // A consumer may have made room since `dispatch` looked: such a job must not wait for an
+        // event that may never come (nothing running, no new request).
+        if idle && self.active.iter().any(|j| self.runnable(j)) {
+            return;
+        }
         let waiting = self.active.iter().any(|j| j.has_pending() || (idle && !self.runnable(j)));
         if waiting {
             let _ = sel.ready_timeout(POLL);
