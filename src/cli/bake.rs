@@ -21,6 +21,7 @@ use tvtts::core::engine::{Engine, EngineConfig, Event, Request};
 use tvtts::core::loudness::{self, DEFAULT_CEILING_DBTP, DEFAULT_TARGET_LUFS};
 use tvtts::core::model::stream::WindowSchedule;
 use tvtts::core::timing::Timings;
+use tvtts::core::voice::Baked;
 use tvtts::core::{SynthesisOptions, Voice};
 use tvtts::plugin::baked::{Entry, Manifest};
 use tvtts::plugin::palette;
@@ -223,10 +224,9 @@ fn render(engine: &Engine, j: &Job, rate: u32, ceiling: f64, out: &Path) -> anyh
 
 /// (duration, LUFS) of a baked WAV.
 fn measure_file(path: &Path) -> anyhow::Result<(f64, f64)> {
-    let mut r = hound::WavReader::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let rate = r.spec().sample_rate;
-    let audio: Vec<f32> = r.samples::<i16>().map(|s| s.map(|v| v as f32 / 32768.0)).collect::<Result<_, _>>()?;
-    Ok((audio.len() as f64 / rate as f64, loudness::measure(&audio, rate)?.lufs))
+    let baked = Baked::read(path, None)?;
+    let rate = baked.sample_rate;
+    Ok((baked.audio.len() as f64 / rate as f64, loudness::measure(&baked.audio, rate)?.lufs))
 }
 
 /// `name` with anything but letters, digits, `-` and `_` replaced, for file names.
