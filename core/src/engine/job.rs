@@ -74,9 +74,10 @@ impl Job {
     }
 
     /// Ends the job in `state` with `event`.
+    /// The event goes out first: whoever sees the final state finds it among the events.
     pub fn end(&self, state: State, event: Event) {
-        self.shared.set_state(state);
         self.out.emit(event);
+        self.shared.set_state(state);
     }
 
     /// Samples computed but not yet read.
