@@ -301,3 +301,31 @@ fn phonemize_compares_the_builtin_phonemizer_with_espeak() {
     let o = tvtts().args(["phonemize", "--voice"]).arg(&voice).args(["--phonemizer", "festival", "--text", "x"]).output().unwrap();
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("`festival`"));
 }
+
+/// `vector learn` on bad data: an error naming the file and line, exit code ≠ 0, no vector.
+#[test]
+fn vector_learn_names_bad_data_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("set");
+    std::fs::create_dir_all(data.join("wavs")).unwrap();
+    std::fs::write(data.join("metadata.csv"), "a|Hello there.\nb Hello again.\n").unwrap();
+    let out = tmp.path().join("v.safetensors");
+    let run = |extra: &[&str]| {
+        let voice = common::voice_path();
+        let mut cmd = tvtts();
+        cmd.args(["vector", "learn", "--voice"]).arg(&voice).arg("--data").arg(&data).arg("--out").arg(&out).args(extra);
+        cmd.output().unwrap()
+    };
+    let o = run(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("a.wav") && err.contains("missing") && err.contains("line 1"), "{err}");
+    std::fs::write(data.join("metadata.csv"), "b Hello again.\n").unwrap();
+    let err = String::from_utf8_lossy(&run(&[]).stderr).to_string();
+    assert!(err.contains("metadata.csv:1") && err.contains("no `|`"), "{err}");
+    let err = String::from_utf8_lossy(&run(&["--groups", "flow"]).stderr).to_string();
+    assert!(err.contains("nothing to learn"), "{err}");
+    let err = String::from_utf8_lossy(&run(&["--kind", "angry"]).stderr).to_string();
+    assert!(err.contains("known: weights"), "{err}");
+    assert!(!out.exists() && std::fs::read_dir(tmp.path()).unwrap().count() == 1, "nothing written");
+}

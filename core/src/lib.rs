@@ -2,7 +2,7 @@
 //! runs them natively in candle, and turns text into phonemes the way Piper does.
 //!
 //! Layers, each importing only the ones below it (see `docs/architecture.md`):
-//! `engine` → `style` → `voice` → `model` (backbones) → `checkpoint`, `phonemize`, `timing`,
+//! `engine`, `learn` → `style` → `voice` → `model` (backbones) → `checkpoint`, `phonemize`, `timing`,
 //! `config`, `scales`, `error`.
 //!
 //! No Bevy here: the game-engine side lives in `tvtts-plugin`.
@@ -12,6 +12,7 @@ pub mod config;
 pub mod device;
 pub mod engine;
 pub mod error;
+pub mod learn;
 pub mod line;
 pub mod loudness;
 pub mod markup;

@@ -20,6 +20,11 @@ pub enum VectorCommand {
     Centroid(CentroidArgs),
     /// A `steer` vector: mean activation of the voice speaking the lines of --a minus --b.
     Steer(SteerArgs),
+    /// Learn a vector from recordings of the voice's character in one style: DIR/metadata.csv
+    /// (`id|transcript`) and DIR/wavs/<id>.wav (any rate, mono or stereo). It learns how the
+    /// recordings' pitch level, pitch range, tempo and level differ from the voice speaking the
+    /// same transcripts, as weight deltas on enc_p.late (pitch), dp (tempo) and dec (level).
+    Learn(LearnArgs),
     /// Print a vector's metadata and the norm of each tensor and group.
     Inspect(InspectArgs),
 }
@@ -115,6 +120,31 @@ pub struct SteerArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct LearnArgs {
+    #[command(flatten)]
+    pub voice: super::VoiceArgs,
+    /// The recordings: DIR/metadata.csv and DIR/wavs/<id>.wav.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Module groups the vector may change: enc_p or enc_p.late (pitch level and range), dp
+    /// (tempo), dec (level).
+    #[arg(long, default_value = "enc_p.late,dp,dec")]
+    pub groups: String,
+    /// `weights` (full deltas), `lora` (factors of --rank) or `steer` (pitch level only, as an
+    /// m_p offset).
+    #[arg(long, default_value = "weights")]
+    pub kind: String,
+    /// LoRA rank for --kind lora (the learned deltas are rank 1 per parameter).
+    #[arg(long, default_value_t = 1)]
+    pub rank: usize,
+    /// Fitting steps after the two probes; each speaks every line once.
+    #[arg(long, default_value_t = 6)]
+    pub steps: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct InspectArgs {
     /// The vector file.
     pub file: PathBuf,
@@ -128,6 +158,7 @@ pub fn run(cmd: VectorCommand) -> anyhow::Result<()> {
         VectorCommand::Diff(a) => diff(a),
         VectorCommand::Centroid(a) => centroid(a),
         VectorCommand::Steer(a) => steer(a),
+        VectorCommand::Learn(a) => learn(a),
         VectorCommand::Inspect(a) => inspect(a),
     }
 }
@@ -170,6 +201,62 @@ fn centroid(a: CentroidArgs) -> anyhow::Result<()> {
     let voice = a.voice.load()?;
     let v = speaker_centroid(voice.model.as_ref(), &a.a, &a.b, voice.weights_hash(), "", a.output.range()?)?;
     a.output.write(v, format_args!("speakers {:?} minus {:?}", a.a, a.b))
+}
+
+fn learn(a: LearnArgs) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use tvtts::core::learn::{self, fit::describe, DataSet};
+
+    let kind: Kind = a.kind.parse()?;
+    let groups = Group::parse_list(&a.groups)?;
+    learn::fit::knobs_for(&groups, kind)?;
+    let range = a.output.range()?;
+    let voice = a.voice.load()?;
+    Group::check_all(&groups, voice.model.as_ref())?;
+    // Ctrl-C ends learning between two lines; nothing is written then.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
+    let stop = || -> tvtts::core::Result<()> {
+        if interrupted.load(Ordering::SeqCst) {
+            Err(tvtts::core::Error::invalid("vector learn", "interrupted (Ctrl-C): no vector written"))
+        } else {
+            Ok(())
+        }
+    };
+    let started = std::time::Instant::now();
+    let sr = voice.sample_rate();
+    eprintln!("tvtts: reading {}", a.data.display());
+    let data = DataSet::load(&a.data, sr)?;
+    eprintln!("tvtts: {} lines, {:.1} s of audio", data.recordings.len(), data.seconds(sr));
+    for w in &data.warnings {
+        eprintln!("tvtts: warning: {w}");
+    }
+    let opts = learn::Options { groups, kind, rank: a.rank, steps: a.steps, scales: voice.scales(&tvtts::SynthesisOptions::default())? };
+    let learned = learn::learn(&voice, &data, &opts, &mut |line| eprintln!("tvtts: {line}"), &stop)?;
+    for w in learned.warnings.iter().skip(data.warnings.len()) {
+        eprintln!("tvtts: warning: {w}");
+    }
+    stop()?;
+    let mut v = learned.vector;
+    let description = if a.output.description.is_empty() { v.description.clone() } else { a.output.description.clone() };
+    v.alpha_range = range;
+    v.check_alpha(a.output.alpha).context("--alpha must lie in --alpha-range")?;
+    v.default_alpha = a.output.alpha;
+    v.description = description;
+    v.save(&a.output.out)?;
+    eprintln!(
+        "tvtts: wrote {} ({} kind, groups {}) in {:.0} s from {} lines\n  recordings: {}\n  learned:    {}",
+        a.output.out.display(),
+        v.kind,
+        Group::list(&v.groups),
+        started.elapsed().as_secs_f32(),
+        learned.lines_used,
+        describe(&learned.target),
+        describe(&learned.reached)
+    );
+    Ok(())
 }
 
 fn inspect(a: InspectArgs) -> anyhow::Result<()> {

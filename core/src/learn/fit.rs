@@ -1,0 +1,328 @@
+//! Learning a style vector: measure how the recordings differ from the voice speaking the same
+//! transcripts (pitch level, pitch range, duration, level), then find the knob values whose
+//! weight deltas make the voice differ the same way, by quasi-Newton steps on the measured
+//! differences (each step speaks every line again with the candidate weights).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::data::DataSet;
+use super::direction::pitch_basis;
+use super::knobs::{Basis, Knobs};
+use super::prosody::Prosody;
+use super::render::Lines;
+use crate::error::{Error, Result};
+use crate::model::Backbone;
+use crate::style::delta::to_lora;
+use crate::style::{Group, Kind, StyleVector};
+use crate::voice::Voice;
+
+/// What the knobs are fitted to: differences of the recordings from the voice.
+/// `[Δ median F0 (st), ln F0-range ratio, ln duration ratio, Δ level (dB), Δ tilt (dB)]`, means
+/// over lines.
+pub type Cues = [f32; N];
+const N: usize = Knobs::COUNT;
+
+/// How close a cue must come to count as reached (st, ln ratio, ln ratio, dB, dB).
+const TOLERANCE: Cues = [0.15, 0.03, 0.015, 0.25, 0.25];
+/// Knob bounds: pitch ±8 spreads, contrast ×0.3…×6, duration ×0.5…×2, level ±12 dB, tilt γ
+/// −0.6…1.5 (below −0.6 the top octave would come back inverted).
+const LOWER: Cues = [-8.0, -0.7, -0.69, -12.0, -0.6];
+const UPPER: Cues = [8.0, 5.0, 0.69, 12.0, 1.5];
+/// Largest change of each knob in one step.
+const MAX_STEP: Cues = [1.0, 0.5, 0.2, 3.0, 0.4];
+/// Cue names, for warnings.
+const NAMES: [&str; N] = ["F0 (st)", "ln F0 range", "ln duration", "level (dB)", "tilt (dB)"];
+/// A line whose recording lasts outside these times the voice's rendering is not taken.
+const DURATION_RATIO: (f32, f32) = (0.4, 2.5);
+/// Recordings whose median pitch lies further than this from the voice's (st) are another voice.
+const MAX_PITCH_GAP: f32 = 12.0;
+
+/// Which knobs a vector may use, from its module groups: `enc_p` / `enc_p.late` pitch level
+/// and range, `dp` tempo, `dec` level and tilt.
+fn knob_mask(groups: &[Group]) -> [bool; N] {
+    let has = |g: &str| groups.iter().any(|x| x.name() == g);
+    let enc = has("enc_p") || has("enc_p.late");
+    [enc, enc, has("dp"), has("dec"), has("dec")]
+}
+
+/// The knobs a vector of `kind` on `groups` may use; an error when there are none.
+pub fn knobs_for(groups: &[Group], kind: Kind) -> Result<[bool; N]> {
+    let mask = knob_mask(groups);
+    let mask = match kind {
+        Kind::Steer => [mask[0], false, false, false, false],
+        Kind::Weights | Kind::Lora => mask,
+        Kind::Speaker => return Err(Error::invalid("vector learn", "`speaker` vectors come from a multi-speaker voice's table (`tvtts vector centroid`), not from recordings")),
+    };
+    if !mask.iter().any(|&m| m) {
+        return Err(Error::invalid("vector learn", format!("groups {} give nothing to learn (use enc_p or enc_p.late for pitch, dp for tempo, dec for level)", Group::list(groups))));
+    }
+    Ok(mask)
+}
+
+/// The cues between `target` and `base`, over the lines `used`.
+pub fn cues(target: &[Prosody], base: &[Prosody], used: &[usize]) -> Cues {
+    let mean = |v: Vec<f32>| if v.is_empty() { 0.0 } else { v.iter().sum::<f32>() / v.len() as f32 };
+    let pairs = || used.iter().map(|&k| (&target[k], &base[k]));
+    [
+        mean(pairs().filter_map(|(t, b)| Some(t.f0_st? - b.f0_st?)).collect()),
+        mean(pairs().filter_map(|(t, b)| Some((t.range_st?.max(0.1) / b.range_st?.max(0.1)).ln())).collect()),
+        mean(pairs().map(|(t, b)| (t.duration_s / b.duration_s).ln()).collect()),
+        mean(pairs().map(|(t, b)| t.level_db - b.level_db).collect()),
+        mean(pairs().map(|(t, b)| t.tilt_db - b.tilt_db).collect()),
+    ]
+}
+
+/// Options of [`learn`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Groups the vector may change (see [`knob_mask`]).
+    pub groups: Vec<Group>,
+    /// `weights`, `lora` (with `rank`) or `steer` (pitch level only).
+    pub kind: Kind,
+    pub rank: usize,
+    /// Quasi-Newton steps after the first probes.
+    pub steps: usize,
+    /// Scales the voice speaks at while learning (its defaults: what the recordings compare to).
+    pub scales: crate::Scales,
+}
+
+/// A learned vector and how well it reproduces the recordings' cues on their own transcripts.
+#[derive(Debug, Clone)]
+pub struct Learned {
+    pub vector: StyleVector,
+    pub knobs: Knobs,
+    /// The recordings' cues, and the voice's with the vector at α = 1.
+    pub target: Cues,
+    pub reached: Cues,
+    pub lines_used: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Formats cues as a person reads them.
+pub fn describe(c: &Cues) -> String {
+    format!("F0 {:+.2} st, F0 range ×{:.3}, duration ×{:.3}, level {:+.2} dB, tilt {:+.2} dB", c[0], c[1].exp(), c[2].exp(), c[3], c[4])
+}
+
+/// Learns a vector for `voice` from `data`. `progress` receives one line per stage and step;
+/// `stop` is asked often and ends learning with its error (e.g. on Ctrl-C).
+pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn FnMut(&str), stop: &dyn Fn() -> Result<()>) -> Result<Learned> {
+    let started = Instant::now();
+    let mask = knobs_for(&opts.groups, opts.kind)?;
+    let sr = voice.sample_rate();
+    let model: Arc<dyn Backbone> = voice.model.clone();
+    let transcripts: Vec<&str> = data.recordings.iter().map(|r| r.transcript.as_str()).collect();
+    let lines = Lines::new(voice, &transcripts).map_err(|e| Error::invalid("training data", format!("{}: a transcript cannot be spoken: {e}", data.dir.join("metadata.csv").display())))?;
+    let mut warnings = data.warnings.clone();
+
+    progress(&format!("speaking the {} transcripts with the voice", lines.sentences.len()));
+    let base = lines.measure(&model, None, &opts.scales, sr, stop)?;
+    let render_time = started.elapsed();
+    let target: Vec<Prosody> = data.recordings.iter().map(|r| r.prosody).collect();
+
+    // Lines whose recording does not fit its transcript are left out, with a warning.
+    let mut used = Vec::new();
+    for (k, r) in data.recordings.iter().enumerate() {
+        let ratio = target[k].duration_s / base[k].duration_s;
+        if !(DURATION_RATIO.0..=DURATION_RATIO.1).contains(&ratio) {
+            warnings.push(format!("{} (metadata.csv line {}): lasts {ratio:.2}× as long as the voice speaks its transcript: wrong transcript? left out", r.wav.display(), r.line));
+        } else {
+            used.push(k);
+        }
+    }
+    if used.len() < super::data::MIN_LINES {
+        return Err(Error::invalid("training data", format!("{}: only {} lines match their transcripts in length; at least {} are needed", data.dir.display(), used.len(), super::data::MIN_LINES)));
+    }
+    let want = cues(&target, &base, &used);
+    if want[0].abs() > MAX_PITCH_GAP {
+        return Err(Error::invalid(
+            "training data",
+            format!("{}: the recordings' pitch lies {:+.1} st from {}'s: another speaker? `vector learn` learns a style of this voice, not a new voice", data.dir.display(), want[0], voice.path.display()),
+        ));
+    }
+    progress(&format!("recordings vs voice on {} lines: {}", used.len(), describe(&want)));
+
+    let basis = if mask[0] || mask[1] {
+        progress("finding the voice's pitch direction");
+        pitch_basis(&model, None, &lines, sr, stop)?
+    } else {
+        Basis { direction: Vec::new(), centre: Vec::new(), spread: 1.0, st_per_unit: 1.0 }
+    };
+
+    let probes = [Knobs { pitch: 1.0, ..Knobs::default() }, Knobs { range: 0.3, ..Knobs::default() }, Knobs::default(), Knobs::default(), Knobs { tilt: 0.3, ..Knobs::default() }];
+    let probed = |i: usize| mask[i] && probes[i] != Knobs::default();
+    let total = (0..N).filter(|&i| probed(i)).count() + opts.steps;
+    let mut done = 0usize;
+    let eval = |k: Knobs, done: &mut usize, progress: &mut dyn FnMut(&str)| -> Result<Cues> {
+        stop()?;
+        let deltas: Vec<(String, candle_core::Tensor)> = basis.deltas(model.as_ref(), k)?.into_iter().collect();
+        let m = if deltas.is_empty() { model.clone() } else { voice.model_with(&[(1.0, deltas)])? };
+        let got = cues(&lines.measure(&m, None, &opts.scales, sr, stop)?, &base, &used);
+        *done += 1;
+        let per = started.elapsed().saturating_sub(render_time) / *done as u32;
+        let left = per * (total.saturating_sub(*done)) as u32;
+        progress(&format!("step {done}/{total}: {} (want {}) at knobs {:.2?}; {:.0} s, ≤ {} left", describe(&got), describe(&want), k.to_array(), started.elapsed().as_secs_f32(), human(left)));
+        Ok(got)
+    };
+
+    // Jacobian of the cues in the knobs: pitch, range and tilt probed, tempo and level start as
+    // identity (their knobs are in the cues' own units), all refined by Broyden's update.
+    let mut jac = [[0f32; N]; N];
+    for (i, row) in jac.iter_mut().enumerate() {
+        row[i] = 1.0;
+    }
+    for (i, probe) in probes.iter().enumerate() {
+        if probed(i) {
+            let got = eval(*probe, &mut done, progress)?;
+            let h = probe.to_array()[i];
+            for (r, g) in got.iter().enumerate() {
+                jac[r][i] = g / h;
+            }
+        }
+    }
+
+    let mut theta = [0f32; N];
+    let mut now = [0f32; N]; // cues of the voice with no vector
+    let score = |c: &Cues| (0..N).filter(|&i| mask[i]).map(|i| ((c[i] - want[i]) / TOLERANCE[i]).powi(2)).sum::<f32>();
+    let mut best = (score(&now), theta, now);
+    for _ in 0..opts.steps {
+        let residual: Vec<f32> = (0..N).map(|i| if mask[i] { want[i] - now[i] } else { 0.0 }).collect();
+        let step = solve(&jac, &residual, &mask);
+        // Each knob moves at most its step limit, and stays within its bounds.
+        let mut next = theta;
+        for i in 0..N {
+            next[i] = (theta[i] + step[i].clamp(-MAX_STEP[i], MAX_STEP[i])).clamp(LOWER[i], UPPER[i]);
+        }
+        let got = eval(Knobs::from_array(next), &mut done, progress)?;
+        // Broyden: J += (Δc − J·Δθ)·Δθᵀ / |Δθ|²
+        let dt: Vec<f32> = (0..N).map(|i| next[i] - theta[i]).collect();
+        let dn: f32 = dt.iter().map(|v| v * v).sum();
+        if dn > 0.0 {
+            for r in 0..N {
+                let pred: f32 = (0..N).map(|c| jac[r][c] * dt[c]).sum();
+                let err = got[r] - now[r] - pred;
+                for c in 0..N {
+                    jac[r][c] += err * dt[c] / dn;
+                }
+            }
+        }
+        theta = next;
+        now = got;
+        if score(&now) < best.0 {
+            best = (score(&now), theta, now);
+        }
+        if (0..N).all(|i| !mask[i] || (now[i] - want[i]).abs() <= TOLERANCE[i]) {
+            break;
+        }
+    }
+    let (_, theta, reached) = best;
+    let knobs = Knobs::from_array(theta);
+    for i in (0..N).filter(|&i| mask[i]) {
+        if (reached[i] - want[i]).abs() > 3.0 * TOLERANCE[i] {
+            warnings.push(format!("cue {} reached {:+.3}, wanted {:+.3}: the knob's bound or the voice's reach", NAMES[i], reached[i], want[i]));
+        }
+    }
+    let vector = make_vector(voice, &basis, knobs, opts, &mask, &format!("learned from {} ({} lines): {}", data.dir.display(), used.len(), describe(&reached)))?;
+    Ok(Learned { vector, knobs, target: want, reached, lines_used: used.len(), warnings })
+}
+
+/// `weights` (or `lora`, or `steer`) vector of `knobs`, in the groups of the knobs it uses.
+fn make_vector(voice: &Voice, basis: &Basis, knobs: Knobs, opts: &Options, mask: &[bool; N], description: &str) -> Result<StyleVector> {
+    let mut groups = Vec::new();
+    let mut add = |g: &str| {
+        let g = Group::new(g);
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    };
+    if mask[0] || mask[1] {
+        add("enc_p.late");
+    }
+    if mask[2] {
+        add("dp");
+    }
+    if mask[3] || mask[4] {
+        add("dec");
+    }
+    let (kind, tensors) = match opts.kind {
+        Kind::Steer => (Kind::Steer, BTreeMap::from([("m_p".to_string(), basis.steer(knobs)?)])),
+        _ => (Kind::Weights, basis.deltas(voice.model.as_ref(), knobs)?),
+    };
+    if tensors.is_empty() {
+        return Err(Error::invalid("vector learn", "the recordings do not differ from the voice in any cue the groups can change"));
+    }
+    let v = StyleVector {
+        kind,
+        base: voice.weights_hash().to_string(),
+        groups,
+        default_alpha: 1.0,
+        alpha_range: (0.0, 1.0),
+        description: description.to_string(),
+        rank: None,
+        energy: None,
+        tensors,
+        path: None,
+    };
+    match opts.kind {
+        Kind::Lora => to_lora(&v, opts.rank),
+        _ => Ok(v),
+    }
+}
+
+/// Solves J·x = r over the masked knobs (LU); when that system is singular, each knob takes
+/// a step from its diagonal entry alone.
+fn solve(jac: &[[f32; N]; N], r: &[f32], mask: &[bool; N]) -> [f32; N] {
+    let idx: Vec<usize> = (0..N).filter(|&i| mask[i]).collect();
+    let n = idx.len();
+    let a = nalgebra::DMatrix::from_fn(n, n, |i, j| jac[idx[i]][idx[j]] as f64);
+    let b = nalgebra::DVector::from_fn(n, |i, _| r[idx[i]] as f64);
+    let mut out = [0f32; N];
+    match a.lu().solve(&b) {
+        Some(x) if x.iter().all(|v| v.is_finite()) => {
+            for (k, &i) in idx.iter().enumerate() {
+                out[i] = x[k] as f32;
+            }
+        }
+        _ => {
+            for &i in &idx {
+                out[i] = if jac[i][i].abs() > 1e-6 { r[i] / jac[i][i] } else { 0.0 };
+            }
+        }
+    }
+    out
+}
+
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{} min {} s", s / 60, s % 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solves_masked_systems() {
+        let mut jac = [[0f32; N]; N];
+        for i in 0..N {
+            jac[i][i] = 1.0 + i as f32 * 0.3;
+        }
+        jac[0][1] = 0.5;
+        jac[1][0] = 0.3;
+        jac[3][4] = -0.7;
+        let x: Cues = [1.0, -2.0, 0.1, 3.0, 0.4];
+        let r: Vec<f32> = (0..N).map(|i| (0..N).map(|j| jac[i][j] * x[j]).sum()).collect();
+        let got = solve(&jac, &r, &[true; N]);
+        for i in 0..N {
+            assert!((got[i] - x[i]).abs() < 1e-4, "{got:?}");
+        }
+        let got = solve(&jac, &r, &[false, false, true, false, false]);
+        assert_eq!((got[0], got[1], got[3]), (0.0, 0.0, 0.0));
+        assert!((got[2] - 0.1).abs() < 1e-5);
+    }
+}

@@ -1,0 +1,23 @@
+//! Learning a style vector from recordings (`tvtts vector learn`): a studio's lines of a
+//! character in one style, against the voice speaking the same transcripts.
+//!
+//! - [`data`]: the training set (LJSpeech / Piper layout), read and checked;
+//! - [`prosody`]: pitch, range, duration and level of an utterance;
+//! - [`render`]: the voice speaking the transcripts with the same noise for every candidate;
+//! - [`direction`]: the voice's own pitch direction in prior-mean space;
+//! - [`knobs`]: the weight deltas (linear in α) that move each cue;
+//! - [`fit`]: finding the knob values that reproduce the recordings' cues.
+//!
+//! What is learned is the prosody of the recordings relative to the voice — pitch level and
+//! range, tempo, level — not their timbre or segmental detail: the voice's decoder and flow
+//! stay as they are.
+
+pub mod data;
+pub mod direction;
+pub mod fit;
+pub mod knobs;
+pub mod prosody;
+pub mod render;
+
+pub use data::DataSet;
+pub use fit::{learn, Learned, Options};

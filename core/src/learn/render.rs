@@ -1,0 +1,57 @@
+//! The voice speaking the training transcripts: the same lines, the same noise for every
+//! candidate, so two candidates differ only by their weights.
+
+use std::sync::Arc;
+
+use super::prosody::{measure, Prosody};
+use crate::error::Result;
+use crate::model::{Backbone, Noise, StyleState};
+use crate::scales::Scales;
+use crate::voice::{Say, Voice};
+
+/// The training transcripts as phoneme ids, one list of sentences per line.
+#[derive(Debug, Clone)]
+pub struct Lines {
+    pub sentences: Vec<Vec<Vec<i64>>>,
+}
+
+/// Noise seed of line `k`: fixed, so every candidate hears the same noise.
+fn seed(k: usize) -> u64 {
+    0x5eed_0000 + k as u64
+}
+
+impl Lines {
+    /// Phonemizes `transcripts` with `voice`'s phonemizer.
+    pub fn new(voice: &Voice, transcripts: &[&str]) -> Result<Self> {
+        let sentences = transcripts
+            .iter()
+            .map(|t| Ok(voice.phonemize(&Say::text(*t))?.iter().map(|p| voice.ids.ids(p).ids).collect()))
+            .collect::<Result<_>>()?;
+        Ok(Lines { sentences })
+    }
+
+    /// Line `k` spoken by `model` at `scales`: its audio, and for each sentence the prepared
+    /// input `[1, inter, frames]` (the prior, m_p when `scales` has no noise).
+    pub fn speak(&self, model: &Arc<dyn Backbone>, speaker: Option<usize>, scales: &Scales, k: usize) -> Result<(Vec<f32>, Vec<candle_core::Tensor>)> {
+        let style = StyleState::plain(model.clone()).with_speaker(model.speaker_embedding(speaker)?);
+        let mut noise = Noise::seeded(seed(k));
+        let mut audio = Vec::new();
+        let mut inputs = Vec::new();
+        for ids in &self.sentences[k] {
+            let prepared = model.prepare(ids, &[], scales, &mut noise, &style)?;
+            audio.extend(model.run_all(&prepared.input, &style)?.to_vec1::<f32>()?);
+            inputs.push(prepared.input);
+        }
+        Ok((audio, inputs))
+    }
+
+    /// The prosody of every line spoken by `model`; `stop` is asked between lines.
+    pub fn measure(&self, model: &Arc<dyn Backbone>, speaker: Option<usize>, scales: &Scales, sample_rate: u32, stop: &dyn Fn() -> Result<()>) -> Result<Vec<Prosody>> {
+        (0..self.sentences.len())
+            .map(|k| {
+                stop()?;
+                Ok(measure(&self.speak(model, speaker, scales, k)?.0, sample_rate))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Judge a vector learned by `tvtts vector learn` on unseen sentences against the oracle.
+
+    python3 scripts/measure_learned.py --vector F.safetensors [--semitones S] [--range R]
+        [--stretch X] [--gain-db G | --world] [--style FILE=ALPHA] [--length-scale L]
+        [--sentences bench/texts/heldout.txt] [--alphas 0.5,1] [--name NAME]
+
+Speaks every held-out sentence plainly (voice defaults, fixed seed per sentence), with the
+vector at each α, and makes the oracle: the same transform the training set was built with
+(scripts/make_style_data.py), applied to the plain renderings (WORLD), or spoken in-model.
+Measures every rendering (scripts/world_prosody.py: Praat F0 and range, duration, level, tilt)
+and the words Whisper tiny.en hears, and prints one markdown row per α: the change of oracle
+and learned against the plain voice, and WER. Runs in scripts/.venv-measure.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from refvenv import ensure_venv  # noqa: E402
+
+ensure_venv(__file__, "measure")
+
+import argparse  # noqa: E402
+import re  # noqa: E402
+import tempfile  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import whisper_tiny  # noqa: E402
+from make_style_data import read_wav, speak  # noqa: E402
+from world_prosody import change, measure, world_transform  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wer(asr, texts, wavs):
+    errors = words = 0
+    for text, wav in zip(texts, wavs):
+        segs, _ = asr.transcribe(str(wav), language="en", beam_size=1)
+        ref = re.sub(r"[^a-z' ]", " ", text.lower()).split()
+        hyp = re.sub(r"[^a-z' ]", " ", " ".join(s.text for s in segs).lower()).split()
+        errors += whisper_tiny.word_errors(ref, hyp)
+        words += len(ref)
+    return 100.0 * errors / max(1, words)
+
+
+_encoder = None
+
+
+def similarity(tmp, n, alpha):
+    """Mean Resemblyzer (GE2E) cosine similarity of each styled sentence to its plain rendering."""
+    global _encoder
+    from resemblyzer import VoiceEncoder, preprocess_wav
+
+    if _encoder is None:
+        _encoder = VoiceEncoder("cpu", verbose=False)
+    sims = []
+    for i in range(n):
+        a = _encoder.embed_utterance(preprocess_wav(tmp / f"plain{i}.wav"))
+        b = _encoder.embed_utterance(preprocess_wav(tmp / f"v{alpha}_{i}.wav"))
+        sims.append(float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))))
+    return float(np.mean(sims))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--vector", type=Path, required=True)
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--sentences", type=Path, default=ROOT / "bench/texts/heldout.txt")
+    ap.add_argument("--voice", type=Path, default=ROOT / "assets/voices/en_US-joe-medium.onnx")
+    ap.add_argument("--tvtts", type=Path, default=ROOT / "target/release/tvtts")
+    ap.add_argument("--semitones", type=float, default=0.0)
+    ap.add_argument("--range", type=float, default=1.0)
+    ap.add_argument("--stretch", type=float, default=1.0)
+    ap.add_argument("--gain-db", type=float, default=0.0)
+    ap.add_argument("--tilt-db", type=float, default=0.0, help="spectral-envelope shelf above 1 kHz")
+    ap.add_argument("--world", action="store_true")
+    ap.add_argument("--style", help="FILE=ALPHA: the oracle is spoken in-model")
+    ap.add_argument("--length-scale", type=float)
+    ap.add_argument("--alphas", default="0.5,1")
+    ap.add_argument("--seed", type=int, default=7000)
+    ap.add_argument("--speaker", action="store_true", help="also report Resemblyzer speaker similarity to the plain voice")
+    a = ap.parse_args()
+    texts = [l.strip() for l in a.sentences.read_text().splitlines() if l.strip()]
+    world = a.world or a.semitones or a.range != 1 or a.stretch != 1 or a.gain_db or a.tilt_db
+    asr = whisper_tiny.load()
+    fmt = lambda c: f"{c['f0']:+.2f} st, ×{c['range']:.2f}, ×{c['dur']:.3f}, {c['level']:+.2f} dB, tilt {c['tilt']:+.2f}"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        plain, oracle = [], []
+        for i, text in enumerate(texts):
+            p = tmp / f"plain{i}.wav"
+            speak(a.tvtts, a.voice, text, a.seed + i, p)
+            x, sr = read_wav(p)
+            plain.append(measure(x, sr))
+            if a.style or a.length_scale:
+                o = tmp / f"oracle{i}.wav"
+                speak(a.tvtts, a.voice, text, a.seed + i, o, a.style, a.length_scale)
+                oracle.append(measure(*read_wav(o)))
+            elif world:
+                oracle.append(measure(world_transform(x, sr, a.semitones, a.range, a.stretch, a.gain_db, a.tilt_db), sr))
+        base_wer = wer(asr, texts, [tmp / f"plain{i}.wav" for i in range(len(texts))])
+        print(f"plain voice: WER {base_wer:.1f}%  ({len(texts)} sentences)")
+        print(f"oracle: {fmt(change(oracle, plain))}")
+        name = a.name or a.vector.stem
+        for alpha in [float(x) for x in a.alphas.split(",")]:
+            got = []
+            for i, text in enumerate(texts):
+                v = tmp / f"v{alpha}_{i}.wav"
+                speak(a.tvtts, a.voice, text, a.seed + i, v, f"{a.vector}={alpha}")
+                got.append(measure(*read_wav(v)))
+            w = wer(asr, texts, [tmp / f"v{alpha}_{i}.wav" for i in range(len(texts))])
+            sim = ""
+            if a.speaker:
+                sim = f" {similarity(tmp, len(texts), alpha):.3f} |"
+            print(f"| {name} | {alpha} | {fmt(change(oracle, plain))} | {fmt(change(got, plain))} | {w:.1f} (plain {base_wer:.1f}) |{sim}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Known prosody changes and their measurement, shared by the learning scripts (run in
+scripts/.venv-measure).
+
+- `world_transform`: re-synthesize a recording with the WORLD vocoder (pyworld) with log-F0
+  shifted and its range scaled around the utterance mean, every frame sequence stretched in
+  time, and a gain. F0 comes from Praat (parselmouth): WORLD's own harvest reports about
+  twice this low voice's F0.
+- `measure`: median F0 (semitones re 100 Hz, Praat), F0 range (5th–95th percentile, st),
+  speech duration (first to last 20 ms frame within 40 dB of the loudest), level (dB, energy
+  mean of the louder half of 20 ms frames), spectral tilt (dB, 1–5 kHz over 50 Hz–1 kHz).
+"""
+
+import numpy as np
+
+
+def praat_f0(x, sr, step):
+    import parselmouth
+
+    snd = parselmouth.Sound(x.astype(np.float64), sampling_frequency=sr)
+    pitch = snd.to_pitch(time_step=step, pitch_floor=60, pitch_ceiling=400)
+    t = np.arange(0, len(x) / sr, step)
+    f0 = np.array([pitch.get_value_at_time(tt) for tt in t])
+    return t, np.nan_to_num(f0, nan=0.0)
+
+
+def world_transform(x, sr, semitones=0.0, range_scale=1.0, stretch=1.0, gain_db=0.0, tilt_db=0.0):
+    """x re-synthesized with log-F0 = mean + range_scale·(lf0 − mean) + semitones, frames
+    stretched by `stretch` (> 1 slower), its spectral envelope tilted by a shelf of `tilt_db`
+    (a logistic step in log-frequency centred at 1 kHz: 0 dB far below, tilt_db far above),
+    gain applied."""
+    import pyworld as pw
+
+    x64 = x.astype(np.float64)
+    t, f0 = praat_f0(x64, sr, 0.005)
+    f0 = pw.stonemask(x64, f0, t, sr)
+    sp = pw.cheaptrick(x64, f0, t, sr)
+    ap = pw.d4c(x64, f0, t, sr)
+    if tilt_db:
+        freqs = np.linspace(0, sr / 2, sp.shape[1])
+        shelf = tilt_db / (1 + np.exp(-2.5 * np.log2(np.maximum(freqs, 1.0) / 1000.0)))
+        sp = sp * 10 ** (shelf / 10)[None, :]
+    voiced = f0 > 0
+    lf0 = np.zeros_like(f0)
+    if voiced.any():
+        mean = np.log(f0[voiced]).mean()
+        lf0[voiced] = mean + range_scale * (np.log(f0[voiced]) - mean) + semitones * np.log(2) / 12
+    f0 = np.where(voiced, np.exp(lf0), 0.0)
+    n = len(f0)
+    m = max(2, int(round(n * stretch)))
+    src = np.linspace(0, n - 1, m)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    w = (src - lo)[:, None]
+    sp = np.exp((1 - w) * np.log(sp[lo] + 1e-12) + w * np.log(sp[hi] + 1e-12))
+    ap = (1 - w) * ap[lo] + w * ap[hi]
+    f0 = f0[np.clip(np.round(src).astype(int), 0, n - 1)]
+    y = pw.synthesize(np.ascontiguousarray(f0), np.ascontiguousarray(sp), np.ascontiguousarray(ap), sr, frame_period=5.0)
+    return (y * 10 ** (gain_db / 20)).astype(np.float32)
+
+
+def measure(x, sr):
+    """Prosody of x: f0, range (st), dur (s), level, tilt (dB)."""
+    _, f0 = praat_f0(x, sr, 0.01)
+    f0 = f0[f0 > 0]
+    st = 12 * np.log2(f0 / 100.0) if f0.size else np.array([0.0])
+    fr = int(0.02 * sr)
+    e = np.array([np.mean(x[i:i + fr] ** 2) for i in range(0, len(x) - fr, fr)]) + 1e-12
+    db = 10 * np.log10(e)
+    loud = db[db >= np.percentile(db, 50)]
+    active = np.where(db > db.max() - 40)[0]
+    dur = (active[-1] - active[0] + 1) * fr / sr if active.size else len(x) / sr
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1 / sr)
+    tilt = 10 * np.log10((spec[(freqs >= 1000) & (freqs < 5000)].sum() + 1e-12) / (spec[(freqs > 50) & (freqs < 1000)].sum() + 1e-12))
+    return dict(f0=float(np.median(st)), range=float(np.percentile(st, 95) - np.percentile(st, 5)), dur=float(dur),
+                level=float(10 * np.log10(np.mean(10 ** (loud / 10)))), tilt=float(tilt))
+
+
+def change(after, before):
+    """Per-cue change of `after` against `before` (lists of measure() dicts, same sentences):
+    differences of f0, level, tilt; ratios of range and duration (geometric means)."""
+    diff = lambda k: float(np.mean([a[k] - b[k] for a, b in zip(after, before)]))
+    ratio = lambda k: float(np.exp(np.mean([np.log(max(a[k], 1e-3) / max(b[k], 1e-3)) for a, b in zip(after, before)])))
+    return dict(f0=diff("f0"), range=ratio("range"), dur=ratio("dur"), level=diff("level"), tilt=diff("tilt"))

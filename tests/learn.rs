@@ -1,0 +1,245 @@
+//! `vector learn`: the training set's checks name the file and line; vectors learned from
+//! targets whose change is known reproduce it on unseen sentences, linearly in α.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tvtts::core::engine::{ControlSpec, Palette};
+use tvtts::core::learn::prosody::{measure, Prosody};
+use tvtts::core::learn::{learn, DataSet, Options};
+use tvtts::core::model::Noise;
+use tvtts::core::style::{Group, Kind, StyleVector};
+use tvtts::core::{Say, Scales, SynthesisOptions, Voice};
+
+fn write_wav(path: &Path, x: &[f32], sr: u32, channels: u16) {
+    let spec = hound::WavSpec { channels, sample_rate: sr, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for v in x {
+        for _ in 0..channels {
+            w.write_sample((v.clamp(-1.0, 1.0) * 32767.0) as i16).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// A voiced buzz (pulse train through a resonance) at `f0`, peak `amp`.
+fn buzz(f0: f32, seconds: f32, sr: u32, amp: f32) -> Vec<f32> {
+    let n = (seconds * sr as f32) as usize;
+    let (w, r) = (2.0 * std::f32::consts::PI * 500.0 / sr as f32, 0.995f32);
+    let (mut s1, mut s2, mut next) = (0f32, 0f32, 0f32);
+    let mut out: Vec<f32> = (0..n)
+        .map(|i| {
+            let pulse = if i as f32 >= next {
+                next += sr as f32 / f0;
+                1.0
+            } else {
+                0.0
+            };
+            let y = pulse + 2.0 * r * w.cos() * s1 - r * r * s2;
+            s2 = s1;
+            s1 = y;
+            y
+        })
+        .collect();
+    let peak = out.iter().fold(0f32, |m, v| m.max(v.abs()));
+    out.iter_mut().for_each(|v| *v *= amp / peak);
+    out
+}
+
+/// A set of `n` buzz lines in `dir` at `sr` with `channels`.
+fn buzz_set(dir: &Path, n: usize, sr: u32, channels: u16) {
+    std::fs::create_dir_all(dir.join("wavs")).unwrap();
+    let mut meta = String::new();
+    for i in 0..n {
+        meta.push_str(&format!("l{i}|Line number {i}.\n"));
+        write_wav(&dir.join(format!("wavs/l{i}.wav")), &buzz(110.0, 1.0, sr, 0.5), sr, channels);
+    }
+    std::fs::write(dir.join("metadata.csv"), meta).unwrap();
+}
+
+fn load_err(dir: &Path) -> String {
+    DataSet::load(dir, 22_050).unwrap_err().to_string()
+}
+
+#[test]
+fn bad_training_data_is_named_by_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("set");
+    assert!(load_err(&d).contains("not a directory"));
+    std::fs::create_dir_all(&d).unwrap();
+    assert!(load_err(&d).contains("metadata.csv"), "{}", load_err(&d));
+
+    buzz_set(&d, 12, 44_100, 2);
+    // Stereo at 44.1 kHz: downmixed and resampled; the buzz keeps its pitch.
+    let set = DataSet::load(&d, 22_050).unwrap();
+    assert_eq!(set.recordings.len(), 12);
+    let r = &set.recordings[0];
+    assert!((r.audio.len() as i64 - 22_050).abs() < 10, "{} samples", r.audio.len());
+    assert!((r.prosody.f0_st.unwrap() - 12.0 * (110f32 / 100.0).log2()).abs() < 0.2, "{:?}", r.prosody);
+    assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+
+    let meta = std::fs::read_to_string(d.join("metadata.csv")).unwrap();
+    std::fs::write(d.join("metadata.csv"), meta.replacen("l2|Line number 2.", "l2 Line number 2.", 1)).unwrap();
+    let e = load_err(&d);
+    assert!(e.contains("metadata.csv:3") && e.contains("no `|`"), "{e}");
+    std::fs::write(d.join("metadata.csv"), format!("{meta}l99|A line with no recording.\n")).unwrap();
+    let e = load_err(&d);
+    assert!(e.contains("l99.wav") && e.contains("missing") && e.contains("line 13"), "{e}");
+    std::fs::write(d.join("metadata.csv"), format!("{meta}l0|Again.\n")).unwrap();
+    assert!(load_err(&d).contains("appears twice"));
+    std::fs::write(d.join("metadata.csv"), meta.lines().take(6).collect::<Vec<_>>().join("\n")).unwrap();
+    assert!(load_err(&d).contains("at least 10"), "{}", load_err(&d));
+    std::fs::write(d.join("metadata.csv"), &meta).unwrap();
+
+    write_wav(&d.join("wavs/l4.wav"), &buzz(110.0, 1.0, 8_000, 0.5), 8_000, 1);
+    let e = load_err(&d);
+    assert!(e.contains("l4.wav") && e.contains("8000 Hz"), "{e}");
+    write_wav(&d.join("wavs/l4.wav"), &vec![0.0; 22_050], 22_050, 1);
+    let e = load_err(&d);
+    assert!(e.contains("l4.wav") && e.contains("no speech"), "{e}");
+    std::fs::write(d.join("wavs/l4.wav"), b"RIFF, but not really").unwrap();
+    let e = load_err(&d);
+    assert!(e.contains("l4.wav") && e.contains("not a readable WAV"), "{e}");
+
+    // Clipping is a warning naming the file.
+    let clipped: Vec<f32> = buzz(110.0, 1.0, 22_050, 3.0).iter().map(|v| v.clamp(-1.0, 1.0)).collect();
+    write_wav(&d.join("wavs/l4.wav"), &clipped, 22_050, 1);
+    let set = DataSet::load(&d, 22_050).unwrap();
+    assert!(set.warnings.iter().any(|w| w.contains("l4.wav") && w.contains("clipped")), "{:?}", set.warnings);
+}
+
+/// Training and unseen sentences (the phonemizer's training lines; none repeats).
+fn sentences() -> (Vec<String>, Vec<String>) {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/texts/phonemizer_train.txt")).unwrap();
+    let lines: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty() && l.len() > 25).map(String::from).collect();
+    (lines[..12].to_vec(), lines[40..46].to_vec())
+}
+
+/// `text` spoken at voice defaults with `seed`, through `palette` at `alpha` (or plainly).
+fn speak(voice: &Voice, palette: Option<&Palette>, alpha: f32, text: &str, seed: u64, scales: &Scales) -> Vec<f32> {
+    let state = match palette {
+        Some(p) => p.state(&[alpha], None).unwrap(),
+        None => voice.plain_style(None).unwrap(),
+    };
+    let model = state.backbone().clone();
+    let mut noise = Noise::seeded(seed);
+    let mut out = Vec::new();
+    for ph in voice.phonemize(&Say::text(text)).unwrap() {
+        let ids = voice.ids.ids(&ph).ids;
+        let p = model.prepare(&ids, &[], scales, &mut noise, &state).unwrap();
+        out.extend(model.run_all(&p.input, &state).unwrap().to_vec1::<f32>().unwrap());
+    }
+    out
+}
+
+/// A training set of `texts` spoken by `voice` (through `palette` at α, or plainly) at
+/// `scales`, then `post`-processed.
+fn voice_set(dir: &Path, voice: &Voice, palette: Option<&Palette>, alpha: f32, texts: &[String], scales: &Scales, post: impl Fn(Vec<f32>) -> Vec<f32>) {
+    std::fs::create_dir_all(dir.join("wavs")).unwrap();
+    let mut meta = String::new();
+    for (i, t) in texts.iter().enumerate() {
+        meta.push_str(&format!("u{i}|{t}\n"));
+        let x = post(speak(voice, palette, alpha, t, 100 + i as u64, scales));
+        write_wav(&dir.join(format!("wavs/u{i}.wav")), &x, voice.sample_rate(), 1);
+    }
+    std::fs::write(dir.join("metadata.csv"), meta).unwrap();
+}
+
+/// Mean cues of `after` against `before` over sentences: [Δ F0 st, duration ratio, Δ level dB].
+fn change(after: &[Prosody], before: &[Prosody]) -> [f32; 3] {
+    let n = after.len() as f32;
+    let f0 = after.iter().zip(before).map(|(a, b)| a.f0_st.unwrap() - b.f0_st.unwrap()).sum::<f32>() / n;
+    let dur = (after.iter().zip(before).map(|(a, b)| (a.duration_s / b.duration_s).ln()).sum::<f32>() / n).exp();
+    let level = after.iter().zip(before).map(|(a, b)| a.level_db - b.level_db).sum::<f32>() / n;
+    [f0, dur, level]
+}
+
+fn learn_from(voice: &Voice, dir: &Path, groups: &str, kind: Kind) -> tvtts::core::learn::Learned {
+    let set = DataSet::load(dir, voice.sample_rate()).unwrap();
+    let opts = Options { groups: Group::parse_list(groups).unwrap(), kind, rank: 1, steps: 5, scales: voice.scales(&SynthesisOptions::default()).unwrap() };
+    let mut log = Vec::new();
+    let learned = learn(voice, &set, &opts, &mut |l| log.push(l.to_string()), &|| Ok(())).unwrap();
+    assert!(log.iter().any(|l| l.starts_with("step 1/")) && log.iter().any(|l| l.contains("left")), "progress is reported: {log:?}");
+    learned
+}
+
+/// Cues of the learned vector at `alpha` on unseen sentences, against the plain voice.
+fn unseen(voice: &Arc<Voice>, v: StyleVector, alpha: f32, held: &[String], scales: &Scales) -> [f32; 3] {
+    let palette = Palette::new(voice.clone(), vec![ControlSpec::new("learned", 0.0, 1.0).unwrap().with_style(Arc::new(v), None)]).unwrap();
+    let sr = voice.sample_rate();
+    let plain: Vec<Prosody> = held.iter().enumerate().map(|(i, t)| measure(&speak(voice, None, 0.0, t, 900 + i as u64, scales), sr)).collect();
+    let got: Vec<Prosody> = held.iter().enumerate().map(|(i, t)| measure(&speak(voice, Some(&palette), alpha, t, 900 + i as u64, scales), sr)).collect();
+    change(&got, &plain)
+}
+
+/// The cues of `held` spoken at `scales` through `palette` at `alpha` (or plainly), then
+/// `post`-processed, against the plain voice: the oracle of a known change.
+fn oracle(voice: &Voice, palette: Option<&Palette>, alpha: f32, held: &[String], scales: &Scales, plain_scales: &Scales, post: impl Fn(Vec<f32>) -> Vec<f32>) -> [f32; 3] {
+    let sr = voice.sample_rate();
+    let plain: Vec<Prosody> = held.iter().enumerate().map(|(i, t)| measure(&speak(voice, None, 0.0, t, 900 + i as u64, plain_scales), sr)).collect();
+    let got: Vec<Prosody> = held.iter().enumerate().map(|(i, t)| measure(&post(speak(voice, palette, alpha, t, 900 + i as u64, scales)), sr)).collect();
+    change(&got, &plain)
+}
+
+/// Tempo and level: targets spoken 20% slower (`length_scale` 1.2, the voice's own duration
+/// model) and raised 2 dB after synthesis. On unseen sentences the vector reproduces both as
+/// the same change measures there (the oracle), half-way at α 0.5, and leaves pitch alone.
+/// Bounds: the voice's duration noise (noise_w 0.8) and Piper's `ceil` of frames move a
+/// 6-sentence mean by a few % (the issue allows 0.06); the decoder's tanh compresses peaks,
+/// which the level fit absorbs but not exactly (the issue allows 1.5 dB; 0.7 here).
+#[test]
+fn learns_tempo_and_level_from_known_targets() {
+    let voice = Arc::new(Voice::load(common::voice_path(), &candle_core::Device::Cpu).unwrap());
+    let (train, held) = sentences();
+    let scales = voice.scales(&SynthesisOptions::default()).unwrap();
+    let slow = Scales { length_scale: 1.2, ..scales };
+    let tmp = tempfile::tempdir().unwrap();
+    let gain = 10f32.powf(2.0 / 20.0);
+    let louder = |x: Vec<f32>| x.iter().map(|v| v * gain).collect::<Vec<f32>>();
+    voice_set(tmp.path(), &voice, None, 0.0, &train, &slow, louder);
+    let learned = learn_from(&voice, tmp.path(), "dp,dec", Kind::Weights);
+    assert!(learned.knobs.tempo > 0.05, "slower: tempo knob {}", learned.knobs.tempo);
+    assert_eq!((learned.knobs.pitch, learned.knobs.range), (0.0, 0.0), "pitch knobs are outside dp,dec");
+    assert_eq!(learned.vector.kind, Kind::Weights);
+    let names: Vec<&String> = learned.vector.tensors.keys().collect();
+    assert_eq!(names, ["dec.conv_post.weight", "dp.flows.0.m"]);
+
+    let want = oracle(&voice, None, 0.0, &held, &slow, &scales, louder);
+    let full = unseen(&voice, learned.vector.clone(), 1.0, &held, &scales);
+    let half = unseen(&voice, learned.vector, 0.5, &held, &scales);
+    assert!((full[1] - want[1]).abs() < 0.06, "duration ×{} at α 1, the oracle ×{}", full[1], want[1]);
+    assert!((full[2] - want[2]).abs() < 0.7, "level {:+} dB at α 1, the oracle {:+}", full[2], want[2]);
+    assert!(full[0].abs() < 0.5, "pitch moved {:+} st", full[0]);
+    assert!(half[1] > 1.02 && half[1] < full[1] - 0.02, "α 0.5 lies between: ×{} vs ×{}", half[1], full[1]);
+    assert!(half[2] > 0.3 && half[2] < full[2] - 0.3, "α 0.5 lies between: {:+} vs {:+} dB", half[2], full[2]);
+}
+
+/// Pitch: targets spoken with the shipped `excited` steering vector at α 2 (median F0 up about
+/// 2.5 st, from m_p). The learned vector reproduces the rise on unseen sentences within 0.8 st
+/// (the issue's bound), α 0.5 lies between, and the same file works as a `steer` vector.
+#[test]
+fn learns_a_pitch_rise_from_an_in_model_target() {
+    let voice = Arc::new(Voice::load(common::voice_path(), &candle_core::Device::Cpu).unwrap());
+    let (train, held) = sentences();
+    let scales = voice.scales(&SynthesisOptions::default()).unwrap();
+    let excited = StyleVector::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/vectors/excited.safetensors")).unwrap();
+    let palette = Palette::new(voice.clone(), vec![ControlSpec::new("excited", 0.0, 2.0).unwrap().with_style(Arc::new(excited.clone()), None)]).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    voice_set(tmp.path(), &voice, Some(&palette), 2.0, &train, &scales, |x| x);
+
+    let learned = learn_from(&voice, tmp.path(), "enc_p.late", Kind::Weights);
+    assert!(learned.target[0] > 1.5, "the target is higher: {:?}", learned.target);
+    assert!((learned.reached[0] - learned.target[0]).abs() < 0.3, "fit: {:?} vs {:?}", learned.reached, learned.target);
+    let oracle = oracle(&voice, Some(&palette), 2.0, &held, &scales, &scales, |x| x);
+    let full = unseen(&voice, learned.vector.clone(), 1.0, &held, &scales);
+    let half = unseen(&voice, learned.vector, 0.5, &held, &scales);
+    assert!((full[0] - oracle[0]).abs() < 0.8, "F0 {:+} st at α 1, the oracle {:+}", full[0], oracle[0]);
+    assert!(half[0] > 0.3 && half[0] < full[0] - 0.3, "α 0.5 lies between: {:+} vs {:+} st", half[0], full[0]);
+
+    let steer = learn_from(&voice, tmp.path(), "enc_p.late", Kind::Steer);
+    assert_eq!(steer.vector.kind, Kind::Steer);
+    let got = unseen(&voice, steer.vector, 1.0, &held, &scales);
+    assert!((got[0] - oracle[0]).abs() < 0.8, "steer form: F0 {:+} st, the oracle {:+}", got[0], oracle[0]);
+}
