@@ -9,6 +9,7 @@ use crate::checkpoint::{Checkpoint, Delta};
 use crate::config::VoiceConfig;
 use crate::error::{Error, Result};
 use crate::model::{Backbone, Noise, StyleState, Vits, VitsConfig};
+use crate::phonemize::accent::AccentPhonemizer;
 use crate::phonemize::{IpaPhonemizer, Kind as PhonemizerKind, PhonemeIdMap, Phonemizer};
 use crate::scales::Scales;
 use crate::line::{self, Gain, Plan, Planned, Shifts};
@@ -274,6 +275,44 @@ impl Voice {
     pub fn set_phonemizer(&mut self, kind: PhonemizerKind) -> Result<()> {
         self.phonemizer = kind.make(&self.config.espeak.voice)?;
         Ok(())
+    }
+
+    /// Reads text in the accent `name` (see [`crate::phonemize::accent::ACCENTS`]) from now on:
+    /// espeak-ng's accent voice, its symbols this voice never learned mapped to learned ones.
+    pub fn set_accent(&mut self, name: &str) -> Result<()> {
+        self.phonemizer = Box::new(self.accent_phonemizer(name)?);
+        Ok(())
+    }
+
+    /// A phonemizer for the accent `name` mapped onto this voice's learned symbols.
+    pub fn accent_phonemizer(&self, name: &str) -> Result<AccentPhonemizer> {
+        let learned = self.learned_symbols()?;
+        AccentPhonemizer::new(name, move |c| learned.contains(&c))
+    }
+
+    /// The phonemes whose embedding rows training moved: norm above 1.5× the median norm of
+    /// the rows no phoneme uses (which keep their initialisation). A backbone without VITS'
+    /// phoneme table (`enc_p.emb.weight`), or one whose rows are all used, counts every phoneme
+    /// of its map as learned.
+    pub fn learned_symbols(&self) -> Result<std::collections::HashSet<char>> {
+        let all = || self.ids.entries().map(|(c, _)| c).collect();
+        let Some(emb) = self.model.parameters().get("enc_p.emb.weight") else {
+            return Ok(all());
+        };
+        let norms: Vec<f32> = emb.sqr()?.sum(1)?.sqrt()?.to_vec1()?;
+        let used: std::collections::HashSet<i64> = self.ids.entries().flat_map(|(_, ids)| ids.iter().copied()).collect();
+        let mut unused: Vec<f32> = norms.iter().enumerate().filter(|(i, _)| !used.contains(&(*i as i64))).map(|(_, n)| *n).collect();
+        if unused.is_empty() {
+            return Ok(all());
+        }
+        unused.sort_by(f32::total_cmp);
+        let threshold = 1.5 * unused[unused.len() / 2];
+        Ok(self
+            .ids
+            .entries()
+            .filter(|(_, ids)| ids.iter().all(|&i| norms.get(i as usize).is_some_and(|&n| n > threshold)))
+            .map(|(c, _)| c)
+            .collect())
     }
 
     /// Uses `lexicon` for the words it has (replacing the one before). Every symbol of its IPA

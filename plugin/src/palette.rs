@@ -59,6 +59,9 @@ pub fn build(def: &PresetDef, source: &str, voice: Arc<Voice>, files: &HashMap<S
         let kind = tvtts_core::phonemize::Kind::parse(name).map_err(|e| PresetProblem::at(source, "phonemizer", e.to_string()))?;
         palette = palette.with_phonemizer(kind).map_err(|e| PresetProblem::at(source, "phonemizer", e.to_string()))?;
     }
+    if let Some(name) = &def.accent {
+        palette = palette.with_accent(name).map_err(|e| PresetProblem::at(source, "accent", e.to_string()))?;
+    }
     if let Some(file) = &def.lexicon {
         let here = |e: String| PresetProblem::at(source, &quoted(file), format!("lexicon `{file}`: {e}"));
         let data = bytes(file)?;

@@ -8,6 +8,7 @@
 //!     volume_db: -3.0,                           // optional
 //!     lufs: -23.0,                               // optional: loudness of its lines (EBU R128)
 //!     phonemizer: "builtin",                     // optional: "espeak" (default when built in) or "builtin"
+//!     accent: "scottish",                        // optional: an espeak-ng English accent (needs espeak)
 //!     lexicon: "lexicons/names.lex",             // optional: IPA for invented names (`word  IPA` lines)
 //!     styles: {
 //!         "excited": (
@@ -61,6 +62,11 @@ pub struct PresetDef {
     /// espeak-ng when it is built in).
     #[serde(default)]
     pub phonemizer: Option<String>,
+    /// An English accent its lines are read in (`"scottish"`, `"rp"`, … see
+    /// `tvtts_core::phonemize::accent::ACCENTS`): espeak-ng's accent voice, its symbols the
+    /// voice never learned mapped to learned ones. Needs espeak-ng (GPL) in the build.
+    #[serde(default)]
+    pub accent: Option<String>,
     /// Asset path of a lexicon file (`word  IPA` per line, see `tvtts_core::markup::Lexicon`)
     /// for words the phonemizer gets wrong; several presets may name the same one.
     #[serde(default)]
@@ -157,6 +163,9 @@ impl PresetDef {
         }
         if let Some(p) = &self.phonemizer {
             tvtts_core::phonemize::Kind::parse(p).map_err(|e| PresetProblem::at(source, "phonemizer", e.to_string()))?;
+        }
+        if let Some(a) = &self.accent {
+            tvtts_core::phonemize::accent::espeak_voice(a).map_err(|e| PresetProblem::at(source, "accent", e.to_string()))?;
         }
         if !self.volume_db.is_finite() {
             return Err(PresetProblem::at(source, "volume_db", "`volume_db` must be finite"));

@@ -32,6 +32,11 @@ pub struct VoiceArgs {
     /// (CMU dictionary + g2p_en model, no GPL; the default without the `espeak` feature).
     #[arg(long)]
     pub phonemizer: Option<String>,
+    /// Read text in an English accent: us, nyc, rp, scottish, lancastrian, west-midlands,
+    /// caribbean (espeak-ng's accent voices; symbols the voice never learned are mapped to the
+    /// nearest learned ones). Needs espeak-ng.
+    #[arg(long)]
+    pub accent: Option<String>,
 }
 
 impl VoiceArgs {
@@ -45,6 +50,9 @@ impl VoiceArgs {
         let mut voice = Voice::load(&self.voice, &device).with_context(|| format!("cannot load voice {}", self.voice.display()))?;
         if let Some(name) = &self.phonemizer {
             voice.set_phonemizer(tvtts::core::phonemize::Kind::parse(name)?)?;
+        }
+        if let Some(name) = &self.accent {
+            voice.set_accent(name)?;
         }
         Ok(voice)
     }

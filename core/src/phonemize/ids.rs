@@ -62,6 +62,11 @@ impl PhonemeIdMap {
         Ok(Self { map: out })
     }
 
+    /// Every phoneme and its ids.
+    pub fn entries(&self) -> impl Iterator<Item = (char, &[i64])> {
+        self.map.iter().map(|(c, ids)| (*c, ids.as_slice()))
+    }
+
     /// Whether the voice has an id for phoneme `c`.
     pub fn knows(&self, c: char) -> bool {
         self.map.contains_key(&c)

@@ -6,8 +6,11 @@
 //! - [`BuiltinPhonemizer`] (always built; no GPL code or data) makes the same conventions from
 //!   the CMU Pronouncing Dictionary and g2p_en's model, with its own text normalisation.
 //! - [`IpaPhonemizer`] takes the phonemes as given (baked at build time; no espeak-ng needed).
+//! - [`accent::AccentPhonemizer`] reads English in one of espeak-ng's accents, mapped onto
+//!   the symbols a voice learned.
 //! - [`PhonemeIdMap`] turns a phoneme string into the ids the voice model reads.
 
+pub mod accent;
 mod builtin;
 mod ids;
 

@@ -98,11 +98,11 @@ pub struct Palette {
 
 /// A phonemizer shared by a palette's jobs (shown by name only).
 #[derive(Clone)]
-struct Shared(PhonemizerKind, Arc<dyn Phonemizer>);
+struct Shared(String, Arc<dyn Phonemizer>);
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", self.0)
+        f.write_str(&self.0)
     }
 }
 
@@ -188,7 +188,14 @@ impl Palette {
 
     /// Reading its lines' text with `kind` instead of the voice's phonemizer.
     pub fn with_phonemizer(mut self, kind: PhonemizerKind) -> Result<Self> {
-        self.phonemizer = Some(Shared(kind, Arc::from(kind.make(&self.voice.config.espeak.voice)?)));
+        self.phonemizer = Some(Shared(format!("{kind:?}"), Arc::from(kind.make(&self.voice.config.espeak.voice)?)));
+        Ok(self)
+    }
+
+    /// Reading its lines' text in the accent `name` (see [`Voice::set_accent`]); replaces a
+    /// phonemizer chosen before.
+    pub fn with_accent(mut self, name: &str) -> Result<Self> {
+        self.phonemizer = Some(Shared(format!("accent {name}"), Arc::new(self.voice.accent_phonemizer(name)?)));
         Ok(self)
     }
 
