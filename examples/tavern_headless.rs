@@ -4,9 +4,10 @@
 //!
 //! `cargo run --release --example tavern_headless -- --out out/tavern`
 //!
-//! The guard's `Emotion` ("excited") is driven live as a gameplay system would: α 1.0 on his
-//! first line; on his second, α 0.5 rising to 2.5 one second in (the rest of the line follows);
-//! 0.0 on his last. The mix is rendered offline (as fast as synthesis allows, never underrunning).
+//! Emotions are driven live as a gameplay system would: the guard's `Emotion` ("angry") is 0.6
+//! on his first line; on his second, 0.3 rising to 1.0 one second in (the rest of the line
+//! follows); 0.0 on his last. The traveler is afraid (0.8) on his first line. The innkeeper
+//! speaks with a Scottish accent and the traveler with RP (their presets' `accent`). The mix is rendered offline (as fast as synthesis allows, never underrunning).
 //! Each NPC carries a `LipSync`: every line prints its words as they were heard (`WordSpoken`),
 //! each with the time into the line and the mouth's OVR viseme at that moment.
 
@@ -39,12 +40,21 @@ struct Args {
     rate: u32,
 }
 
-/// The guard's `excited` α at the start of his n-th line, and (α, after seconds) to switch to mid-line.
+/// The guard's `angry` α at the start of his n-th line, and (α, after seconds) to switch to mid-line.
 fn guard_emotion(nth: usize) -> (f32, Option<(f32, f64)>) {
     match nth {
-        0 => (1.0, None),
-        1 => (0.5, Some((2.5, 1.0))),
+        0 => (0.6, None),
+        1 => (0.3, Some((1.0, 1.0))),
         _ => (0.0, None),
+    }
+}
+
+/// The traveler's `afraid` α on his n-th line.
+fn traveler_emotion(nth: usize) -> f32 {
+    if nth == 0 {
+        0.8
+    } else {
+        0.0
     }
 }
 
@@ -79,15 +89,19 @@ fn main() -> anyhow::Result<()> {
     }
     println!("presets loaded in {:.2} s; mixing at {} Hz stereo", t0.elapsed().as_secs_f64(), args.rate);
 
-    let mut guard_lines = 0;
+    let (mut guard_lines, mut traveler_lines) = (0, 0);
     for (n, line) in lines.iter().enumerate() {
         let npc = cast.iter().find(|(name, _)| *name == line.speaker).map(|(_, e)| *e).context("speaker not spawned")?;
         let mut ramp = None;
         if line.speaker == "guard" {
             let (alpha, later) = guard_emotion(guard_lines);
-            app.world_mut().entity_mut(npc).insert(Emotion::new("excited", alpha));
+            app.world_mut().entity_mut(npc).insert(Emotion::new("angry", alpha));
             ramp = later;
             guard_lines += 1;
+        }
+        if line.speaker == "traveler" {
+            app.world_mut().entity_mut(npc).insert(Emotion::new("afraid", traveler_emotion(traveler_lines)));
+            traveler_lines += 1;
         }
         let started = Instant::now();
         let rate = args.rate as f64;
@@ -100,7 +114,7 @@ fn main() -> anyhow::Result<()> {
         let (mut mix, done) = render_line(&mut app, SayLine::new(npc, &line.text), Duration::from_secs(300), |app, frames| {
             if let Some((alpha, after)) = ramp.filter(|(_, after)| frames as f64 >= after * rate) {
                 app.world_mut().get_mut::<Emotion>(npc).expect("guard's emotion").alpha = alpha;
-                println!("    guard: excited α → {alpha} at {after:.1} s into the line");
+                println!("    guard: angry α → {alpha} at {after:.1} s into the line");
                 ramp = None;
             }
             for a in applied.read(app.world().resource::<Messages<StyleApplied>>()).filter(|a| a.at_sample > 0) {

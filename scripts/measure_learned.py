@@ -102,7 +102,8 @@ def main():
                 oracle.append(measure(world_transform(x, sr, a.semitones, a.range, a.stretch, a.gain_db, a.tilt_db), sr))
         base_wer = wer(asr, texts, [tmp / f"plain{i}.wav" for i in range(len(texts))])
         print(f"plain voice: WER {base_wer:.1f}%  ({len(texts)} sentences)")
-        print(f"oracle: {fmt(change(oracle, plain))}")
+        told = fmt(change(oracle, plain)) if oracle else "—"
+        print(f"oracle: {told}")
         name = a.name or a.vector.stem
         for alpha in [float(x) for x in a.alphas.split(",")]:
             got = []
@@ -114,7 +115,7 @@ def main():
             sim = ""
             if a.speaker:
                 sim = f" {similarity(tmp, len(texts), alpha):.3f} |"
-            print(f"| {name} | {alpha} | {fmt(change(oracle, plain))} | {fmt(change(got, plain))} | {w:.1f} (plain {base_wer:.1f}) |{sim}")
+            print(f"| {name} | {alpha} | {told} | {fmt(change(got, plain))} | {w:.1f} (plain {base_wer:.1f}) |{sim}")
 
 
 if __name__ == "__main__":

@@ -243,3 +243,25 @@ fn learns_a_pitch_rise_from_an_in_model_target() {
     let got = unseen(&voice, steer.vector, 1.0, &held, &scales);
     assert!((got[0] - oracle[0]).abs() < 0.8, "steer form: F0 {:+} st, the oracle {:+}", got[0], oracle[0]);
 }
+
+/// The shipped emotions move the cues the vocal-expression literature reports, on unseen
+/// sentences at α 1 (measured in Rust here; the README's table is Praat's, on 24 sentences).
+/// Bounds are about half the measured changes: six sentences' means vary with the voice's noise.
+#[test]
+fn shipped_emotions_move_their_cues() {
+    let voice = Arc::new(Voice::load(common::voice_path(), &candle_core::Device::Cpu).unwrap());
+    let (_, held) = sentences();
+    let scales = voice.scales(&SynthesisOptions::default()).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/vectors/emotions");
+    // (name, F0 st at least / at most, duration ratio, level dB): signs say the direction.
+    let cases: [(&str, f32, f32, f32); 4] = [("angry", 1.2, 0.96, 1.5), ("happy", 1.7, 0.98, 0.5), ("sad", -0.7, 1.06, -2.0), ("afraid", 2.0, 0.96, 0.0)];
+    for (name, f0, dur, level) in cases {
+        let v = StyleVector::load(dir.join(format!("{name}.safetensors"))).unwrap();
+        v.check_against(&voice).unwrap();
+        let got = unseen(&voice, v, 1.0, &held, &scales);
+        let ok_f0 = if f0 > 0.0 { got[0] >= f0 } else { got[0] <= f0 };
+        let ok_dur = if dur < 1.0 { got[1] <= dur } else { got[1] >= dur };
+        let ok_level = if level >= 0.0 { got[2] >= level } else { got[2] <= level };
+        assert!(ok_f0 && ok_dur && ok_level, "{name}: F0 {:+.2} st, duration ×{:.3}, level {:+.2} dB; want {f0:+}, ×{dur}, {level:+}", got[0], got[1], got[2]);
+    }
+}

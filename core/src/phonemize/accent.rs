@@ -91,9 +91,30 @@ fn is_vowel(c: char) -> bool {
 }
 
 /// `phonemes` with every symbol `learned` rejects replaced by its nearest learned one, and
-/// espeak-ng's ASCII length mark (`a:`, after a vowel) written as the IPA `ː`. Punctuation,
-/// spaces and stress marks pass through.
+/// espeak-ng's ASCII length mark (`a:`, after a vowel) written as the IPA `ː`. A word-final
+/// `ɐ` (British "-er", "-a") becomes `ə`: an en-us voice learned `ɐ` only as the article "a",
+/// and word-final it was heard as another word ("miller" → "millis"). Punctuation, spaces and
+/// stress marks pass through.
 pub fn map_symbols(phonemes: &str, learned: &dyn Fn(char) -> bool) -> String {
+    let mapped = map_each(phonemes, learned);
+    let chars: Vec<char> = mapped.chars().collect();
+    let boundary = |c: Option<&char>| c.is_none_or(|c| c.is_whitespace() || c.is_ascii_punctuation());
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let word_final = boundary(chars.get(i + 1)) && i > 0 && !boundary(chars.get(i - 1)) && !"ˈˌ".contains(chars[i - 1]);
+            if c == 'ɐ' && word_final && learned('ə') {
+                'ə'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// [`map_symbols`]' symbol-by-symbol part.
+fn map_each(phonemes: &str, learned: &dyn Fn(char) -> bool) -> String {
     let chars: Vec<char> = phonemes.chars().collect();
     let mut out = String::with_capacity(phonemes.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -127,6 +148,7 @@ mod tests {
         assert_eq!(map_symbols("bˈa:θ tˈaɪm ɒnðə fˈaːrm", &learned), "bˈaːθ tˈaɪm ɔnðə fˈaːɹm");
         assert_eq!(map_symbols("ʍˈɛn t\u{32a}ʉ", &learned), "wˈɛn tu");
         assert_eq!(map_symbols("wˈʌn: tˈuː.", &learned), "wˈʌn: tˈuː.", "a colon after a consonant stays punctuation");
+        assert_eq!(map_symbols("ɐ mˈɪlɐ, ðə lˈɛtɐ ɐɡˈəʊ", &learned), "ɐ mˈɪlə, ðə lˈɛtə ɐɡˈəʊ", "word-final ɐ only");
         assert_eq!(espeak_voice("Scottish").unwrap(), "en-gb-scotland");
         assert_eq!(espeak_voice("en-gb-x-rp").unwrap(), "en-gb-x-rp");
         assert!(espeak_voice("martian").unwrap_err().to_string().contains("scottish"));
