@@ -329,3 +329,49 @@ fn vector_learn_names_bad_data_and_writes_nothing() {
     assert!(err.contains("known: weights"), "{err}");
     assert!(!out.exists() && std::fs::read_dir(tmp.path()).unwrap().count() == 1, "nothing written");
 }
+
+/// Ctrl-C during `vector learn` stops it between two lines: exit ≠ 0, "interrupted", and no
+/// vector (nor a temporary file) left behind.
+#[cfg(unix)]
+#[test]
+fn vector_learn_interrupted_writes_nothing() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("set");
+    std::fs::create_dir_all(data.join("wavs")).unwrap();
+    let mut meta = String::new();
+    for i in 0..12 {
+        meta.push_str(&format!("l{i}|The old bridge fell in winter, number {i}.\n"));
+        // A voiced buzz at 110 Hz, two seconds: speech enough for the checks.
+        let spec = hound::WavSpec { channels: 1, sample_rate: 22_050, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let mut w = hound::WavWriter::create(data.join(format!("wavs/l{i}.wav")), spec).unwrap();
+        for n in 0..44_100 {
+            let phase = (n as f32 * 110.0 / 22_050.0).fract();
+            w.write_sample(((0.5 - phase) * 12_000.0) as i16).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    std::fs::write(data.join("metadata.csv"), meta).unwrap();
+    let out = tmp.path().join("v.safetensors");
+    let mut child = tvtts()
+        .args(["vector", "learn", "--voice"]).arg(common::voice_path())
+        .arg("--data").arg(&data).arg("--out").arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn().unwrap();
+    // Wait until it is speaking the transcripts, then interrupt.
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("speaking the") {
+        let n = stderr.read(&mut buf).unwrap();
+        assert!(n > 0, "ended before learning: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    stderr.read_to_end(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    let err = String::from_utf8_lossy(&seen);
+    assert!(!status.success() && err.contains("interrupted"), "{status:?}: {err}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, [std::ffi::OsString::from("set")], "nothing but the data set");
+}
