@@ -134,11 +134,13 @@ pub struct LearnArgs {
     /// m_p offset).
     #[arg(long, default_value = "weights")]
     pub kind: String,
-    /// LoRA rank for --kind lora (the learned deltas are rank 1 per parameter).
-    #[arg(long, default_value_t = 1)]
+    /// LoRA rank for --kind lora. The pitch-contrast delta (β·W of enc_p.proj's m half) is as
+    /// full-rank as that weight: a low rank keeps part of it (the kept energy is printed).
+    #[arg(long, default_value_t = 16)]
     pub rank: usize,
-    /// Fitting steps after the two probes; each speaks every line once.
-    #[arg(long, default_value_t = 6)]
+    /// Fitting steps after the probes (at most; it stops when every cue is reached); each
+    /// speaks every line once.
+    #[arg(long, default_value_t = 10)]
     pub steps: usize,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -246,6 +248,9 @@ fn learn(a: LearnArgs) -> anyhow::Result<()> {
     v.default_alpha = a.output.alpha;
     v.description = description;
     v.save(&a.output.out)?;
+    if let Some(e) = v.energy {
+        eprintln!("tvtts: LoRA rank {} keeps {:.2}% of the deltas' energy", a.rank, 100.0 * e);
+    }
     eprintln!(
         "tvtts: wrote {} ({} kind, groups {}) in {:.0} s from {} lines\n  recordings: {}\n  learned:    {}",
         a.output.out.display(),
