@@ -32,6 +32,13 @@ enum Command {
 }
 
 fn main() {
+    // A closed pipe (`tvtts vector inspect F | head`) ends the process quietly, as other Unix
+    // tools do, instead of making `println!` panic.
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     tvtts::core::memory::keep_freed_memory();
     let result = match Cli::parse().command {
