@@ -252,14 +252,15 @@ fn learn(a: LearnArgs) -> anyhow::Result<()> {
         eprintln!("tvtts: LoRA rank {} keeps {:.2}% of the deltas' energy", a.rank, 100.0 * e);
     }
     eprintln!(
-        "tvtts: wrote {} ({} kind, groups {}) in {:.0} s from {} lines\n  recordings: {}\n  learned:    {}",
+        "tvtts: wrote {} ({} kind, groups {}) in {:.0} s from {} lines\n  recordings: {}\n  learned:    {}\n  at α 0.5:   {}",
         a.output.out.display(),
         v.kind,
         Group::list(&v.groups),
         started.elapsed().as_secs_f32(),
         learned.lines_used,
         describe(&learned.target),
-        describe(&learned.reached)
+        describe(&learned.reached),
+        describe(&learned.half)
     );
     Ok(())
 }

@@ -96,6 +96,8 @@ pub struct Learned {
     /// The recordings' cues, and the voice's with the vector at α = 1.
     pub target: Cues,
     pub reached: Cues,
+    /// The voice's cues with the vector at α 0.5.
+    pub half: Cues,
     pub lines_used: usize,
     pub warnings: Vec<String>,
 }
@@ -223,8 +225,18 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
             warnings.push(format!("cue {} reached {:+.3}, wanted {:+.3}: the knob's bound or the voice's reach", NAMES[i], reached[i], want[i]));
         }
     }
+    // α 0.5 should lie between the voice and the learned style, cue by cue: say where not.
+    progress("checking α 0.5");
+    let deltas: Vec<(String, candle_core::Tensor)> = basis.deltas(model.as_ref(), knobs)?.into_iter().collect();
+    let half = if deltas.is_empty() { [0.0; N] } else { cues(&lines.measure(&voice.model_with(&[(0.5, deltas)])?, None, &opts.scales, sr, stop)?, &base, &used) };
+    for i in (0..N).filter(|&i| mask[i] && reached[i].abs() > TOLERANCE[i]) {
+        let between = half[i] * reached[i] > 0.0 && half[i].abs() < reached[i].abs();
+        if !between {
+            warnings.push(format!("cue {} at α 0.5 is {:+.3}, not between 0 and α 1's {:+.3}: this cue does not grow steadily with α", NAMES[i], half[i], reached[i]));
+        }
+    }
     let vector = make_vector(voice, &basis, knobs, opts, &mask, &format!("learned from {} ({} lines): {}", data.dir.display(), used.len(), describe(&reached)))?;
-    Ok(Learned { vector, knobs, target: want, reached, lines_used: used.len(), warnings })
+    Ok(Learned { vector, knobs, target: want, reached, half, lines_used: used.len(), warnings })
 }
 
 /// `weights` (or `lora`, or `steer`) vector of `knobs`, in the groups of the knobs it uses.
