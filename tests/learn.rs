@@ -93,6 +93,15 @@ fn bad_training_data_is_named_by_file_and_line() {
     assert!(load_err(&d).contains("at least 10"), "{}", load_err(&d));
     std::fs::write(d.join("metadata.csv"), &meta).unwrap();
 
+    // A transcript with nothing to speak: named by its line when learning starts.
+    std::fs::write(d.join("metadata.csv"), meta.replacen("l5|Line number 5.", "l5|...", 1)).unwrap();
+    let voice = Voice::load(common::voice_path(), &candle_core::Device::Cpu).unwrap();
+    let set = DataSet::load(&d, 22_050).unwrap();
+    let opts = Options { groups: Group::parse_list("dp").unwrap(), kind: Kind::Weights, rank: 1, steps: 1, scales: Scales::default() };
+    let e = learn(&voice, &set, &opts, &mut |_| {}, &|| Ok(())).unwrap_err().to_string();
+    assert!(e.contains("metadata.csv:6") && e.contains("nothing to speak"), "{e}");
+    std::fs::write(d.join("metadata.csv"), &meta).unwrap();
+
     write_wav(&d.join("wavs/l4.wav"), &buzz(110.0, 1.0, 8_000, 0.5), 8_000, 1);
     let e = load_err(&d);
     assert!(e.contains("l4.wav") && e.contains("8000 Hz"), "{e}");

@@ -115,7 +115,7 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
     let sr = voice.sample_rate();
     let model: Arc<dyn Backbone> = voice.model.clone();
     let transcripts: Vec<&str> = data.recordings.iter().map(|r| r.transcript.as_str()).collect();
-    let lines = Lines::new(voice, &transcripts).map_err(|e| Error::invalid("training data", format!("{}: a transcript cannot be spoken: {e}", data.dir.join("metadata.csv").display())))?;
+    let lines = Lines::new(voice, &transcripts).map_err(|(k, e)| Error::invalid("training data", format!("{}:{}: the transcript cannot be spoken: {e}", data.dir.join("metadata.csv").display(), data.recordings[k].line)))?;
     let mut warnings = data.warnings.clone();
 
     progress(&format!("speaking the {} transcripts with the voice", lines.sentences.len()));

@@ -21,12 +21,20 @@ fn seed(k: usize) -> u64 {
 }
 
 impl Lines {
-    /// Phonemizes `transcripts` with `voice`'s phonemizer.
-    pub fn new(voice: &Voice, transcripts: &[&str]) -> Result<Self> {
+    /// Phonemizes `transcripts` with `voice`'s phonemizer; the error gives the index of the
+    /// transcript that failed or had nothing to speak.
+    pub fn new(voice: &Voice, transcripts: &[&str]) -> std::result::Result<Self, (usize, crate::Error)> {
         let sentences = transcripts
             .iter()
-            .map(|t| Ok(voice.phonemize(&Say::text(*t))?.iter().map(|p| voice.ids.ids(p).ids).collect()))
-            .collect::<Result<_>>()?;
+            .enumerate()
+            .map(|(k, t)| {
+                let ids: Vec<Vec<i64>> = voice.phonemize(&Say::text(*t)).map_err(|e| (k, e))?.iter().map(|p| voice.ids.ids(p).ids).collect();
+                if ids.is_empty() {
+                    return Err((k, crate::Error::invalid("transcript", "nothing to speak")));
+                }
+                Ok(ids)
+            })
+            .collect::<std::result::Result<_, _>>()?;
         Ok(Lines { sentences })
     }
 
