@@ -29,7 +29,7 @@ import wave  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from world_prosody import world_transform  # noqa: E402
+from world_prosody import add_transform_args, transform, uses_world  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,20 +78,13 @@ def main():
     ap.add_argument("--skip", type=int, default=0, help="start at this line of --lines")
     ap.add_argument("--voice", type=Path, default=ROOT / "assets/voices/en_US-joe-medium.onnx")
     ap.add_argument("--tvtts", type=Path, default=ROOT / "target/release/tvtts")
-    ap.add_argument("--semitones", type=float, default=0.0)
-    ap.add_argument("--range", type=float, default=1.0)
-    ap.add_argument("--stretch", type=float, default=1.0)
-    ap.add_argument("--gain-db", type=float, default=0.0)
-    ap.add_argument("--tilt-db", type=float, default=0.0, help="spectral-envelope shelf above 1 kHz")
-    ap.add_argument("--world", action="store_true", help="re-synthesize with WORLD even at identity")
-    ap.add_argument("--style", help="FILE=ALPHA: an in-model target")
-    ap.add_argument("--length-scale", type=float)
+    add_transform_args(ap)
     ap.add_argument("--rate", type=int, help="sample rate of the written WAVs")
     ap.add_argument("--stereo", action="store_true")
     ap.add_argument("--seed", type=int, default=1000)
     a = ap.parse_args()
     lines = [l.strip() for l in a.lines.read_text().splitlines() if l.strip()][a.skip:a.skip + a.count]
-    world = a.world or a.semitones or a.range != 1 or a.stretch != 1 or a.gain_db or a.tilt_db
+    world = uses_world(a)
     (a.out / "wavs").mkdir(parents=True, exist_ok=True)
     meta = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,7 +94,7 @@ def main():
             speak(a.tvtts, a.voice, text, a.seed + i, raw, a.style, a.length_scale)
             x, sr = read_wav(raw)
             if world:
-                x = world_transform(x, sr, a.semitones, a.range, a.stretch, a.gain_db, a.tilt_db)
+                x = transform(x, sr, a)
             write_wav(a.out / "wavs" / f"{wid}.wav", resample(x, sr, a.rate or sr), a.rate or sr, 2 if a.stereo else 1)
             meta.append(f"{wid}|{text}")
             print(f"\r{i + 1}/{len(lines)}", end="", file=sys.stderr, flush=True)

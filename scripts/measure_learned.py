@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 import whisper_tiny  # noqa: E402
 from make_style_data import read_wav, speak  # noqa: E402
-from world_prosody import change, measure, world_transform  # noqa: E402
+from world_prosody import add_transform_args, change, measure, transform, uses_world  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,20 +70,13 @@ def main():
     ap.add_argument("--sentences", type=Path, default=ROOT / "bench/texts/heldout.txt")
     ap.add_argument("--voice", type=Path, default=ROOT / "assets/voices/en_US-joe-medium.onnx")
     ap.add_argument("--tvtts", type=Path, default=ROOT / "target/release/tvtts")
-    ap.add_argument("--semitones", type=float, default=0.0)
-    ap.add_argument("--range", type=float, default=1.0)
-    ap.add_argument("--stretch", type=float, default=1.0)
-    ap.add_argument("--gain-db", type=float, default=0.0)
-    ap.add_argument("--tilt-db", type=float, default=0.0, help="spectral-envelope shelf above 1 kHz")
-    ap.add_argument("--world", action="store_true")
-    ap.add_argument("--style", help="FILE=ALPHA: the oracle is spoken in-model")
-    ap.add_argument("--length-scale", type=float)
+    add_transform_args(ap)
     ap.add_argument("--alphas", default="0.5,1")
     ap.add_argument("--seed", type=int, default=7000)
     ap.add_argument("--speaker", action="store_true", help="also report Resemblyzer speaker similarity to the plain voice")
     a = ap.parse_args()
     texts = [l.strip() for l in a.sentences.read_text().splitlines() if l.strip()]
-    world = a.world or a.semitones or a.range != 1 or a.stretch != 1 or a.gain_db or a.tilt_db
+    world = uses_world(a)
     asr = whisper_tiny.load()
     fmt = lambda c: f"{c['f0']:+.2f} st, ×{c['range']:.2f}, ×{c['dur']:.3f}, {c['level']:+.2f} dB, tilt {c['tilt']:+.2f}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,7 +92,7 @@ def main():
                 speak(a.tvtts, a.voice, text, a.seed + i, o, a.style, a.length_scale)
                 oracle.append(measure(*read_wav(o)))
             elif world:
-                oracle.append(measure(world_transform(x, sr, a.semitones, a.range, a.stretch, a.gain_db, a.tilt_db), sr))
+                oracle.append(measure(transform(x, sr, a), sr))
         base_wer = wer(asr, texts, [tmp / f"plain{i}.wav" for i in range(len(texts))])
         print(f"plain voice: WER {base_wer:.1f}%  ({len(texts)} sentences)")
         told = fmt(change(oracle, plain)) if oracle else "—"

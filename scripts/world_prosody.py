@@ -58,6 +58,29 @@ def world_transform(x, sr, semitones=0.0, range_scale=1.0, stretch=1.0, gain_db=
     return (y * 10 ** (gain_db / 20)).astype(np.float32)
 
 
+def add_transform_args(ap):
+    """The command-line options of a known change: WORLD (--semitones, --range, --stretch,
+    --gain-db, --tilt-db, --world for the identity) or in-model (--style, --length-scale)."""
+    ap.add_argument("--semitones", type=float, default=0.0)
+    ap.add_argument("--range", type=float, default=1.0)
+    ap.add_argument("--stretch", type=float, default=1.0)
+    ap.add_argument("--gain-db", type=float, default=0.0)
+    ap.add_argument("--tilt-db", type=float, default=0.0, help="spectral-envelope shelf above 1 kHz")
+    ap.add_argument("--world", action="store_true", help="re-synthesize with WORLD even at identity")
+    ap.add_argument("--style", help="FILE=ALPHA: an in-model change")
+    ap.add_argument("--length-scale", type=float)
+
+
+def uses_world(a):
+    """Whether the parsed options ask for a WORLD re-synthesis."""
+    return bool(a.world or a.semitones or a.range != 1 or a.stretch != 1 or a.gain_db or a.tilt_db)
+
+
+def transform(x, sr, a):
+    """x with the WORLD change the parsed options give."""
+    return world_transform(x, sr, a.semitones, a.range, a.stretch, a.gain_db, a.tilt_db)
+
+
 def measure(x, sr):
     """Prosody of x: f0, range (st), dur (s), level, tilt (dB)."""
     _, f0 = praat_f0(x, sr, 0.01)
