@@ -55,8 +55,5 @@ pub fn pitch_basis(model: &Arc<dyn Backbone>, speaker: Option<usize>, lines: &Li
     let direction: Vec<f32> = cov.iter().map(|v| v / norm).collect();
     let proj: Vec<f32> = frames.iter().map(|(_, m)| m.iter().zip(&direction).zip(&centre).map(|((m, d), c)| (m - c) * d).sum()).collect();
     let spread = (proj.iter().map(|p| p * p).sum::<f32>() / n).sqrt();
-    // Slope of st on the projection (least squares): a first guess of the knob's effect.
-    let var: f32 = proj.iter().map(|p| p * p).sum();
-    let st_per_unit = frames.iter().zip(&proj).map(|((st, _), p)| (st - mean_st) * p).sum::<f32>() / var * spread;
-    Ok(Basis { direction, centre, spread, st_per_unit })
+    Ok(Basis { direction, centre, spread })
 }

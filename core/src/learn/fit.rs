@@ -149,7 +149,7 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
         progress("finding the voice's pitch direction");
         pitch_basis(&model, None, &lines, sr, stop)?
     } else {
-        Basis { direction: Vec::new(), centre: Vec::new(), spread: 1.0, st_per_unit: 1.0 }
+        Basis { direction: Vec::new(), centre: Vec::new(), spread: 1.0 }
     };
 
     let probes = [Knobs { pitch: 1.0, ..Knobs::default() }, Knobs { range: 0.3, ..Knobs::default() }, Knobs::default(), Knobs::default(), Knobs { tilt: 0.3, ..Knobs::default() }];

@@ -66,9 +66,6 @@ pub struct Basis {
     pub centre: Vec<f32>,
     /// Standard deviation of dᵀ(m_p − c) over voiced frames: the pitch knob's unit.
     pub spread: f32,
-    /// Semitones of F0 per unit of dᵀm_p across the voice's own frames (a first guess of the
-    /// pitch knob's effect; the fit measures the real one).
-    pub st_per_unit: f32,
 }
 
 /// The parameters of `model` the knobs write, checked to be there with the shapes VITS has.
