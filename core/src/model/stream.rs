@@ -77,7 +77,7 @@ impl WindowSchedule {
 }
 
 /// A stage's cached input and progress.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Stage {
     spec: StageSpec,
     /// Input positions in the whole sentence at this stage.
@@ -129,7 +129,8 @@ impl Stage {
 }
 
 /// One sentence's prior frames on their way through flow and decoder, window by window.
-#[derive(Debug)]
+/// Cloning is cheap (tensors are shared): a clone is a snapshot to go back to.
+#[derive(Debug, Clone)]
 pub struct SentenceStream {
     /// Prior frames `[1, inter, frames]`, fed to the first stage as windows need them.
     z_p: Tensor,
@@ -197,6 +198,41 @@ impl SentenceStream {
     /// Windows produced so far.
     pub fn windows_done(&self) -> usize {
         self.windows
+    }
+
+    /// Makes `frame` the next frame to produce, as if every window so far had ended there: each
+    /// stage forgets its cache and will start its outputs where the stage after it needs them,
+    /// its inputs from its own reach before that (what the stage before it then computes
+    /// first). So the audio from `frame` on is the same as without the seek (each output is
+    /// computed from the same inputs, the first window after it just recomputes each stage's
+    /// reach), and it takes the steering of the style of the windows that follow. Used to
+    /// recompute audio already computed but not yet played, in a new style.
+    pub fn seek(&mut self, frame: usize) {
+        let frame = frame.min(self.frames);
+        // Input position of stage s where its outputs must start, from the last stage back:
+        // the last starts at the frame's first sample; a stage before it must produce the
+        // inputs its successor reads from `done − left` on.
+        let mut start = frame * self.hop;
+        for stage in self.stages.iter_mut().rev() {
+            // Floor: the input position whose outputs include position `start`.
+            stage.done = (start / stage.spec.up).min(stage.total);
+            let first_input = stage.done.saturating_sub(stage.spec.left);
+            stage.input = None;
+            stage.start = first_input;
+            stage.end = first_input;
+            start = first_input;
+        }
+        // Stage s's input begins where stage s − 1's outputs will: align each start to the
+        // outputs the stage before produces (whole input positions of that stage).
+        for s in 1..self.stages.len() {
+            let up = self.stages[s - 1].spec.up;
+            let from = self.stages[s - 1].done * up;
+            self.stages[s].start = from;
+            self.stages[s].end = from;
+        }
+        self.fed = self.stages.first().map_or(0, |st| st.start);
+        self.next = frame;
+        self.spare.clear();
     }
 
     /// Produces the next window by `schedule` (see [`WindowSchedule::window`]): audio for frames
