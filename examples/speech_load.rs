@@ -135,10 +135,12 @@ fn main() -> anyhow::Result<()> {
         app.world_mut().write_message(SayLine::new(*npc, text.trim()));
     }
     let (mut busy, mut first_audio, mut ends) = (Vec::new(), HashMap::new(), Vec::new());
+    let mut underruns_before = 0;
     while ends.len() < npcs.len() {
         anyhow::ensure!(said.elapsed() < Duration::from_secs(600), "lines did not finish in 10 minutes");
         frame(&mut app, &mut busy);
         if played_at_change.is_empty() && said.elapsed().as_secs_f64() >= args.change_after {
+            underruns_before = npcs.iter().filter_map(|n| app.world().get::<Speech>(*n)).map(Speech::underruns).sum();
             for npc in &npcs {
                 if let Some((line, played)) = app.world().get::<Speech>(*npc).and_then(Speech::position) {
                     played_at_change.insert(line, played);
@@ -186,6 +188,6 @@ fn main() -> anyhow::Result<()> {
     if !heard_ms.is_empty() {
         println!("α change heard after (change to its first sample played): {}", stats(&mut heard_ms).replace("frames", "lines"));
     }
-    println!("{underruns} underruns in all; {audio:.1} s lines done {wall:.1} s after they were requested");
+    println!("{underruns} underruns in all ({underruns_before} before the α change); {audio:.1} s lines done {wall:.1} s after they were requested");
     Ok(())
 }

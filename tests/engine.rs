@@ -150,7 +150,7 @@ fn slow_consumers_park_and_stalled_ones_fail() {
     let (audio, _) = read_all(&mut other);
     assert_eq!(other.state(), State::Finished);
     assert!(!audio.is_empty());
-    assert!(idle.samples_written() <= e.config().buffer_samples as u64);
+    assert!(idle.samples_written() <= e.config().ring_samples as u64);
     match wait_for(&idle, |e| matches!(e, Event::Failed(_))) {
         Event::Failed(Error::Stalled(s)) => assert!((s - 0.5).abs() < 1e-9),
         other => panic!("expected a stall, got {other:?}"),
@@ -248,4 +248,138 @@ fn windows_of_one_voice_batch_and_stay_exact() {
         batched += events.iter().filter(|e| matches!(e, Event::Window { batch, .. } if *batch > 1)).count();
     }
     assert!(batched > 0, "some windows were computed in a batch");
+}
+
+/// An engine whose voice `joe` has the shipped `angry` vector as a live control, α 0 to 1, and
+/// synthesis running up to 4 s ahead of the listener.
+fn angry_engine() -> Engine {
+    let engine = Engine::new(EngineConfig { ahead_samples: 88_200, ..EngineConfig::with_workers(1) }).unwrap();
+    let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/vectors/emotions/angry.safetensors");
+    let vector = std::sync::Arc::new(tvtts::core::style::StyleVector::load(&path).unwrap());
+    engine.add_voice("joe", voice, vec![ControlSpec::new("angry", 0.0, 1.0).unwrap().with_style(vector, None)]).unwrap();
+    engine
+}
+
+/// Reads exactly `n` samples (waiting for synthesis).
+fn read_exactly(h: &mut SpeechHandle, n: usize) -> Vec<f32> {
+    let (mut audio, start) = (vec![0f32; n], Instant::now());
+    let mut got = 0;
+    while got < n {
+        got += h.read(&mut audio[got..]);
+        assert!(start.elapsed() < LONG, "only {got} of {n} samples came");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    audio
+}
+
+/// Largest sample-to-sample step of `x`.
+fn max_step(x: &[f32]) -> f32 {
+    x.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max)
+}
+
+/// Takes the events until a window computed with `angry` = `alpha` is reported; returns its
+/// first sample and the events before it.
+fn window_with(h: &SpeechHandle, alpha: f32) -> (u64, Vec<Event>) {
+    let mut before = Vec::new();
+    let deadline = Instant::now() + LONG;
+    loop {
+        let event = h.event_receiver().recv_deadline(deadline);
+        let Ok(event) = event else { panic!("the change was not reported; events: {before:?}") };
+        match event {
+            Event::Window { start_sample, controls, .. } if controls[0].1 == alpha => return (start_sample, before),
+            e => before.push(e),
+        }
+    }
+}
+
+/// An α change is heard from the ring buffer's end: the audio computed ahead but not yet handed
+/// to the reader is computed again in the new style and spliced in, the same as before the
+/// splice, changed after it, as long as before, and without a jump at the splice. `skip`: how
+/// far into the line the listener is when α changes, `ahead`: how much the engine must have
+/// computed by then (past a sentence's end: the sentence before the one being computed is
+/// recomputed, and the one after it follows again in the new style).
+fn alpha_change_is_spliced(text: &str, skip: impl Fn(&[Event]) -> (usize, u64)) {
+    let e = angry_engine();
+    let request = || Request::text("joe", text).options(quiet()).control("angry", 0.0);
+    let (old, _) = read_all(&mut e.speak(request()));
+    let mut h = e.speak(request());
+    let mut seen: Vec<Event> = Vec::new();
+    let (listened, ahead) = loop {
+        seen.extend(h.events());
+        if let Some(at) = Some(skip(&seen)).filter(|a| a.0 > 0) {
+            break at;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let mut audio = read_exactly(&mut h, listened);
+    let start = Instant::now();
+    while h.samples_computed() < ahead {
+        assert!(start.elapsed() < LONG, "the engine did not run ahead");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The ring buffer is full again (the engine tops it up as the reader makes room).
+    let ring = e.config().ring_samples;
+    while h.samples_written() < (listened + ring) as u64 {
+        assert!(start.elapsed() < LONG, "the ring buffer was not topped up");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let written = h.samples_written();
+    assert!(h.samples_computed() > written + 8192, "audio waits behind the ring buffer");
+    h.set_control("angry", 1.0).unwrap();
+    let (at, before) = window_with(&h, 1.0);
+    let (rest, after) = read_all(&mut h);
+    // A sentence started after the change has its text side (durations too) in the new style.
+    let changed_from = after.iter().find_map(|e| if let Event::SentenceStarted { start_sample, .. } = e { Some(*start_sample as usize) } else { None });
+    let events: Vec<Event> = seen.into_iter().chain(before).chain(after).collect();
+    audio.extend(rest);
+    let at = at as usize;
+    eprintln!("listened to {listened}, ring buffer's end {written}, computed {ahead}+, change from {at}");
+    assert_eq!(at as u64, written, "the change starts at the ring buffer's end");
+    assert!(at <= listened + e.config().ring_samples, "heard within the ring buffer");
+    let same = changed_from.unwrap_or(old.len());
+    assert!(same <= old.len() && same <= audio.len() && same >= at + 4096, "sentences started before the change keep their durations");
+    if changed_from.is_none() {
+        assert_eq!(audio.len(), old.len(), "the change keeps every duration");
+    }
+    assert!(common::max_abs_diff(&audio[..at], &old[..at]) == 0.0, "audio before the splice is untouched");
+    // After the crossfade, the new style's audio (computed the same way, it would be equal).
+    let energy = |x: &[f32]| x.iter().map(|v| v * v).sum::<f32>();
+    let span = at + 256..(at + 22_050).min(same);
+    let change: Vec<f32> = audio[span.clone()].iter().zip(&old[span.clone()]).map(|(a, b)| a - b).collect();
+    let (change_e, old_e) = (energy(&change), energy(&old[span]));
+    eprintln!("energy of the change {change_e:.2}, of the old audio {old_e:.2}");
+    assert!(change_e > 0.01 * old_e, "the audio after the change is the old one: energy of the change {change_e}, of the audio {old_e}");
+    // No jump at the splice beyond the signal's own steps around it.
+    let splice = max_step(&audio[at - 1..at + 130]);
+    let own = max_step(&old[at.saturating_sub(512)..at + 512]).max(max_step(&audio[at + 130..at + 1024]));
+    eprintln!("largest step across the splice {splice:.4}, around it {own:.4}");
+    assert!(splice <= own, "the splice jumps by {splice}, the signal itself by at most {own}");
+    // Each sentence starts and finishes once, in order, even the one computed twice.
+    let started: Vec<usize> = events.iter().filter_map(|e| if let Event::SentenceStarted { index, .. } = e { Some(*index) } else { None }).collect();
+    let finished: Vec<usize> = events.iter().filter_map(|e| if let Event::SentenceFinished { index, .. } = e { Some(*index) } else { None }).collect();
+    let sentences: Vec<usize> = (0..started.len()).collect();
+    assert_eq!((&started, &finished), (&sentences, &sentences), "sentence events");
+}
+
+#[test]
+fn an_alpha_change_recomputes_what_was_not_yet_handed_over() {
+    // Mid-sentence: 0.2 s heard, 1.2 s computed.
+    alpha_change_is_spliced(M, |_| (4410, 4410 + 22_050));
+}
+
+#[test]
+fn an_alpha_change_near_a_sentence_end_recomputes_the_sentence_before() {
+    // The listener is 0.3 s before the end of the first sentence while the second one is being
+    // computed: the first is recomputed from there, then its silence, then the second again.
+    alpha_change_is_spliced(L, |events| {
+        let second = events.iter().find_map(|e| match e {
+            Event::SentenceStarted { index: 1, start_sample, .. } => Some(*start_sample),
+            _ => None,
+        });
+        match second {
+            Some(s) => ((s as usize).saturating_sub(6615 + 4410).max(1), s + 8192),
+            None => (0, 0),
+        }
+    });
 }

@@ -92,7 +92,7 @@ fn seeking_gives_the_same_audio_from_the_sought_frame() {
         assert_eq!(s.position(), to);
         let mut audio = Vec::new();
         while s.remaining() > 0 && audio.len() < after * hop {
-            audio.extend(s.window(after.min(s.remaining()).min(7).max(1), &style).unwrap());
+            audio.extend(s.window(after.min(s.remaining()).clamp(1, 7), &style).unwrap());
         }
         let want = &whole[to * hop..to * hop + audio.len()];
         let diff = common::max_abs_diff(&audio, want);

@@ -61,8 +61,9 @@ pub mod prelude {
 /// The plugin. Its fields choose the engine (device, workers, buffering), the audio output and
 /// how placed speakers sound.
 pub struct TvTtsPlugin {
-    /// Device, worker threads, queue limits, look-ahead. `ahead_samples` and `windows.max`
-    /// bound both the audio buffered ahead of the listener and how late an α change is heard.
+    /// Device, worker threads, queue limits, look-ahead (`ahead_samples`: how far synthesis
+    /// runs ahead of the listener; an α change recomputes what was not yet played, so it does
+    /// not delay the change).
     pub engine: EngineConfig,
     pub output: AudioOutput,
     pub spatial: SpatialSettings,
@@ -81,13 +82,14 @@ impl Default for TvTtsPlugin {
 }
 
 impl TvTtsPlugin {
-    /// `engine` with ≈ 0.37 s of look-ahead and windows of at most 64 frames (≈ 0.74 s), so an α
-    /// change is heard ≈ 0.6–1 s later instead of ≈ 1.2–2.2 s with the engine's own defaults
-    /// (measured by `examples/speech_load.rs`; see the README), at some risk of underruns when
-    /// many voices share few cores.
+    /// `engine` with ≈ 0.74 s of look-ahead and windows of at most 128 frames (≈ 1.5 s): enough
+    /// ahead that many voices on few cores do not underrun, little enough that an α change
+    /// (which recomputes the look-ahead) does not waste much synthesis. How late the change is
+    /// heard depends on the ring buffer (`ring_samples`), not on these (measured by
+    /// `examples/speech_load.rs`; see the README).
     pub fn responsive(engine: EngineConfig) -> EngineConfig {
-        let windows = WindowSchedule { max: 64, ..engine.windows };
-        EngineConfig { ahead_samples: 8_192, windows, ..engine }
+        let windows = WindowSchedule { max: 128, ..engine.windows };
+        EngineConfig { ahead_samples: 16_384, windows, ..engine }
     }
 
     /// The same on `device` (`"cpu"`, `"cuda"`, `"cuda:N"`; CUDA needs the `cuda` feature).

@@ -73,6 +73,11 @@ impl Speech {
         self.current.as_ref().map(|c| (c.id, c.playback.consumed()))
     }
 
+    /// Underruns of the line playing so far (see [`crate::LineFinished::underruns`]).
+    pub fn underruns(&self) -> u64 {
+        self.current.as_ref().map_or(0, |c| c.playback.underruns())
+    }
+
     /// Lines waiting behind the current one.
     pub fn queued(&self) -> usize {
         self.queue.len()
@@ -94,7 +99,7 @@ impl Speech {
         if rate == 0 {
             return Some(0);
         }
-        let buffered = line.handle.samples_written().saturating_sub(line.playback.consumed());
+        let buffered = line.handle.samples_computed().saturating_sub(line.playback.consumed());
         // Keep the interpolation window's two samples of look-ahead in hand.
         Some((buffered.saturating_sub(3) * output_rate as u64) / rate as u64)
     }

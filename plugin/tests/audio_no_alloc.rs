@@ -1,6 +1,6 @@
 //! The audio callback never allocates: a counting global allocator watches every `process` call
 //! of a line's sound on the thread that makes them, over whole lines (including the fade-out of
-//! a stopped one), and counts zero allocations.
+//! a stopped one, and α changes that splice recomputed audio in), and counts zero allocations.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use kira::info::MockInfoBuilder;
 use kira::sound::{Sound, SoundData};
 use kira::Frame;
-use tvtts_core::engine::{Engine, EngineConfig, Request};
+use tvtts_core::engine::{ControlSpec, Engine, EngineConfig, Event, Request};
+use tvtts_core::style::StyleVector;
 use tvtts_core::{SynthesisOptions, Voice};
 use tvtts_plugin::audio::{LineSoundData, Playback};
 
@@ -52,9 +53,10 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 /// Plays `sound` to its end in 512-frame callbacks at 48 kHz (waiting on synthesis when it runs
-/// dry, as a real device would underrun), `stop` after `stop_after` callbacks; returns the
-/// allocations made inside `process` and the callbacks made.
-fn play(sound: &mut dyn Sound, playback: &Playback, stop_after: Option<usize>) -> (usize, usize) {
+/// dry, as a real device would underrun), `stop` after `stop_after` callbacks, calling `between`
+/// with the callback count between callbacks; returns the allocations made inside `process` and
+/// the callbacks made.
+fn play(sound: &mut dyn Sound, playback: &Playback, stop_after: Option<usize>, mut between: impl FnMut(usize)) -> (usize, usize) {
     let info = MockInfoBuilder::new().build();
     let mut out = vec![Frame::ZERO; 512];
     let before = ALLOCATIONS.load(Ordering::Relaxed);
@@ -69,6 +71,7 @@ fn play(sound: &mut dyn Sound, playback: &Playback, stop_after: Option<usize>) -
         sound.process(&mut out, 1.0 / 48_000.0, &info);
         COUNTING.with(|c| c.set(false));
         calls += 1;
+        between(calls);
         std::thread::sleep(Duration::from_micros(200));
     }
     (ALLOCATIONS.load(Ordering::Relaxed) - before, calls)
@@ -94,7 +97,7 @@ fn processing_a_line_allocates_nothing() {
         let reader = handle.take_reader().unwrap();
         let playback = Arc::new(Playback::default());
         let (mut sound, ()) = LineSoundData { reader, playback: playback.clone() }.into_sound().unwrap();
-        let (allocations, calls) = play(sound.as_mut(), &playback, stop_after);
+        let (allocations, calls) = play(sound.as_mut(), &playback, stop_after, |_| {});
         assert_eq!(allocations, 0, "allocations in {calls} process calls (stop after {stop_after:?})");
         if stop_after.is_none() {
             assert_eq!(playback.consumed(), handle.samples_written(), "the whole line was played");
@@ -110,7 +113,47 @@ fn a_line_that_never_starts_ends_its_sound() {
     let reader = handle.take_reader().unwrap();
     let playback = Arc::new(Playback::default());
     let (mut sound, ()) = LineSoundData { reader, playback: playback.clone() }.into_sound().unwrap();
-    let (allocations, _) = play(sound.as_mut(), &playback, None);
+    let (allocations, _) = play(sound.as_mut(), &playback, None, |_| {});
     assert_eq!(allocations, 0);
     assert!(playback.is_finished() && playback.consumed() == 0);
+}
+
+#[test]
+fn alpha_changes_splice_in_without_allocating() {
+    let voice = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/voices/en_US-joe-medium.onnx");
+    let voice = Voice::load(voice, &EngineConfig::default().device).unwrap_or_else(|e| panic!("{e} (run scripts/setup.sh)"));
+    let vector = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/vectors/emotions/angry.safetensors");
+    let vector = Arc::new(StyleVector::load(vector).unwrap());
+    // Synthesis runs up to 2 s ahead, so each change recomputes audio already computed.
+    let engine = Engine::new(EngineConfig { ahead_samples: 44_100, ..EngineConfig::with_workers(1) }).unwrap();
+    engine.add_voice("joe", voice, vec![ControlSpec::new("angry", 0.0, 1.0).unwrap().with_style(vector, None)]).unwrap();
+    let phonemes = "hˈɔːlt! nˈoʊbədi ˈɛntɚz ðə vˈɪlɪdʒ ˈæftɚ dˈɑːɹk. ʃˈoʊ mˌiː ðə sˈiːl, ðˈɛn.";
+    let request = Request::phonemes("joe", phonemes).options(SynthesisOptions::quiet()).control("angry", 0.0);
+    let mut handle = engine.speak(request);
+    let reader = handle.take_reader().unwrap();
+    let playback = Arc::new(Playback::default());
+    let (mut sound, ()) = LineSoundData { reader, playback: playback.clone() }.into_sound().unwrap();
+    // α moves every 20 callbacks (≈ 0.2 s of audio), between the sound's calls as a game would,
+    // which here come every 200 µs after synthesis has run ahead.
+    while handle.samples_computed() < 30_000 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let (allocations, calls) = play(sound.as_mut(), &playback, None, |calls| {
+        if calls % 20 == 0 {
+            std::thread::sleep(Duration::from_millis(30));
+            handle.set_control("angry", (calls / 20 % 2) as f32).unwrap();
+        }
+    });
+    // A splice reports a window that starts before the end of audio reported earlier.
+    let (mut end, mut splices) = (0, 0);
+    for e in handle.events() {
+        if let Event::Window { start_sample, samples, .. } = e {
+            splices += usize::from(start_sample < end);
+            end = end.max(start_sample + samples as u64);
+        }
+    }
+    eprintln!("{splices} splices in {calls} callbacks");
+    assert!(splices >= 2, "{splices} splices");
+    assert_eq!(allocations, 0, "allocations in {calls} process calls with {splices} α changes");
+    assert_eq!(playback.consumed(), handle.samples_written(), "the whole line was played");
 }

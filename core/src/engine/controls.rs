@@ -50,6 +50,11 @@ impl Controls {
         f32::from_bits(self.0[i].1.load(Ordering::Relaxed))
     }
 
+    /// Every control's current value, in request order.
+    pub fn values(&self) -> Vec<f32> {
+        (0..self.0.len()).map(|i| self.value(i)).collect()
+    }
+
     /// Every control's name and current value.
     pub fn snapshot(&self) -> Vec<(String, f32)> {
         self.0.iter().map(|(n, v)| (n.to_string(), f32::from_bits(v.load(Ordering::Relaxed)))).collect()

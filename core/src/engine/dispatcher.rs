@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 
@@ -13,8 +13,9 @@ use super::worker::{Batch, Stepped};
 use super::EngineShared;
 use crate::error::Error;
 
-/// How often parked jobs are looked at while their consumers drain the ring buffers. The
-/// `ahead_samples` kept buffered (2 s by default) dwarfs this.
+/// How often parked jobs are looked at while their consumers drain the ring buffers (and α
+/// changes are noticed). The ring buffer (≈ 46 ms by default) outlasts this, and readers top
+/// it up themselves.
 const POLL: Duration = Duration::from_millis(2);
 
 pub(super) struct Dispatcher {
@@ -107,13 +108,17 @@ impl Dispatcher {
         });
     }
 
-    /// Whether a job should be computed now: work left, nothing pending, buffer below the mark.
+    /// Whether a job should be computed now: work left and less than `ahead_samples` unread, or
+    /// audio not yet in its ring buffer made with α values other than those set now.
     fn runnable(&self, job: &Job) -> bool {
-        !job.computed_all && !job.has_pending() && job.buffered() < self.engine.config.ahead_samples
+        (!job.computed_all && job.buffered() < self.engine.config.ahead_samples) || job.wants_rewind(Instant::now())
     }
 
-    /// Gives free workers the most urgent runnable jobs: highest priority, then earliest
-    /// deadline (the listener closest to running out of audio; see [`Job::deadline`]).
+    /// Gives free workers the most urgent runnable jobs: highest priority, then those whose α
+    /// changed (heard as soon as recomputed), then listeners that run dry within
+    /// `first_audio_target` (an underrun is worse than a late start), then earliest deadline
+    /// (the listener closest to running out of audio, or a new request's first audio; see
+    /// [`Job::deadline`]).
     fn dispatch(&mut self) {
         let target = self.engine.config.first_audio_target;
         while self.running < self.engine.config.workers {
@@ -121,7 +126,10 @@ impl Dispatcher {
                 .filter(|&i| self.runnable(&self.active[i]))
                 .min_by_key(|&i| {
                     let job = &self.active[i];
-                    (job.priority, job.deadline(target), job.id)
+                    let now = Instant::now();
+                    // A listener about to run dry comes before a new request's first audio.
+                    let running_dry = job.shared.first_audio_at().is_some() && job.deadline(target) < now + target;
+                    (job.priority, !job.wants_rewind(now), !running_dry, job.deadline(target), job.id)
                 });
             let Some(i) = next else { break };
             let workers = self.engine.config.workers;

@@ -2,7 +2,7 @@
 //! cancellation, progress and events.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryIter};
@@ -10,6 +10,7 @@ use ringbuf::traits::{Consumer, Observer};
 use ringbuf::HeapCons;
 
 use super::controls::{ControlValues, Controls};
+use super::outlet::Lookahead;
 use crate::timing::Timings;
 use crate::error::{Error, Result};
 
@@ -83,30 +84,67 @@ pub(crate) struct Shared {
     state: AtomicU8,
     pub controls: Controls,
     pub sample_rate: AtomicU32,
-    /// Samples pushed into the ring buffer so far.
+    /// Samples pushed into the ring buffer so far (changes only under the `lookahead` lock).
     pub written: AtomicU64,
+    /// Samples the reader took out of the ring buffer so far.
+    pub read: AtomicU64,
+    /// Samples computed so far (written plus pending; see [`SpeechHandle::samples_computed`]).
+    pub computed: AtomicU64,
+    /// The audio computed ahead, behind the ring buffer (see [`super::outlet`]).
+    lookahead: Mutex<Lookahead>,
     pub requested_at: Instant,
     first_audio_at: OnceLock<Instant>,
     ended_at: OnceLock<Instant>,
 }
 
 impl Shared {
-    pub fn new(controls: Controls) -> Self {
+    pub fn new(controls: Controls, lookahead: Lookahead) -> Self {
         Shared {
             cancel: AtomicBool::new(false),
             state: AtomicU8::new(State::Queued as u8),
             controls,
             sample_rate: AtomicU32::new(0),
             written: AtomicU64::new(0),
+            read: AtomicU64::new(0),
+            computed: AtomicU64::new(0),
+            lookahead: Mutex::new(lookahead),
             requested_at: Instant::now(),
             first_audio_at: OnceLock::new(),
             ended_at: OnceLock::new(),
         }
     }
 
-    /// Notes that audio reached the ring buffer (the first call counts).
-    pub fn audio_arrived(&self) {
-        self.first_audio_at.get_or_init(Instant::now);
+    /// The look-ahead, locked (engine threads only: this may wait for another of them).
+    pub fn lock_lookahead(&self) -> MutexGuard<'_, Lookahead> {
+        self.lookahead.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes that `n` samples (under the lookahead lock) reached the ring buffer.
+    pub fn flushed(&self, n: usize) {
+        if n > 0 {
+            self.first_audio_at.get_or_init(Instant::now);
+            self.written.fetch_add(n as u64, Ordering::AcqRel);
+        }
+    }
+
+    /// Tops the ring buffer up from the look-ahead; returns how many samples moved.
+    pub fn flush(&self) -> usize {
+        let n = self.lock_lookahead().flush();
+        self.flushed(n);
+        n
+    }
+
+    /// [`Self::flush`] if nobody holds the look-ahead now, else nothing: never waits, never
+    /// allocates (for the reader on an audio thread).
+    fn try_flush(&self) -> usize {
+        let mut la = match self.lookahead.try_lock() {
+            Ok(la) => la,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return 0,
+        };
+        let n = la.flush();
+        self.flushed(n);
+        n
     }
 
     /// When the first sample reached the ring buffer.
@@ -121,6 +159,11 @@ impl Shared {
 
     pub fn state(&self) -> State {
         State::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    /// Drops the audio not yet in the ring buffer (the request ends without it).
+    pub fn drop_pending(&self) {
+        self.lock_lookahead().clear();
     }
 
     pub fn set_state(&self, s: State) {
@@ -142,13 +185,19 @@ pub struct AudioReader {
 impl AudioReader {
     /// Moves up to `out.len()` samples into `out`; returns how many. Fewer than asked while the
     /// request is speaking means the engine fell behind (an underrun, for a real-time consumer).
+    /// The ring buffer is topped up from the engine's look-ahead as it runs low (without
+    /// waiting: if the engine holds the look-ahead at that instant, it tops it up itself).
     pub fn read(&mut self, out: &mut [f32]) -> usize {
-        let n = self.consumer.pop_slice(out);
+        let mut n = self.consumer.pop_slice(out);
+        while n < out.len() && self.shared.try_flush() > 0 {
+            n += self.consumer.pop_slice(&mut out[n..]);
+        }
         self.read += n as u64;
+        self.shared.read.store(self.read, Ordering::Release);
         n
     }
 
-    /// Samples ready to read now.
+    /// Samples ready to read now in the ring buffer (more may wait behind it: [`Self::read`]).
     pub fn available(&self) -> usize {
         self.consumer.occupied_len()
     }
@@ -249,6 +298,12 @@ impl SpeechHandle {
     /// Samples the engine has put into the ring buffer so far.
     pub fn samples_written(&self) -> u64 {
         self.shared.written.load(Ordering::Acquire)
+    }
+
+    /// Samples computed so far: in the ring buffer and the look-ahead behind it (which an α
+    /// change may recompute, so this can go down). A reader can take this many without waiting.
+    pub fn samples_computed(&self) -> u64 {
+        self.shared.computed.load(Ordering::Acquire)
     }
 
     /// The voice's sample rate, once started (0 before).

@@ -12,11 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
-use ringbuf::HeapProd;
 
 use super::controls::ControlValues;
 use super::handle::{Event, Shared, State};
-use super::outlet::Outlet;
+use super::outlet::{Outlet, Segment};
 use super::speaking::{Current, Speaking};
 use super::request::{Priority, Request};
 use super::EngineShared;
@@ -49,22 +48,29 @@ pub(crate) struct Job {
     pub computed_all: bool,
     /// Jobs per worker when this step was handed out (windows grow with it).
     pub load: usize,
-    /// When the consumer last made room (or the job was created).
+    /// Since an α change recomputed the look-ahead, until the listener has as much ahead again
+    /// as a shared worker's window: windows are sized by that lead alone (small first, then
+    /// doubling), not made large to last through other jobs' turns.
+    recovering: bool,
+    /// When the consumer last made room (or the job was created), and the samples it had read.
     pub last_progress: Instant,
+    progress_at: u64,
 }
 
 impl Job {
-    pub fn new(id: u64, request: Request, shared: Arc<Shared>, events: Sender<Event>, producer: HeapProd<f32>) -> Self {
+    pub fn new(id: u64, request: Request, shared: Arc<Shared>, events: Sender<Event>) -> Self {
         Job {
             id,
             priority: request.priority,
             request,
+            out: Outlet::new(events, shared.clone()),
             shared,
-            out: Outlet::new(events, producer),
             speaking: None,
             computed_all: false,
             load: 1,
+            recovering: false,
             last_progress: Instant::now(),
+            progress_at: 0,
         }
     }
 
@@ -76,6 +82,9 @@ impl Job {
     /// Ends the job in `state` with `event`.
     /// The event goes out first: whoever sees the final state finds it among the events.
     pub fn end(&self, state: State, event: Event) {
+        if state != State::Finished {
+            self.shared.drop_pending();
+        }
         self.out.emit(event);
         self.shared.set_state(state);
     }
@@ -95,9 +104,13 @@ impl Job {
         self.out.consumer_gone()
     }
 
-    /// Moves pending audio into the ring buffer as far as it has room.
+    /// Moves pending audio into the ring buffer as far as it has room, and notes whether the
+    /// consumer made room since the last look (it read, or the ring buffer took more).
     pub fn flush(&mut self) {
-        if self.out.flush(&self.shared) > 0 {
+        self.out.flush();
+        let progress = self.shared.read.load(Ordering::Acquire) + self.out.written();
+        if progress != self.progress_at {
+            self.progress_at = progress;
             self.last_progress = Instant::now();
         }
     }
@@ -121,40 +134,45 @@ impl Job {
         (left * rate / hop as f64) as usize
     }
 
-    /// Computes the next piece of audio into the outlet.
+    /// Computes the next piece of audio into the outlet: first, when α changed since the audio
+    /// not yet in the ring buffer was computed, that audio again ([`Self::rewind`]).
     pub fn step(&mut self, engine: &EngineShared) -> Result<Step> {
         if self.speaking.is_none() {
             self.start(engine)?;
         }
+        if self.wants_rewind(Instant::now()) {
+            if self.rewind(engine)? {
+                return Ok(Step::More);
+            }
+            if self.buffered() >= engine.config.ahead_samples {
+                return Ok(Step::More);
+            }
+        }
         let sp = self.speaking.as_ref().expect("started");
         let hop = sp.palette.voice.model.samples_per_frame();
         let lead = self.lead_frames(Instant::now(), hop);
-        let Job { speaking, out, shared, load, computed_all, .. } = self;
+        let set = self.shared.controls.values();
+        let windows = engine.config.windows;
+        if self.recovering && lead >= windows.window(0, self.load, usize::MAX) {
+            self.recovering = false;
+        }
+        let load = if self.recovering { 1 } else { self.load };
+        let Job { speaking, out, computed_all, .. } = self;
         let sp = speaking.as_mut().expect("started");
         loop {
             if let Some(mut cur) = sp.current.take() {
                 if let Some(at) = cur.stream.as_ref().filter(|s| s.remaining() > 0).map(SentenceStream::position) {
                     // One window, in the style in force at its first frame, ending where the
                     // style changes next.
-                    let (prosody, next_change) = cur.style_at(at);
-                    let (style, values) = sp.style(&shared.controls, prosody)?;
-                    let stream = cur.stream.as_mut().expect("checked");
-                    let mut w = engine.config.windows.window(lead, *load, stream.remaining());
-                    if let Some(f) = next_change {
-                        w = w.min(f - at);
-                    }
-                    if let Some(f) = cur.shifts.next_edge(at) {
-                        w = w.min(f - at);
-                    }
-                    let mut audio = stream.window(w, &style)?;
-                    cur.gain.apply((at * hop) as u64, &mut audio);
-                    scale(&mut audio, sp.palette.gain());
+                    let remaining = cur.stream.as_ref().map_or(0, SentenceStream::remaining);
+                    let w = windows.window(lead, load, remaining);
+                    let (audio, values) = sp.window(&mut cur, &set, w)?;
                     let audio = match cur.shifts.at(at).copied() {
                         None => audio,
                         Some(shift) => {
                             // A shifted span goes out whole, resampled, once computed.
                             cur.held.extend_from_slice(&audio);
-                            if stream.position() < shift.end {
+                            if cur.stream.as_ref().is_some_and(|s| s.position() < shift.end) {
                                 sp.current = Some(cur);
                                 return Ok(Step::More);
                             }
@@ -162,28 +180,47 @@ impl Job {
                             pitch::resample(&held, shift.ratio)
                         }
                     };
-                    window_done(out, cur.index, &audio, values, 1);
+                    window_done(out, cur.index, &audio, values, 1, cur.recomputable(), &set);
                     sp.current = Some(cur);
                     return Ok(Step::More);
                 }
                 if cur.baked_at < cur.baked.len() {
-                    let (_, values) = sp.style(&shared.controls, 0)?;
+                    let (_, values) = sp.style(&set, 0)?;
                     let end = (cur.baked_at + BAKED_CHUNK).min(cur.baked.len());
                     let chunk = cur.baked[cur.baked_at..end].to_vec();
                     cur.baked_at = end;
-                    window_done(out, cur.index, &chunk, values, 1);
+                    window_done(out, cur.index, &chunk, values, 1, false, &set);
                     sp.current = Some(cur);
                     return Ok(Step::More);
                 }
                 if cur.silence > 0 {
-                    let (_, values) = sp.style(&shared.controls, 0)?;
                     let silence = vec![0.0; cur.silence as usize];
                     cur.silence = 0;
-                    window_done(out, cur.index, &silence, values, 1);
+                    out.push(&silence, None);
                     sp.current = Some(cur);
                     return Ok(Step::More);
                 }
-                out.emit(Event::SentenceFinished { index: cur.index, end_sample: out.produced() });
+                if !cur.finished_sent {
+                    out.emit(Event::SentenceFinished { index: cur.index, end_sample: out.produced() });
+                    cur.finished_sent = true;
+                }
+                // Kept while its audio may be computed again; older ones are all in the ring.
+                let written = out.written();
+                sp.done.retain(|c| c.end(hop) > written);
+                if cur.recomputable() {
+                    sp.done.push_back(cur);
+                }
+                if let Some(mut next) = sp.resume.pop_front() {
+                    // A sentence already started before an α change sent us back: from its
+                    // first frame again, its events already out.
+                    if let Some(stream) = next.stream.as_mut() {
+                        stream.seek(0);
+                    }
+                    next.held.clear();
+                    next.silence = next.silence_total;
+                    sp.current = Some(next);
+                    continue;
+                }
             }
             let Some(planned) = sp.sentences.pop_front() else {
                 *computed_all = true;
@@ -194,10 +231,10 @@ impl Job {
             let start_sample = out.produced();
             let voice = sp.palette.voice.clone();
             let silence = voice.silence_samples(&planned);
-            let mut cur = Current::new(index, silence);
+            let mut cur = Current::new(index, start_sample, silence);
             let mut timings = if planned.speaks() {
                 // The text side of the sentence, in the styles of this step.
-                let (prepared, styles) = sp.text_side(&shared.controls, &planned)?;
+                let (prepared, styles) = sp.text_side(&set, &planned)?;
                 cur.gain = Gain::new(&planned.gain_db(&sp.plan), &prepared.frames, hop, voice.sample_rate());
                 cur.styles = styles;
                 cur.stream = Some(SentenceStream::new(voice.model.as_ref(), prepared.input)?);
@@ -214,10 +251,117 @@ impl Job {
         }
     }
 
+    /// Whether audio not yet in the ring buffer was computed with α values other than those set
+    /// now (by more than [`REWIND_MIN_CHANGE`]), enough of it to be worth recomputing, at least
+    /// [`REWIND_INTERVAL`] after the last time.
+    pub fn wants_rewind(&self, now: Instant) -> bool {
+        let Some(sp) = &self.speaking else { return false };
+        if sp.last_rewind.is_some_and(|t| now.duration_since(t) < REWIND_INTERVAL) || !self.out.has_pending() {
+            return false;
+        }
+        let set = self.shared.controls.values();
+        let differs = |a: &[f32]| a.iter().zip(&set).any(|(a, b)| (a - b).abs() > REWIND_MIN_CHANGE);
+        let guard = self.out.written() + REWIND_MIN_SAMPLES;
+        self.out.unwritten().any(|s| s.end() > guard && s.alphas.as_deref().is_some_and(differs))
+    }
+
+    /// Computes again, in the α values set now, the audio from the first sample not yet in the
+    /// ring buffer on, far enough that the ring buffer cannot have taken it meanwhile, and
+    /// splices it in with a crossfade ([`Outlet::splice`]); the audio after it is computed by
+    /// the steps that follow. The sentence that sample belongs to (the current one, or the one
+    /// before it while its end still waits) is sought back to that frame
+    /// ([`SentenceStream::seek`]): the same audio in the old style, new audio in the new one. A
+    /// `Window` event reports the new values from the splice on. False when the audio there cannot
+    /// be recomputed (silence, baked audio, pitch-shifted spans) or the ring buffer took it first.
+    fn rewind(&mut self, engine: &EngineShared) -> Result<bool> {
+        let set = self.shared.controls.values();
+        let alphas: Arc<[f32]> = set.clone().into();
+        let now = Instant::now();
+        let Job { speaking, out, computed_all, recovering, .. } = self;
+        let sp = speaking.as_mut().expect("started");
+        sp.last_rewind = Some(now);
+        let hop = sp.palette.voice.model.samples_per_frame();
+        let written = out.written();
+        // The sentences whose audio may be recomputed, in order, copied: the job changes only
+        // if the splice succeeds. A sentence that cannot be computed again ends the chain.
+        let mut parts: Vec<Current> = sp.done.iter().chain(sp.current.iter()).cloned().collect();
+        if let Some(k) = parts.iter().position(|c| !c.recomputable()) {
+            parts.truncate(k);
+        }
+        // The first of them with audio at or after `written`, and the frame there.
+        let Some(first) = parts.iter().position(|c| c.end(hop) > written) else {
+            return Ok(false);
+        };
+        let kept = parts.drain(..first).count();
+        let fade = REWIND_FADE.min(hop);
+        let target = written + (out.ring_capacity() + REWIND_AHEAD + fade) as u64;
+        let new_start = {
+            let c = &mut parts[0];
+            let frames = c.stream.as_ref().map_or(0, SentenceStream::frames);
+            let frame = (written.saturating_sub(c.origin) / hop as u64).min(frames as u64) as usize;
+            c.stream.as_mut().expect("recomputable").seek(frame);
+            c.silence = c.silence_total;
+            c.origin + (frame * hop) as u64
+        };
+        let (mut audio, mut segments, mut values) = (Vec::new(), Vec::new(), None);
+        let mut last = 0;
+        for (k, c) in parts.iter_mut().enumerate() {
+            if k > 0 {
+                c.stream.as_mut().expect("recomputable").seek(0);
+                c.silence = c.silence_total;
+            }
+            last = k;
+            let mut at = new_start + audio.len() as u64;
+            while at < target && c.stream.as_ref().is_some_and(|s| s.remaining() > 0) {
+                let want = ((target - at) as usize).div_ceil(hop).max(engine.config.windows.first);
+                let remaining = c.stream.as_ref().map_or(0, SentenceStream::remaining);
+                let w = if remaining.saturating_sub(want) < engine.config.windows.first { remaining } else { want };
+                let (a, v) = sp.window(c, &set, w)?;
+                segments.push(Segment { start: at, len: a.len() as u64, alphas: Some(alphas.clone()) });
+                values.get_or_insert((c.index, v));
+                audio.extend(a);
+                at = new_start + audio.len() as u64;
+            }
+            if at < target && c.silence > 0 {
+                segments.push(Segment { start: at, len: c.silence, alphas: None });
+                audio.extend(std::iter::repeat_n(0.0, c.silence as usize));
+                c.silence = 0;
+            }
+            if new_start + audio.len() as u64 >= target {
+                break;
+            }
+        }
+        let Some((sentence, controls)) = values else { return Ok(false) };
+        let Some(at) = out.splice(new_start, &audio, fade, segments) else { return Ok(false) };
+        out.emit(Event::Window { sentence, start_sample: at, samples: (out.produced() - at) as usize, controls, batch: 1 });
+        // The job goes on in the sentence where the new audio ends; the ones before it are
+        // done, the ones after it follow again from their start (the current one too, when the
+        // new audio ends before it, or when it could not be computed again).
+        let current_index = sp.current.as_ref().map(|c| c.index);
+        let mut parts = parts.into_iter();
+        let mut done: VecDeque<Current> = sp.done.drain(..).take(kept).collect();
+        done.extend(parts.by_ref().take(last));
+        let now_current = parts.next().expect("the part where the new audio ends");
+        let mut resume: VecDeque<Current> = parts.collect();
+        if current_index != resume.back().or(Some(&now_current)).map(|c| c.index) {
+            resume.extend(sp.current.take());
+        }
+        resume.extend(sp.resume.drain(..));
+        sp.done = done;
+        sp.resume = resume;
+        sp.current = Some(now_current);
+        *computed_all = false;
+        *recovering = true;
+        Ok(true)
+    }
+
     /// The palette, when this job's next step is a window of a sentence under way in a style
     /// that runs the voice's own weights without adapters: such steps of several jobs can run
     /// as one batch.
     pub fn batchable_palette(&self) -> Option<&Arc<Palette>> {
+        if self.wants_rewind(Instant::now()) {
+            return None;
+        }
         let sp = self.speaking.as_ref().filter(|sp| sp.mid_sentence())?;
         let plain_markup = sp.current.as_ref().is_some_and(Current::plain);
         let plain_weights = sp.styled.last().is_none_or(|s| s.state.runs_weights_of(&sp.palette.voice.model));
@@ -229,8 +373,9 @@ impl Job {
     /// gets the same style handling as [`Self::step`].
     pub fn step_batch(jobs: &mut [Box<Job>], engine: &EngineShared) -> Vec<Result<Step>> {
         let mut results: Vec<Option<Result<Step>>> = jobs.iter().map(|_| None).collect();
-        // (job index, style, control values, window frames it wants)
-        let mut members: Vec<(usize, Arc<StyleState>, ControlValues, usize)> = Vec::new();
+        // (job index, style, control values, window frames it wants, α values as set)
+        type Member = (usize, Arc<StyleState>, ControlValues, usize, Vec<f32>);
+        let mut members: Vec<Member> = Vec::new();
         let palette = jobs[0].batchable_palette().cloned();
         for (i, job) in jobs.iter_mut().enumerate() {
             let fits = palette.as_ref().is_some_and(|p| job.batchable_palette().is_some_and(|q| Arc::ptr_eq(p, q)));
@@ -242,8 +387,9 @@ impl Job {
             let lead = job.lead_frames(Instant::now(), sp.palette.voice.model.samples_per_frame());
             let remaining = sp.current.as_ref().and_then(|c| c.stream.as_ref()).expect("batchable").remaining();
             let w = engine.config.windows.window(lead, job.load, remaining);
-            match job.speaking.as_mut().expect("batchable").style(&job.shared.controls, 0) {
-                Ok((style, values)) => members.push((i, style, values, w)),
+            let set = job.shared.controls.values();
+            match job.speaking.as_mut().expect("batchable").style(&set, 0) {
+                Ok((style, values)) => members.push((i, style, values, w, set)),
                 Err(e) => results[i] = Some(Err(e)),
             }
         }
@@ -261,11 +407,11 @@ impl Job {
             match computed {
                 Ok(windows) => {
                     let n = windows.len();
-                    for ((i, _, values, _), mut audio) in members.into_iter().zip(windows) {
+                    for ((i, _, values, _, set), mut audio) in members.into_iter().zip(windows) {
                         let job = &mut jobs[i];
                         scale(&mut audio, job.speaking.as_ref().map_or(1.0, |sp| sp.palette.gain()));
                         let sentence = job.speaking.as_ref().and_then(|sp| sp.current.as_ref()).expect("batchable").index;
-                        window_done(&mut job.out, sentence, &audio, values, n);
+                        window_done(&mut job.out, sentence, &audio, values, n, true, &set);
                         results[i] = Some(Ok(Step::More));
                     }
                 }
@@ -314,6 +460,7 @@ impl Job {
         self.speaking = Some(Speaking {
             palette,
             controls,
+            names: self.shared.controls.names().cloned().collect(),
             overrides,
             speaker,
             scales,
@@ -322,6 +469,9 @@ impl Job {
             sentences,
             next_sentence: 0,
             current: None,
+            done: VecDeque::new(),
+            resume: VecDeque::new(),
+            last_rewind: None,
             styled: Vec::new(),
         });
         Ok(())
@@ -338,10 +488,11 @@ impl Job {
         self.out.emit(Event::Started { sample_rate: baked.sample_rate });
         self.out.emit(Event::SentenceStarted { index: 0, phonemes: String::new(), start_sample: 0 });
         self.out.emit(Event::Timings { index: 0, timings: baked.timings });
-        let current = Current { baked: baked.audio, ..Current::new(0, 0) };
+        let current = Current { baked: baked.audio, ..Current::new(0, 0, 0) };
         self.speaking = Some(Speaking {
             palette,
             controls,
+            names: self.shared.controls.names().cloned().collect(),
             overrides: vec![Vec::new()],
             speaker: self.request.options.speaker,
             scales,
@@ -350,6 +501,9 @@ impl Job {
             sentences: VecDeque::new(),
             next_sentence: 1,
             current: Some(current),
+            done: VecDeque::new(),
+            resume: VecDeque::new(),
+            last_rewind: None,
             styled: Vec::new(),
         });
         Ok(())
@@ -366,9 +520,26 @@ fn scale(audio: &mut [f32], gain: f32) {
 /// Samples of a baked line sent per step.
 const BAKED_CHUNK: usize = 8192;
 
-/// Takes a computed window of sentence `sentence` (made with `values`, in a batch of `batch` jobs).
-fn window_done(out: &mut Outlet, sentence: usize, audio: &[f32], values: ControlValues, batch: usize) {
+/// Takes a computed window of sentence `sentence` (made with `values`, from the α values `set`,
+/// in a batch of `batch` jobs; `recomputable`: in other α values, see [`Segment::alphas`]).
+fn window_done(out: &mut Outlet, sentence: usize, audio: &[f32], values: ControlValues, batch: usize, recomputable: bool, set: &[f32]) {
     let start_sample = out.produced();
-    out.push(audio);
+    out.push(audio, recomputable.then(|| set.into()));
     out.emit(Event::Window { sentence, start_sample, samples: audio.len(), controls: values, batch });
 }
+
+/// Audio recomputed after an α change goes this far (samples at the voice's rate) past the ring
+/// buffer's end, to cover what the ring buffer takes while it is computed and until the job's
+/// next window (≈ 93 ms at 22.05 kHz). More delays the change when many jobs change at once
+/// (their recomputations queue); less risks underruns after it.
+const REWIND_AHEAD: usize = 2048;
+/// Crossfade from old to new audio at a splice (≈ 5.8 ms at 22.05 kHz; at most a frame).
+const REWIND_FADE: usize = 128;
+/// Changes of α smaller than this wait for the next window instead of recomputing.
+const REWIND_MIN_CHANGE: f32 = 1e-3;
+/// Old-style audio beyond the ring buffer worth recomputing (less is played before a
+/// recomputation would be ready anyway).
+const REWIND_MIN_SAMPLES: u64 = 1024;
+/// Least time between two recomputations of one job: α moved every frame recomputes at most
+/// this often (each costs about `REWIND_AHEAD` samples of synthesis).
+const REWIND_INTERVAL: Duration = Duration::from_millis(40);

@@ -77,9 +77,12 @@ pub struct EngineConfig {
     /// Batching pays on a GPU (one kernel launch for many speakers); on the CPU the kernels
     /// loop over the batch anyway, so the default is 1 there and 8 on CUDA.
     pub max_batch: usize,
-    /// Capacity of each request's ring buffer, in samples.
-    pub buffer_samples: usize,
-    /// A job is not given more work while this many samples wait unread.
+    /// Capacity of the ring buffer each request's reader (an audio thread) takes samples from,
+    /// in samples. What it holds is played before an α change can be heard; the rest of the
+    /// look-ahead waits behind it, where an α change recomputes it (see `outlet.rs`).
+    pub ring_samples: usize,
+    /// A job is not given more work while this many samples wait unread (ring buffer and
+    /// look-ahead): what protects a listener from underruns while other jobs compute.
     pub ahead_samples: usize,
     /// Time to first audio aimed at: a new request's deadline when choosing what to compute next.
     /// Speakers already talking whose audio would run out sooner go first, so a crowd starting
@@ -106,8 +109,8 @@ impl Default for EngineConfig {
             max_active: 32,
             windows: WindowSchedule::default(),
             max_batch: 1,
-            // 6 s at 22.05 kHz: the 2 s kept ahead plus the largest window (3 s) fit.
-            buffer_samples: 1 << 17,
+            // ≈ 46 ms at 22.05 kHz: refilled by the reader itself as it runs low.
+            ring_samples: 1024,
             ahead_samples: 44_100,
             first_audio_target: Duration::from_millis(100),
             stall_timeout: Duration::from_secs(30),
@@ -145,7 +148,7 @@ impl EngineConfig {
             ("queue_limit", self.queue_limit),
             ("max_active", self.max_active),
             ("max_batch", self.max_batch),
-            ("buffer_samples", self.buffer_samples),
+            ("ring_samples", self.ring_samples),
         ] {
             if v == 0 {
                 return Err(Error::invalid("engine config", format!("{what} must be at least 1")));
@@ -228,12 +231,13 @@ impl Engine {
     pub fn speak(&self, request: Request) -> SpeechHandle {
         let (events_tx, events_rx) = unbounded();
         let controls = Controls::new(&request.controls);
-        let shared = Arc::new(handle::Shared::new(controls.as_ref().cloned().unwrap_or_default()));
-        let (producer, consumer) = HeapRb::<f32>::new(self.shared.config.buffer_samples).split();
+        let (producer, consumer) = HeapRb::<f32>::new(self.shared.config.ring_samples).split();
+        let lookahead = outlet::Lookahead::new(producer);
+        let shared = Arc::new(handle::Shared::new(controls.as_ref().cloned().unwrap_or_default(), lookahead));
         let handle = SpeechHandle::new(consumer, shared.clone(), events_rx);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let priority = request.priority;
-        let job = Job::new(id, request, shared, events_tx, producer);
+        let job = Job::new(id, request, shared, events_tx);
         if let Err(e) = controls.and_then(|_| self.check(&job)) {
             job.end(State::Failed, Event::Failed(e));
             return handle;

@@ -4,8 +4,9 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Instant;
 
-use super::controls::{ControlValues, Controls};
+use super::controls::ControlValues;
 use crate::error::Result;
 use crate::line::{Gain, Plan, Planned, Shifts};
 use crate::model::stream::SentenceStream;
@@ -14,8 +15,11 @@ use crate::scales::Scales;
 use crate::style::{ControlId, Palette};
 
 /// The sentence being streamed.
+#[derive(Clone)]
 pub(super) struct Current {
     pub(super) index: usize,
+    /// The request's sample where this sentence's audio (its frame 0) begins.
+    pub(super) origin: u64,
     /// `None` for a sentence that is only a break's silence.
     pub(super) stream: Option<SentenceStream>,
     /// Markup's gain over the sentence's samples.
@@ -25,24 +29,31 @@ pub(super) struct Current {
     /// Markup's pitch shifts; the audio of a shifted span is held until the span is complete.
     pub(super) shifts: Shifts,
     pub(super) held: Vec<f32>,
-    /// Samples of silence still to give after the model's audio.
+    /// Samples of silence still to give after the model's audio, of `silence_total`.
     pub(super) silence: u64,
+    pub(super) silence_total: u64,
+    /// `SentenceFinished` went out (a sentence computed again after an α change ends once).
+    pub(super) finished_sent: bool,
     /// A baked line's audio, and how much of it went out.
     pub(super) baked: Vec<f32>,
     pub(super) baked_at: usize,
 }
 
 impl Current {
-    /// Sentence `index` with nothing computed yet, `silence` samples after it.
-    pub(super) fn new(index: usize, silence: u64) -> Self {
+    /// Sentence `index`, beginning at sample `origin`, with nothing computed yet, `silence`
+    /// samples after it.
+    pub(super) fn new(index: usize, origin: u64, silence: u64) -> Self {
         Current {
             index,
+            origin,
             stream: None,
             gain: Gain::default(),
             styles: vec![(0, 0)],
             shifts: Shifts::default(),
             held: Vec::new(),
             silence,
+            silence_total: silence,
+            finished_sent: false,
             baked: Vec::new(),
             baked_at: 0,
         }
@@ -58,6 +69,17 @@ impl Current {
     pub(super) fn plain(&self) -> bool {
         self.styles.len() <= 1 && self.gain.is_unity() && self.shifts.is_empty()
     }
+
+    /// Whether its audio can be computed again from any frame (the model's, not pitch-shifted).
+    pub(super) fn recomputable(&self) -> bool {
+        self.stream.is_some() && self.shifts.is_empty() && self.baked.is_empty()
+    }
+
+    /// The sample after its audio and silence (for a recomputable sentence).
+    pub(super) fn end(&self, hop: usize) -> u64 {
+        let frames = self.stream.as_ref().map_or(0, SentenceStream::frames);
+        self.origin + (frames * hop) as u64 + self.silence_total
+    }
 }
 
 /// A style the job spoke with, kept while its control values stay the same.
@@ -72,8 +94,9 @@ pub(super) struct Styled {
 /// What a started job speaks, and how.
 pub(super) struct Speaking {
     pub(super) palette: Arc<Palette>,
-    /// The palette's control for each of the request's controls, in request order.
+    /// The palette's control for each of the request's controls, in request order, and their names.
     pub(super) controls: Vec<ControlId>,
+    pub(super) names: Vec<Arc<str>>,
     /// Per prosody of the plan: the controls its markup sets (id, name, α).
     pub(super) overrides: Vec<Vec<(ControlId, Arc<str>, f32)>>,
     pub(super) speaker: Option<usize>,
@@ -83,6 +106,14 @@ pub(super) struct Speaking {
     pub(super) sentences: VecDeque<Planned>,
     pub(super) next_sentence: usize,
     pub(super) current: Option<Current>,
+    /// Sentences before `current` whose audio is not all in the ring buffer yet (and can be
+    /// computed again), oldest first.
+    pub(super) done: VecDeque<Current>,
+    /// Sentences already started, to go on with (from frame 0, their events already sent) once
+    /// `current` ends: `current` is then one before them, computed again after an α change.
+    pub(super) resume: VecDeque<Current>,
+    /// When audio was last recomputed after an α change.
+    pub(super) last_rewind: Option<Instant>,
     /// Styles in use, the most recent last (a line with markup switches between a few).
     pub(super) styled: Vec<Styled>,
 }
@@ -91,14 +122,14 @@ pub(super) struct Speaking {
 const STYLES_KEPT: usize = 4;
 
 impl Speaking {
-    /// The style for the request's control values now with prosody `prosody`'s markup over
-    /// them (read once per step: a change applies from the next window on). A style state is
-    /// built only for values not seen recently.
-    pub(super) fn style(&mut self, live: &Controls, prosody: usize) -> Result<(Arc<StyleState>, ControlValues)> {
+    /// The style for the request's control values `set` (request order, as set: read once per
+    /// step) with prosody `prosody`'s markup over them. A style state is built only for values
+    /// not seen recently.
+    pub(super) fn style(&mut self, set: &[f32], prosody: usize) -> Result<(Arc<StyleState>, ControlValues)> {
         let specs = self.palette.controls();
         let mut alphas = vec![0.0; specs.len()];
-        for (i, id) in self.controls.iter().enumerate() {
-            alphas[id.0] = specs[id.0].clamp(live.value(i))?;
+        for (id, &alpha) in self.controls.iter().zip(set) {
+            alphas[id.0] = specs[id.0].clamp(alpha)?;
         }
         let overrides = &self.overrides[prosody];
         for (id, _, v) in overrides {
@@ -111,7 +142,7 @@ impl Speaking {
             return Ok(out);
         }
         let state = Arc::new(self.palette.state(&alphas, self.speaker)?);
-        let mut values: Vec<(Arc<str>, f32)> = live.names().cloned().zip(self.controls.iter().map(|id| alphas[id.0])).collect();
+        let mut values: Vec<(Arc<str>, f32)> = self.names.iter().cloned().zip(self.controls.iter().map(|id| alphas[id.0])).collect();
         for (id, name, _) in overrides {
             if !self.controls.contains(id) {
                 values.push((name.clone(), alphas[id.0]));
@@ -125,6 +156,32 @@ impl Speaking {
         Ok((state, values))
     }
 
+    /// Up to `w` frames of `cur` (taken out of `self.current`) from its stream's position, in
+    /// the style of the request's α values `set` with the markup in force at that frame, ending
+    /// where the style changes next or a pitch shift begins or ends; with markup's gain and the
+    /// palette's. Returns the audio and the control values it was made with.
+    pub(super) fn window(&mut self, cur: &mut Current, set: &[f32], w: usize) -> Result<(Vec<f32>, ControlValues)> {
+        let hop = self.palette.voice.model.samples_per_frame();
+        let at = cur.stream.as_ref().map_or(0, SentenceStream::position);
+        let (prosody, next_change) = cur.style_at(at);
+        let (style, values) = self.style(set, prosody)?;
+        let mut w = w;
+        if let Some(f) = next_change {
+            w = w.min(f - at);
+        }
+        if let Some(f) = cur.shifts.next_edge(at) {
+            w = w.min(f - at);
+        }
+        let stream = cur.stream.as_mut().ok_or_else(|| crate::error::Error::invalid("stream", "no sentence under way"))?;
+        let mut audio = stream.window(w, &style)?;
+        cur.gain.apply((at * hop) as u64, &mut audio);
+        let gain = self.palette.gain();
+        if gain != 1.0 {
+            audio.iter_mut().for_each(|x| *x *= gain);
+        }
+        Ok((audio, values))
+    }
+
     /// Whether the sentence under way has frames left.
     pub(super) fn mid_sentence(&self) -> bool {
         self.current.as_ref().and_then(|c| c.stream.as_ref()).is_some_and(|s| s.remaining() > 0)
@@ -134,7 +191,7 @@ impl Speaking {
     /// phoneme's frames and prior from the pass in its own style (so the frames before a switch
     /// are those of the unmarked line). Returns the first stage's input, frames per id and the
     /// style changes by frame.
-    pub(super) fn text_side(&mut self, live: &Controls, planned: &Planned) -> Result<(Prepared, Vec<(usize, usize)>)> {
+    pub(super) fn text_side(&mut self, set: &[f32], planned: &Planned) -> Result<(Prepared, Vec<(usize, usize)>)> {
         let changes = planned.style_changes(&self.plan);
         let pace = planned.length(&self.plan);
         let start_noise = self.noise.clone();
@@ -143,7 +200,7 @@ impl Speaking {
             if passes.iter().any(|(q, _)| self.plan.prosodies[*q].styles == self.plan.prosodies[p].styles) {
                 continue;
             }
-            let (style, _) = self.style(live, p)?;
+            let (style, _) = self.style(set, p)?;
             let mut noise = start_noise.clone();
             let prepared = style.backbone().prepare(&planned.ids.ids, &pace, &self.scales, &mut noise, &style)?;
             if passes.is_empty() {

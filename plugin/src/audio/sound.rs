@@ -10,8 +10,9 @@ use kira::sound::{Sound, SoundData};
 use kira::{interpolate_frame, Frame};
 use tvtts_core::engine::AudioReader;
 
-/// Samples pulled from the ring buffer at a time.
-const CHUNK: usize = 1024;
+/// Samples pulled from the ring buffer at a time (≈ 12 ms at 22.05 kHz: what the sound holds
+/// adds to how late an α change is heard).
+const CHUNK: usize = 256;
 /// Output frames of the fade-out when a line is stopped (≈ 5 ms at 48 kHz), against clicks.
 const FADE_FRAMES: u32 = 256;
 
