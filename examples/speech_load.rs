@@ -36,6 +36,9 @@ struct Args {
     /// Engine look-ahead: unread samples before a line's synthesis pauses (default: the plugin's).
     #[arg(long)]
     ahead_samples: Option<usize>,
+    /// Ring buffer between the engine and the audio thread, in samples (default: the engine's).
+    #[arg(long)]
+    ring_samples: Option<usize>,
     /// Nice value of the synthesis threads (default: the engine's, 0 = the game's priority).
     #[arg(long)]
     worker_nice: Option<i32>,
@@ -72,6 +75,9 @@ fn main() -> anyhow::Result<()> {
     if let Some(a) = args.ahead_samples {
         plugin.engine.ahead_samples = a;
     }
+    if let Some(r) = args.ring_samples {
+        plugin.engine.ring_samples = r;
+    }
     if let Some(m) = args.max_window {
         plugin.engine.windows.max = m;
     }
@@ -104,8 +110,8 @@ fn main() -> anyhow::Result<()> {
     }
     let output = if app.world().resource::<SpeechMixer>().is_device() { "sound card" } else { "silent real-time output (no sound card)" };
     println!(
-        "{} speakers, {workers} synthesis workers, look-ahead {} samples, windows ≤ {} frames, audio to the {output}",
-        args.speakers, engine.ahead_samples, engine.windows.max
+        "{} speakers, {workers} synthesis workers, look-ahead {} samples (ring buffer {}), windows ≤ {} frames, worker nice {}, audio to the {output}",
+        args.speakers, engine.ahead_samples, engine.ring_samples, engine.windows.max, engine.worker_nice
     );
 
     let period = Duration::from_secs_f64(1.0 / args.fps);

@@ -82,13 +82,14 @@ impl Default for TvTtsPlugin {
 }
 
 impl TvTtsPlugin {
-    /// `engine` with ≈ 0.74 s of look-ahead and windows of at most 128 frames (≈ 1.5 s): enough
+    /// `engine` with ≈ 0.74 s of look-ahead and windows of at most 64 frames (≈ 0.74 s): enough
     /// ahead that many voices on few cores do not underrun, little enough that an α change
-    /// (which recomputes the look-ahead) does not waste much synthesis. How late the change is
-    /// heard depends on the ring buffer (`ring_samples`), not on these (measured by
+    /// (which recomputes the look-ahead) does not waste much synthesis, and short steps, so a
+    /// worker soon turns to a speaker whose α changed. How late the change is heard depends on
+    /// the ring buffer (`ring_samples`) and those steps, not on the look-ahead (measured by
     /// `examples/speech_load.rs`; see the README).
     pub fn responsive(engine: EngineConfig) -> EngineConfig {
-        let windows = WindowSchedule { max: 128, ..engine.windows };
+        let windows = WindowSchedule { max: 64, ..engine.windows };
         EngineConfig { ahead_samples: 16_384, windows, ..engine }
     }
 

@@ -253,9 +253,13 @@ impl Job {
 
     /// Whether audio not yet in the ring buffer was computed with α values other than those set
     /// now (by more than [`REWIND_MIN_CHANGE`]), enough of it to be worth recomputing, at least
-    /// [`REWIND_INTERVAL`] after the last time.
+    /// [`REWIND_INTERVAL`] after the last time, while workers are not crowded
+    /// ([`REWIND_MAX_LOAD`]).
     pub fn wants_rewind(&self, now: Instant) -> bool {
         let Some(sp) = &self.speaking else { return false };
+        if self.load > REWIND_MAX_LOAD {
+            return false;
+        }
         if sp.last_rewind.is_some_and(|t| now.duration_since(t) < REWIND_INTERVAL) || !self.out.has_pending() {
             return false;
         }
@@ -540,6 +544,11 @@ const REWIND_MIN_CHANGE: f32 = 1e-3;
 /// Old-style audio beyond the ring buffer worth recomputing (less is played before a
 /// recomputation would be ready anyway).
 const REWIND_MIN_SAMPLES: u64 = 1024;
+/// Most jobs per worker at which α changes recompute the look-ahead. Recomputing costs
+/// synthesis: with more, the look-ahead of every speaker changing α at once (a crowd reacting
+/// together) cannot be made again before they run dry, so α applies from the next window
+/// instead (heard after the look-ahead, `ahead_samples`). 4: 8 speakers on 2 workers.
+const REWIND_MAX_LOAD: usize = 4;
 /// Least time between two recomputations of one job: α moved every frame recomputes at most
 /// this often (each costs about `REWIND_AHEAD` samples of synthesis).
 const REWIND_INTERVAL: Duration = Duration::from_millis(40);

@@ -109,8 +109,8 @@ impl Default for EngineConfig {
             max_active: 32,
             windows: WindowSchedule::default(),
             max_batch: 1,
-            // ≈ 46 ms at 22.05 kHz: refilled by the reader itself as it runs low.
-            ring_samples: 1024,
+            // ≈ 23 ms at 22.05 kHz: refilled by the reader itself as it runs low.
+            ring_samples: 512,
             ahead_samples: 44_100,
             first_audio_target: Duration::from_millis(100),
             stall_timeout: Duration::from_secs(30),

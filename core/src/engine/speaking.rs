@@ -141,7 +141,7 @@ impl Speaking {
             self.styled.push(s);
             return Ok(out);
         }
-        let state = Arc::new(self.palette.state(&alphas, self.speaker)?);
+        let state = self.palette.shared_state(&alphas, self.speaker)?;
         let mut values: Vec<(Arc<str>, f32)> = self.names.iter().cloned().zip(self.controls.iter().map(|id| alphas[id.0])).collect();
         for (id, name, _) in overrides {
             if !self.controls.contains(id) {

@@ -94,7 +94,15 @@ pub struct Palette {
     gain: f32,
     /// The phonemizer its lines are read with, instead of the voice's.
     phonemizer: Option<Shared>,
+    /// Styles built recently, shared by every line of the palette ([`Palette::shared_state`]).
+    states: std::sync::Mutex<Vec<CachedState>>,
 }
+
+/// A built style: its α values, speaker, and the state.
+type CachedState = (Vec<f32>, Option<usize>, Arc<StyleState>);
+
+/// Styles a palette keeps for its lines to share.
+const STATES_KEPT: usize = 8;
 
 /// A phonemizer shared by a palette's jobs (shown by name only).
 #[derive(Clone)]
@@ -155,7 +163,7 @@ impl Palette {
             }
             resolved.push(r);
         }
-        Ok(Palette { voice, controls, resolved, lexicon: None, gain: 1.0, phonemizer: None })
+        Ok(Palette { voice, controls, resolved, lexicon: None, gain: 1.0, phonemizer: None, states: Default::default() })
     }
 
     /// The controls, in order ([`ControlId`] is the position).
@@ -215,6 +223,33 @@ impl Palette {
             let known: Vec<&str> = self.controls.iter().map(|s| s.name.as_str()).collect();
             Error::invalid("control", format!("unknown name `{name}` for voice {} (it has {known:?})", self.voice.path.display()))
         })
+    }
+
+    /// [`Self::state`], shared: lines of this palette asking for the same α values and speaker
+    /// get one state (a crowd whose α moves together merges weights, and packs them for the
+    /// CPU kernels, once instead of once per speaker). The last [`STATES_KEPT`] are kept.
+    pub fn shared_state(&self, alphas: &[f32], speaker: Option<usize>) -> Result<Arc<StyleState>> {
+        let find = |states: &mut Vec<CachedState>| {
+            let k = states.iter().position(|(a, s, _)| a == alphas && *s == speaker)?;
+            let hit = states.remove(k);
+            let state = hit.2.clone();
+            states.push(hit);
+            Some(state)
+        };
+        if let Some(state) = find(&mut self.states.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+            return Ok(state);
+        }
+        // Built outside the lock (it takes milliseconds); two lines may build the same at once.
+        let state = Arc::new(self.state(alphas, speaker)?);
+        let mut states = self.states.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(built) = find(&mut states) {
+            return Ok(built);
+        }
+        if states.len() >= STATES_KEPT {
+            states.remove(0);
+        }
+        states.push((alphas.to_vec(), speaker, state.clone()));
+        Ok(state)
     }
 
     /// The style at `alphas` (one per control, in order, already clamped) for `speaker`:
