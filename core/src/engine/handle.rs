@@ -129,7 +129,9 @@ impl Shared {
 
     /// Tops the ring buffer up from the look-ahead; returns how many samples moved.
     pub fn flush(&self) -> usize {
-        let n = self.lock_lookahead().flush();
+        let mut la = self.lock_lookahead();
+        let n = la.flush();
+        // Under the lock: a splice reads `written` as the first sample still pending.
         self.flushed(n);
         n
     }
