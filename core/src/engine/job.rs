@@ -272,11 +272,12 @@ impl Job {
     /// Computes again, in the α values set now, the audio from the first sample not yet in the
     /// ring buffer on, far enough that the ring buffer cannot have taken it meanwhile, and
     /// splices it in with a crossfade ([`Outlet::splice`]); the audio after it is computed by
-    /// the steps that follow. The sentence that sample belongs to (the current one, or the one
-    /// before it while its end still waits) is sought back to that frame
-    /// ([`SentenceStream::seek`]): the same audio in the old style, new audio in the new one. A
-    /// `Window` event reports the new values from the splice on. False when the audio there cannot
-    /// be recomputed (silence, baked audio, pitch-shifted spans) or the ring buffer took it first.
+    /// the steps that follow. The sentence that sample belongs to (the current one, or an earlier
+    /// one whose end still waits; the sentences after it then follow again from their start,
+    /// their events already sent) is sought back to that frame ([`SentenceStream::seek`]): the
+    /// same audio in the old style, new audio in the new one. A `Window` event reports the new
+    /// values from the splice on. False when the audio there cannot be recomputed (baked audio,
+    /// pitch-shifted spans) or the ring buffer took it first.
     fn rewind(&mut self, engine: &EngineShared) -> Result<bool> {
         let set = self.shared.controls.values();
         let alphas: Arc<[f32]> = set.clone().into();
