@@ -133,24 +133,37 @@ fn alpha_changes_splice_in_without_allocating() {
     let reader = handle.take_reader().unwrap();
     let playback = Arc::new(Playback::default());
     let (mut sound, ()) = LineSoundData { reader, playback: playback.clone() }.into_sound().unwrap();
-    // α moves every 20 callbacks (≈ 0.2 s of audio), between the sound's calls as a game would,
-    // which here come every 200 µs after synthesis has run ahead.
-    while handle.samples_computed() < 30_000 {
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    // Every 20 callbacks (≈ 0.2 s of audio), between the sound's calls as a game would, α flips
+    // while at least 8,192 samples wait behind the ring buffer, and the sound waits until the
+    // engine has spliced the recomputed audio in (a window reported from before the end of the
+    // window reported before it), however fast this build synthesizes.
+    let (mut end, mut splices, mut alpha) = (0u64, 0usize, 0.0);
+    let mut note = |e: Event| {
+        if let Event::Window { start_sample, samples, .. } = e {
+            // A window starts where the one before it ended, unless it replaces audio after it.
+            let splice = start_sample < end;
+            end = start_sample + samples as u64;
+            return splice;
+        }
+        false
+    };
     let (allocations, calls) = play(sound.as_mut(), &playback, None, |calls| {
-        if calls % 20 == 0 {
-            std::thread::sleep(Duration::from_millis(30));
-            handle.set_control("angry", (calls / 20 % 2) as f32).unwrap();
+        if calls % 20 != 0 || handle.samples_computed() < handle.samples_written() + 8192 {
+            return;
+        }
+        alpha = 1.0 - alpha;
+        handle.set_control("angry", alpha).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let event = handle.event_receiver().recv_deadline(deadline).expect("the change is spliced in within a minute");
+            if note(event) {
+                splices += 1;
+                break;
+            }
         }
     });
-    // A splice reports a window that starts before the end of audio reported earlier.
-    let (mut end, mut splices) = (0, 0);
     for e in handle.events() {
-        if let Event::Window { start_sample, samples, .. } = e {
-            splices += usize::from(start_sample < end);
-            end = end.max(start_sample + samples as u64);
-        }
+        splices += usize::from(note(e));
     }
     eprintln!("{splices} splices in {calls} callbacks");
     assert!(splices >= 2, "{splices} splices");
