@@ -16,7 +16,7 @@ use crossbeam_channel::Sender;
 use super::controls::ControlValues;
 use super::handle::{Event, Shared, State};
 use super::outlet::{Outlet, Segment};
-use super::speaking::{Current, Speaking};
+use super::speaking::{scale, Current, Speaking};
 use super::request::{Priority, Request};
 use super::EngineShared;
 use crate::error::{Error, Result};
@@ -213,11 +213,7 @@ impl Job {
                 if let Some(mut next) = sp.resume.pop_front() {
                     // A sentence already started before an α change sent us back: from its
                     // first frame again, its events already out.
-                    if let Some(stream) = next.stream.as_mut() {
-                        stream.seek(0);
-                    }
-                    next.held.clear();
-                    next.silence = next.silence_total;
+                    next.restart_at(0);
                     sp.current = Some(next);
                     continue;
                 }
@@ -304,16 +300,14 @@ impl Job {
             let c = &mut parts[0];
             let frames = c.stream.as_ref().map_or(0, SentenceStream::frames);
             let frame = (written.saturating_sub(c.origin) / hop as u64).min(frames as u64) as usize;
-            c.stream.as_mut().expect("recomputable").seek(frame);
-            c.silence = c.silence_total;
+            c.restart_at(frame);
             c.origin + (frame * hop) as u64
         };
         let (mut audio, mut segments, mut values) = (Vec::new(), Vec::new(), None);
         let mut last = 0;
         for (k, c) in parts.iter_mut().enumerate() {
             if k > 0 {
-                c.stream.as_mut().expect("recomputable").seek(0);
-                c.silence = c.silence_total;
+                c.restart_at(0);
             }
             last = k;
             let mut at = new_start + audio.len() as u64;
@@ -512,13 +506,6 @@ impl Job {
             styled: Vec::new(),
         });
         Ok(())
-    }
-}
-
-/// Multiplies `audio` by `gain` (nothing to do at 1).
-fn scale(audio: &mut [f32], gain: f32) {
-    if gain != 1.0 {
-        audio.iter_mut().for_each(|x| *x *= gain);
     }
 }
 

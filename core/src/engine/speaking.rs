@@ -75,6 +75,16 @@ impl Current {
         self.stream.is_some() && self.shifts.is_empty() && self.baked.is_empty()
     }
 
+    /// Makes `frame` the next frame to compute, its silence still to come after it: to compute
+    /// the sentence again from there ([`SentenceStream::seek`]).
+    pub(super) fn restart_at(&mut self, frame: usize) {
+        if let Some(stream) = self.stream.as_mut() {
+            stream.seek(frame);
+        }
+        self.held.clear();
+        self.silence = self.silence_total;
+    }
+
     /// The sample after its audio and silence (for a recomputable sentence).
     pub(super) fn end(&self, hop: usize) -> u64 {
         let frames = self.stream.as_ref().map_or(0, SentenceStream::frames);
@@ -175,10 +185,7 @@ impl Speaking {
         let stream = cur.stream.as_mut().ok_or_else(|| crate::error::Error::invalid("stream", "no sentence under way"))?;
         let mut audio = stream.window(w, &style)?;
         cur.gain.apply((at * hop) as u64, &mut audio);
-        let gain = self.palette.gain();
-        if gain != 1.0 {
-            audio.iter_mut().for_each(|x| *x *= gain);
-        }
+        scale(&mut audio, self.palette.gain());
         Ok((audio, values))
     }
 
@@ -235,5 +242,12 @@ impl Speaking {
         }
         let input = candle_core::Tensor::cat(&pieces, 2)?;
         Ok((Prepared { input, frames }, switches))
+    }
+}
+
+/// Multiplies `audio` by `gain` (nothing to do at 1).
+pub(super) fn scale(audio: &mut [f32], gain: f32) {
+    if gain != 1.0 {
+        audio.iter_mut().for_each(|x| *x *= gain);
     }
 }
