@@ -171,21 +171,22 @@ trait Lanes {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
 }
 
-/// [`tile`] for one instruction set: time in runs of NV vectors (one vector, then one masked
-/// vector, at the end), rows in groups of G.
+/// [`tile`] for one instruction set: time in runs of NV vectors (the last run as many as are
+/// left, its last vector masked), rows in groups of G.
 #[inline(always)]
 unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
     // The vector counts instantiated below (a const generic cannot be L::NV itself).
-    const { assert!((L::NV == 6 || L::NV == 2) && L::G <= 6) };
+    const { assert!(L::NV <= 6 && L::G <= 6) };
     debug_assert_eq!(s.block, L::G, "weights packed for another level");
     let mut t = 0;
     while t < n {
+        // Runs of NV vectors; the last run as many as are left, its last vector masked.
         let left = n - t;
-        let nv = if left >= L::WIDTH * L::NV { L::NV } else { 1 };
-        let mask = L::mask(left);
+        let nv = left.div_ceil(L::WIDTH).min(L::NV);
+        let mask = L::mask(left - (nv - 1) * L::WIDTH);
         for g in (0..rows).step_by(L::G) {
             let (yg, seed_g, rows_g) = (y.add(g * s.y_row + t), seed.at(s, g, t), L::G.min(rows - g));
-            // Const-generic instances for every row count of a group and both vector counts.
+            // Const-generic instances for every row count of a group and vector count of a run.
             macro_rules! rows {
                 ($nv:expr) => {
                     match rows_g {
@@ -198,12 +199,14 @@ unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed:
                     }
                 };
             }
-            if nv == 1 {
-                rows!(1)
-            } else if L::NV == 6 {
-                rows!(6)
-            } else {
-                rows!(2)
+            match nv {
+                1 => rows!(1),
+                2 => rows!(2),
+                3 if L::NV >= 3 => rows!(3),
+                4 if L::NV >= 4 => rows!(4),
+                5 if L::NV >= 5 => rows!(5),
+                _ if L::NV >= 6 => rows!(6),
+                _ => unreachable!("runs hold at most L::NV vectors"),
             }
         }
         t += L::WIDTH * nv;
@@ -211,7 +214,7 @@ unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed:
 }
 
 /// R rows (from row `g`, R ≤ 6) × NV vectors; `mask` selects the time steps of the last vector
-/// (all of them but at a tail, where NV = 1).
+/// (all of them but at a tail).
 // Index loops over the register tile: the compiler keeps acc[r][v] in registers.
 #[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 #[inline(always)]
@@ -219,6 +222,7 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
     // Rows g.. are rows 0.. of packed block g / G (the caller checked s.block == G).
     let w = wp.add((g / L::G) * s.c_in * s.k * L::G);
     let per = chunk_channels(s.c_in, s.k);
+    let full = L::mask(L::WIDTH);
     for i0 in (0..s.c_in).step_by(per) {
         let mut acc = [[L::zero(); NV]; R];
         for i in i0..(i0 + per).min(s.c_in) {
@@ -228,7 +232,7 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
                 let at = (i * s.k + tap) * L::G;
                 let mut xv = [L::zero(); NV];
                 for v in 0..NV {
-                    xv[v] = L::load(x.add(L::WIDTH * v), mask);
+                    xv[v] = L::load(x.add(L::WIDTH * v), if v + 1 == NV { mask } else { full });
                 }
                 for r in 0..R {
                     let wv = L::splat(*w.add(at + r));
@@ -242,6 +246,7 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
         for r in 0..R {
             for v in 0..NV {
                 let at = r * s.y_row + L::WIDTH * v;
+                let mask = if v + 1 == NV { mask } else { full };
                 let before = if i0 > 0 {
                     L::load(y.add(at), mask)
                 } else {
@@ -401,7 +406,7 @@ mod tests {
             seed ^= seed << 17;
             (seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
         };
-        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130)] {
+        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60)] {
             let lp = n + (k - 1) * dil;
             let w: Vec<f32> = (0..c_out * c_in * k).map(|_| rand()).collect();
             let xa: Vec<f32> = (0..c_in * lp).map(|_| rand()).collect();
