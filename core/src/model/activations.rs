@@ -3,10 +3,12 @@
 use candle_core::{Device, Result, Tensor};
 
 use super::cpu::{cpu_slice, is_cpu_f32, OutPtr};
+use super::cpu_level::{self, CpuLevel};
 
 /// WaveNet's gated activation: `x` `[b, 2h, t]` → `tanh(x[:, :h]) · sigmoid(x[:, h:])` `[b, h, t]`
 /// (VITS `fused_add_tanh_sigmoid_multiply`). On the CPU it is one parallel pass instead of four
-/// tensor ops; tanh(a) is computed as 1 − 2/(e^{2a} + 1), which is within 1e-7 of libm's tanhf.
+/// tensor ops; tanh(a) is computed as 1 − 2/(e^{2a} + 1) with [`exp_in_place`], within 1e-7 of
+/// libm's tanhf.
 pub fn gated_tanh_sigmoid(x: &Tensor, h: usize) -> Result<Tensor> {
     let (b, c, t) = x.dims3()?;
     if c != 2 * h {
@@ -23,15 +25,20 @@ pub fn gated_tanh_sigmoid(x: &Tensor, h: usize) -> Result<Tensor> {
     let out_ptr = OutPtr(out.as_mut_ptr());
     // Rows in parallel on candle's CPU worker pool (the one its element-wise ops use).
     candle_core::utils::barrier_pool().execute_chunked(b * h, |rows| {
+        let mut gate = vec![0f32; t];
         for row in rows {
             let (bi, ch) = (row / h, row % h);
             let a = &xs[(bi * c + ch) * t..][..t];
             let g = &xs[(bi * c + h + ch) * t..][..t];
             // SAFETY: each row of the [b·h, t] output is written by exactly one task.
             let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(row * t), t) };
-            for ((d, &a), &g) in dst.iter_mut().zip(a).zip(g) {
-                let tanh = 1.0 - 2.0 / ((2.0 * a).exp() + 1.0);
-                let sigmoid = 1.0 / (1.0 + (-g).exp());
+            dst.iter_mut().zip(a).for_each(|(d, &a)| *d = 2.0 * a);
+            gate.iter_mut().zip(g).for_each(|(d, &g)| *d = -g);
+            exp_in_place(dst);
+            exp_in_place(&mut gate);
+            for (d, &e) in dst.iter_mut().zip(&gate) {
+                let tanh = 1.0 - 2.0 / (*d + 1.0);
+                let sigmoid = 1.0 / (1.0 + e);
                 *d = tanh * sigmoid;
             }
         }
@@ -76,6 +83,155 @@ pub fn layer_norm_channels(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) 
     Tensor::from_vec(out, (b, c, t), &Device::Cpu)
 }
 
+/// GELU with the exact (erf) form, x · Φ(x) = x/2 · erfc(−x/√2), as one pass over a CPU f32
+/// tensor (candle's `gelu_erf` elsewhere). erfc is Numerical Recipes' Chebyshev fit (relative
+/// error < 1.2e-7 for every x, so the tail where Φ(x) is tiny stays accurate; in f32 the value
+/// is within 1e-6 + x²·1e-7 of it, relative) on
+/// [`exp_in_place`]: branch-free, it vectorises; candle's goes through a scalar f64 erf.
+#[allow(clippy::excessive_precision)] // the fit's published coefficients
+pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
+    if !is_cpu_f32(x) {
+        return x.gelu_erf();
+    }
+    let x = x.contiguous()?;
+    let (storage, layout) = x.storage_and_layout();
+    let xs = cpu_slice(&storage, layout)?;
+    let mut out = vec![0f32; xs.len()];
+    let mut t = vec![0f32; xs.len()];
+    // t = 1 / (1 + |u|/2) with u = −x/√2; out = exponent of the fit, then e^that.
+    for ((o, t), &x) in out.iter_mut().zip(t.iter_mut()).zip(xs) {
+        let z = (x * std::f32::consts::FRAC_1_SQRT_2).abs();
+        let tt = 1.0 / (1.0 + 0.5 * z);
+        let poly = -1.265_512_2
+            + tt * (1.000_023_7
+                + tt * (0.374_091_96
+                    + tt * (0.096_784_18
+                        + tt * (-0.186_288_06 + tt * (0.278_868_07 + tt * (-1.135_203_98 + tt * (1.488_515_87 + tt * (-0.822_152_23 + tt * 0.170_872_77))))))));
+        *o = -z * z + poly;
+        *t = tt;
+    }
+    exp_in_place(&mut out);
+    for ((o, &t), &x) in out.iter_mut().zip(&t).zip(xs) {
+        // erfc(|u|) = t·e^(…); erfc(u) for u = −x/√2 is that for x ≤ 0, 2 − that for x > 0.
+        let tail = t * *o;
+        let erfc = if x > 0.0 { 2.0 - tail } else { tail };
+        *o = 0.5 * x * erfc;
+    }
+    Tensor::from_vec(out, x.shape(), &Device::Cpu)
+}
+
+/// Self-attention weights with a relative-position band, on the CPU: `scores` `[rows, t, t]`
+/// (query i × key j) plus `rel` `[rows, t, 2w+1]` on the band (entry r of row i adds to key
+/// j = i + r − w, where 0 ≤ j < t), softmax over keys. Returns the weights p `[rows, t, t]` and
+/// the band of p in relative order, `[rows, t, 2w+1]` (p[i, i + r − w], zero outside the
+/// sequence): VITS' `_relative_position_to_absolute_position` and its inverse, without
+/// gathering. Rows run in parallel on candle's CPU worker pool.
+pub fn banded_softmax(scores: &Tensor, rel: &Tensor, w: usize) -> Result<(Tensor, Tensor)> {
+    let (rows, t, t2) = scores.dims3()?;
+    let band = 2 * w + 1;
+    if t != t2 || rel.dims3()? != (rows, t, band) {
+        candle_core::bail!("banded_softmax: scores {:?} and band {:?} do not match", scores.dims(), rel.dims());
+    }
+    let (scores, rel) = (scores.contiguous()?, rel.contiguous()?);
+    let (s_storage, s_layout) = scores.storage_and_layout();
+    let (r_storage, r_layout) = rel.storage_and_layout();
+    let (ss, rs) = (cpu_slice(&s_storage, s_layout)?, cpu_slice(&r_storage, r_layout)?);
+    let mut p = vec![0f32; rows * t * t];
+    let mut p_band = vec![0f32; rows * t * band];
+    let (p_ptr, band_ptr) = (OutPtr(p.as_mut_ptr()), OutPtr(p_band.as_mut_ptr()));
+    candle_core::utils::barrier_pool().execute_chunked(rows * t, |queries| {
+        for q in queries {
+            let i = q % t;
+            // SAFETY: each query row of both outputs is written by exactly one task.
+            let (dst, dst_band) = unsafe {
+                (std::slice::from_raw_parts_mut(p_ptr.get().add(q * t), t), std::slice::from_raw_parts_mut(band_ptr.get().add(q * band), band))
+            };
+            dst.copy_from_slice(&ss[q * t..][..t]);
+            for (r, &v) in rs[q * band..][..band].iter().enumerate() {
+                if let Some(j) = (i + r).checked_sub(w).filter(|&j| j < t) {
+                    dst[j] += v;
+                }
+            }
+            let max = lanes(dst, f32::NEG_INFINITY, f32::max);
+            dst.iter_mut().for_each(|v| *v -= max);
+            exp_in_place(dst);
+            let sum = lanes(dst, 0.0, |a, b| a + b);
+            dst.iter_mut().for_each(|v| *v /= sum);
+            for (r, d) in dst_band.iter_mut().enumerate() {
+                *d = (i + r).checked_sub(w).and_then(|j| dst.get(j)).copied().unwrap_or(0.0);
+            }
+        }
+    });
+    Ok((Tensor::from_vec(p, (rows, t, t), &Device::Cpu)?, Tensor::from_vec(p_band, (rows, t, band), &Device::Cpu)?))
+}
+
+/// `xs` folded with `f` in 8 interleaved lanes, then across them (vectorises where one running
+/// value would not).
+fn lanes(xs: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut acc = [init; 8];
+    let chunks = xs.chunks_exact(8);
+    let tail = chunks.remainder().iter().fold(init, |a, &b| f(a, b));
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a = f(*a, v);
+        }
+    }
+    acc.into_iter().fold(tail, &f)
+}
+
+/// e^x for every value, within 2 ulp of libm's `expf` for x ≥ −87 (below that, a value under
+/// 1e-37 instead of the subnormal or zero). Branch-free (Cephes' range reduction and
+/// polynomial), so the loop vectorises (compiled for the CPU's widest vectors, [`cpu_level`]; the same bits at
+/// every level: nothing is fused); libm's scalar call dominated softmax.
+pub fn exp_in_place(xs: &mut [f32]) {
+    match cpu_level::level() {
+        // SAFETY: the level says the CPU has these instructions.
+        #[cfg(target_arch = "x86_64")]
+        CpuLevel::Avx512 => unsafe { exp_avx512(xs) },
+        #[cfg(target_arch = "x86_64")]
+        CpuLevel::Avx2 => unsafe { exp_avx2(xs) },
+        _ => exp_portable(xs),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn exp_avx512(xs: &mut [f32]) {
+    exp_portable(xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn exp_avx2(xs: &mut [f32]) {
+    exp_portable(xs)
+}
+
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // Cephes' published coefficients
+fn exp_portable(xs: &mut [f32]) {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5·2^23 rounds to the nearest integer (for |v| < 2^22).
+    const ROUND: f32 = 12_582_912.0;
+    for v in xs {
+        let x = v.clamp(-87.0, 88.0);
+        let k = x * LOG2E + ROUND;
+        let n = k - ROUND;
+        let r = x - n * LN2_HI - n * LN2_LO;
+        let mut p = 1.987_569_1e-4f32;
+        p = p * r + 1.398_199_9e-3;
+        p = p * r + 8.333_452e-3;
+        p = p * r + 4.166_579_6e-2;
+        p = p * r + 1.666_666_5e-1;
+        p = p * r + 5.000_000_1e-1;
+        let y = p * r * r + r + 1.0;
+        // k's low mantissa bits hold n + 2^22 (k = 1.5·2^23 + n): 2^n from integer bits alone.
+        let pow2 = (k.to_bits() as i32 - ROUND.to_bits() as i32 + 127) << 23;
+        *v = y * f32::from_bits(pow2 as u32);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +258,72 @@ mod tests {
         let got = gated_tanh_sigmoid(&x, 4).unwrap();
         let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
         assert!(err < 1e-6, "{err}");
+    }
+
+    #[test]
+    fn exp_is_within_two_ulp_of_libm() {
+        let mut worst = 0f64;
+        let xs: Vec<f32> = (0..200_000).map(|k| -87.0 + 175.0 * k as f32 / 200_000.0).chain([0.0, -0.0, 1e-8, -1e-8, 88.0]).collect();
+        let mut got = xs.clone();
+        exp_in_place(&mut got);
+        for (&x, &e) in xs.iter().zip(&got) {
+            let want = (x as f64).exp();
+            let ulp = (want as f32).to_bits().abs_diff(e.to_bits());
+            worst = worst.max(ulp as f64);
+        }
+        assert!(worst <= 2.0, "{worst} ulp");
+        let mut low = [-100.0f32, f32::NEG_INFINITY];
+        exp_in_place(&mut low);
+        assert!(low.iter().all(|&v| (0.0..1e-37).contains(&v)), "{low:?}");
+    }
+
+    /// The band added and read back where VITS' pad/reshape puts it, the softmax as candle's.
+    #[test]
+    fn banded_softmax_matches_the_definition() {
+        let (rows, t, w) = (3, 11, 4);
+        let dev = Device::Cpu;
+        let scores = Tensor::randn(0f32, 3.0, (rows, t, t), &dev).unwrap();
+        let rel = Tensor::randn(0f32, 3.0, (rows, t, 2 * w + 1), &dev).unwrap();
+        let (p, band) = banded_softmax(&scores, &rel, w).unwrap();
+        let (s, r) = (scores.to_vec3::<f32>().unwrap(), rel.to_vec3::<f32>().unwrap());
+        let (p, band) = (p.to_vec3::<f32>().unwrap(), band.to_vec3::<f32>().unwrap());
+        for q in 0..rows {
+            for i in 0..t {
+                let logits: Vec<f64> = (0..t)
+                    .map(|j| s[q][i][j] as f64 + if i.abs_diff(j) <= w { r[q][i][j + w - i] as f64 } else { 0.0 })
+                    .collect();
+                let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = logits.iter().map(|l| (l - max).exp()).sum();
+                for j in 0..t {
+                    let want = (logits[j] - max).exp() / sum;
+                    assert!((p[q][i][j] as f64 - want).abs() < 1e-6, "p[{q}][{i}][{j}]");
+                }
+                for k in 0..=2 * w {
+                    let want = (i + k).checked_sub(w).filter(|&j| j < t).map_or(0.0, |j| p[q][i][j]);
+                    assert_eq!(band[q][i][k], want, "band[{q}][{i}][{k}]");
+                }
+            }
+        }
+    }
+    #[test]
+    fn gelu_matches_the_erf_form() {
+        let x = (Tensor::randn(0f32, 3.0, (2, 5, 301), &Device::Cpu).unwrap()).contiguous().unwrap();
+        let candle = x.gelu_erf().unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let got = gelu_erf(&x).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let xs = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        for ((&g, &c), &x) in got.iter().zip(&candle).zip(&xs) {
+            let x64 = x as f64;
+            let want = 0.5 * x64 * candle_core::cpu::erf::erfc_f64(-x64 * std::f64::consts::FRAC_1_SQRT_2);
+            // Relative error: a few f32 roundings, plus the f32 rounding of e^(−x²/2 + …)'s
+            // argument (≈ x²/2 · 2⁻²⁴). Nowhere farther from candle's (whose 1 + erf cancels in
+            // the tail) than one ulp of 1 times x/2.
+            assert!((g as f64 - want).abs() <= (1e-6 + 1e-7 * x64 * x64) * want.abs() + 1e-12, "x {x}: {g} vs {want}");
+            assert!((g - c).abs() <= 1.2e-7 * x.abs().max(1.0), "x {x}: {g} vs candle {c}");
+        }
+        let far = Tensor::new(&[-12.0f32, -6.0, 0.0, 6.0, 12.0], &Device::Cpu).unwrap();
+        let far = gelu_erf(&far).unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(far[2], 0.0);
+        assert!((far[3] - 6.0).abs() < 1e-6 && (far[4] - 12.0).abs() < 1e-6, "{far:?}");
+        assert!(far[0] <= 0.0 && far[0] > -1e-30 && far[1] < 0.0 && far[1] > -1e-7, "{far:?}");
     }
 }

@@ -7,6 +7,7 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
+use super::activations::gelu_erf;
 use super::config::{DurationConfig, VitsConfig};
 use super::lora::Adapters;
 use super::modules::{flip_channels, Conv1d, ConvSpec, LayerNorm};
@@ -43,8 +44,8 @@ impl DdsConv {
             None => x.clone(),
         };
         for (sep, norm_1, pw, norm_2) in &self.layers {
-            let y = norm_1.forward(&sep.forward(&x, lora)?)?.gelu_erf()?;
-            let y = norm_2.forward(&pw.forward(&y, lora)?)?.gelu_erf()?;
+            let y = gelu_erf(&norm_1.forward(&sep.forward(&x, lora)?)?)?;
+            let y = gelu_erf(&norm_2.forward(&pw.forward(&y, lora)?)?)?;
             x = (x + y)?;
         }
         Ok(x)
