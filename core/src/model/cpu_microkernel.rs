@@ -178,54 +178,61 @@ unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed:
     // The vector counts instantiated below (a const generic cannot be L::NV itself).
     const { assert!(L::NV <= 6 && L::G <= 6) };
     debug_assert_eq!(s.block, L::G, "weights packed for another level");
+    let per = chunk_channels(s.c_in, s.k);
     let mut t = 0;
     while t < n {
         // Runs of NV vectors; the last run as many as are left, its last vector masked.
         let left = n - t;
         let nv = left.div_ceil(L::WIDTH).min(L::NV);
         let mask = L::mask(left - (nv - 1) * L::WIDTH);
-        for g in (0..rows).step_by(L::G) {
-            let (yg, seed_g, rows_g) = (y.add(g * s.y_row + t), seed.at(s, g, t), L::G.min(rows - g));
-            // Const-generic instances for every row count of a group and vector count of a run.
-            macro_rules! rows {
-                ($nv:expr) => {
-                    match rows_g {
-                        1 => run::<L, 1, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
-                        2 => run::<L, 2, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
-                        3 => run::<L, 3, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
-                        4 => run::<L, 4, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
-                        5 => run::<L, 5, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
-                        _ => run::<L, 6, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, mask),
-                    }
-                };
-            }
-            match nv {
-                1 => rows!(1),
-                2 => rows!(2),
-                3 if L::NV >= 3 => rows!(3),
-                4 if L::NV >= 4 => rows!(4),
-                5 if L::NV >= 5 => rows!(5),
-                _ if L::NV >= 6 => rows!(6),
-                _ => unreachable!("runs hold at most L::NV vectors"),
+        // One chunk of input channels for every row group before the next chunk: the chunk's
+        // input (≈ CHUNK_TERMS / k rows of the run) stays in L1 while all rows read it. Each
+        // output still adds its chunks in order.
+        for i0 in (0..s.c_in).step_by(per) {
+            let chunk = (i0, (i0 + per).min(s.c_in));
+            for g in (0..rows).step_by(L::G) {
+                let (yg, seed_g, rows_g) = (y.add(g * s.y_row + t), seed.at(s, g, t), L::G.min(rows - g));
+                // Const-generic instances for every row count of a group and vector count of a run.
+                macro_rules! rows {
+                    ($nv:expr) => {
+                        match rows_g {
+                            1 => run::<L, 1, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask),
+                            2 => run::<L, 2, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask),
+                            3 => run::<L, 3, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask),
+                            4 => run::<L, 4, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask),
+                            5 => run::<L, 5, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask),
+                            _ => run::<L, 6, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask),
+                        }
+                    };
+                }
+                match nv {
+                    1 => rows!(1),
+                    2 => rows!(2),
+                    3 if L::NV >= 3 => rows!(3),
+                    4 if L::NV >= 4 => rows!(4),
+                    5 if L::NV >= 5 => rows!(5),
+                    _ if L::NV >= 6 => rows!(6),
+                    _ => unreachable!("runs hold at most L::NV vectors"),
+                }
             }
         }
         t += L::WIDTH * nv;
     }
 }
 
-/// R rows (from row `g`, R ≤ 6) × NV vectors; `mask` selects the time steps of the last vector
-/// (all of them but at a tail).
+/// R rows (from row `g`, R ≤ 6) × NV vectors, the sum over input channels `chunk` = [i0, i1)
+/// added to them; `mask` selects the time steps of the last vector (all of them but at a tail).
 // Index loops over the register tile: the compiler keeps acc[r][v] in registers.
 #[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, mask: L::Mask) {
+unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, chunk: (usize, usize), mask: L::Mask) {
     // Rows g.. are rows 0.. of packed block g / G (the caller checked s.block == G).
     let w = wp.add((g / L::G) * s.c_in * s.k * L::G);
-    let per = chunk_channels(s.c_in, s.k);
     let full = L::mask(L::WIDTH);
-    for i0 in (0..s.c_in).step_by(per) {
+    let (i0, i1) = chunk;
+    {
         let mut acc = [[L::zero(); NV]; R];
-        for i in i0..(i0 + per).min(s.c_in) {
+        for i in i0..i1 {
             let xrow = xa.add(i * s.xa_row);
             for tap in 0..s.k {
                 let x = xrow.add(tap * s.dilation);
@@ -406,7 +413,7 @@ mod tests {
             seed ^= seed << 17;
             (seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
         };
-        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60)] {
+        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60), (9, 200, 3, 1, 100), (5, 300, 1, 1, 40)] {
             let lp = n + (k - 1) * dil;
             let w: Vec<f32> = (0..c_out * c_in * k).map(|_| rand()).collect();
             let xa: Vec<f32> = (0..c_in * lp).map(|_| rand()).collect();
