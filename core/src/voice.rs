@@ -363,6 +363,15 @@ impl Voice {
         Ok(StyleState::plain(self.model.clone()).with_speaker(self.model.speaker_embedding(speaker)?))
     }
 
+    /// Speaks one short sentence and drops it, so that the first real request is as fast as
+    /// the ones after it: the CPU kernels pack their weights on first use, the phonemizer loads
+    /// its data, the worker pool starts and the allocator gets the memory a sentence needs
+    /// (≈ 50–70 ms of a cold request's first audio, release build, 2 cores). Call it where a
+    /// game loads: the plugin's preset loader and `tvtts say` do.
+    pub fn warm_up(&self) -> Result<()> {
+        self.synthesize(&Say::Text("Hello there, how are you?".into()), &SynthesisOptions::default()).map(drop)
+    }
+
     /// Speaks `say`, sentence by sentence, each in one pass (no streaming). Empty input gives
     /// no sentences. Markup that sets style controls needs the engine's palette: an error here.
     pub fn synthesize(&self, say: &Say, opts: &SynthesisOptions) -> Result<Vec<Sentence>> {

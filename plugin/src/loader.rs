@@ -69,7 +69,10 @@ impl VoicePresetLoader {
         let config_path = format!("{path}.json");
         let config = ctx.read_asset_bytes(config_path.clone()).await.map_err(|e| format!("voice config `{config_path}`: {e}"))?;
         let device = self.engine.config().device.clone();
-        let voice = Arc::new(tvtts_core::Voice::from_bytes(Path::new(path), &model, &config, &device).map_err(|e| e.to_string())?);
+        let voice = tvtts_core::Voice::from_bytes(Path::new(path), &model, &config, &device).map_err(|e| e.to_string())?;
+        // Here, on the asset task, not in an NPC's first line.
+        voice.warm_up().map_err(|e| format!("voice `{path}`: {e}"))?;
+        let voice = Arc::new(voice);
         self.voices.lock().unwrap_or_else(PoisonError::into_inner).insert(path.to_string(), (digest, voice.clone()));
         Ok(voice)
     }

@@ -138,11 +138,14 @@ fn has_style_tags(text: &str) -> bool {
 }
 
 /// The voice of `a`, with its lexicon.
+/// The voice with `--lexicon`, warmed up ([`tvtts::core::Voice::warm_up`]): ttfa_ms and
+/// synth_ms time a request to a loaded voice, as in a game, not the process's cold start.
 fn load_voice(a: &SayArgs) -> anyhow::Result<tvtts::core::Voice> {
     let mut voice = a.voice.load()?;
     if let Some(path) = &a.lexicon {
         voice.set_lexicon(tvtts::core::markup::Lexicon::load(path)?)?;
     }
+    voice.warm_up()?;
     Ok(voice)
 }
 
