@@ -120,65 +120,6 @@ pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
     Tensor::from_vec(out, x.shape(), &Device::Cpu)
 }
 
-/// Self-attention weights with a relative-position band, on the CPU: `scores` `[rows, t, t]`
-/// (query i × key j) plus `rel` `[rows, t, 2w+1]` on the band (entry r of row i adds to key
-/// j = i + r − w, where 0 ≤ j < t), softmax over keys. Returns the weights p `[rows, t, t]` and
-/// the band of p in relative order, `[rows, t, 2w+1]` (p[i, i + r − w], zero outside the
-/// sequence): VITS' `_relative_position_to_absolute_position` and its inverse, without
-/// gathering. Rows run in parallel on candle's CPU worker pool.
-pub fn banded_softmax(scores: &Tensor, rel: &Tensor, w: usize) -> Result<(Tensor, Tensor)> {
-    let (rows, t, t2) = scores.dims3()?;
-    let band = 2 * w + 1;
-    if t != t2 || rel.dims3()? != (rows, t, band) {
-        candle_core::bail!("banded_softmax: scores {:?} and band {:?} do not match", scores.dims(), rel.dims());
-    }
-    let (scores, rel) = (scores.contiguous()?, rel.contiguous()?);
-    let (s_storage, s_layout) = scores.storage_and_layout();
-    let (r_storage, r_layout) = rel.storage_and_layout();
-    let (ss, rs) = (cpu_slice(&s_storage, s_layout)?, cpu_slice(&r_storage, r_layout)?);
-    let mut p = vec![0f32; rows * t * t];
-    let mut p_band = vec![0f32; rows * t * band];
-    let (p_ptr, band_ptr) = (OutPtr(p.as_mut_ptr()), OutPtr(p_band.as_mut_ptr()));
-    candle_core::utils::barrier_pool().execute_chunked(rows * t, |queries| {
-        for q in queries {
-            let i = q % t;
-            // SAFETY: each query row of both outputs is written by exactly one task.
-            let (dst, dst_band) = unsafe {
-                (std::slice::from_raw_parts_mut(p_ptr.get().add(q * t), t), std::slice::from_raw_parts_mut(band_ptr.get().add(q * band), band))
-            };
-            dst.copy_from_slice(&ss[q * t..][..t]);
-            for (r, &v) in rs[q * band..][..band].iter().enumerate() {
-                if let Some(j) = (i + r).checked_sub(w).filter(|&j| j < t) {
-                    dst[j] += v;
-                }
-            }
-            let max = lanes(dst, f32::NEG_INFINITY, f32::max);
-            dst.iter_mut().for_each(|v| *v -= max);
-            exp_in_place(dst);
-            let sum = lanes(dst, 0.0, |a, b| a + b);
-            dst.iter_mut().for_each(|v| *v /= sum);
-            for (r, d) in dst_band.iter_mut().enumerate() {
-                *d = (i + r).checked_sub(w).and_then(|j| dst.get(j)).copied().unwrap_or(0.0);
-            }
-        }
-    });
-    Ok((Tensor::from_vec(p, (rows, t, t), &Device::Cpu)?, Tensor::from_vec(p_band, (rows, t, band), &Device::Cpu)?))
-}
-
-/// `xs` folded with `f` in 8 interleaved lanes, then across them (vectorises where one running
-/// value would not).
-fn lanes(xs: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
-    let mut acc = [init; 8];
-    let chunks = xs.chunks_exact(8);
-    let tail = chunks.remainder().iter().fold(init, |a, &b| f(a, b));
-    for c in chunks {
-        for (a, &v) in acc.iter_mut().zip(c) {
-            *a = f(*a, v);
-        }
-    }
-    acc.into_iter().fold(tail, &f)
-}
-
 /// e^x for every value, within 2 ulp of libm's `expf` for x ≥ −87 (below that, a value under
 /// 1e-37 instead of the subnormal or zero). Branch-free (Cephes' range reduction and
 /// polynomial), so the loop vectorises (compiled for the CPU's widest vectors, [`cpu_level`]; the same bits at
@@ -277,34 +218,6 @@ mod tests {
         assert!(low.iter().all(|&v| (0.0..1e-37).contains(&v)), "{low:?}");
     }
 
-    /// The band added and read back where VITS' pad/reshape puts it, the softmax as candle's.
-    #[test]
-    fn banded_softmax_matches_the_definition() {
-        let (rows, t, w) = (3, 11, 4);
-        let dev = Device::Cpu;
-        let scores = Tensor::randn(0f32, 3.0, (rows, t, t), &dev).unwrap();
-        let rel = Tensor::randn(0f32, 3.0, (rows, t, 2 * w + 1), &dev).unwrap();
-        let (p, band) = banded_softmax(&scores, &rel, w).unwrap();
-        let (s, r) = (scores.to_vec3::<f32>().unwrap(), rel.to_vec3::<f32>().unwrap());
-        let (p, band) = (p.to_vec3::<f32>().unwrap(), band.to_vec3::<f32>().unwrap());
-        for q in 0..rows {
-            for i in 0..t {
-                let logits: Vec<f64> = (0..t)
-                    .map(|j| s[q][i][j] as f64 + if i.abs_diff(j) <= w { r[q][i][j + w - i] as f64 } else { 0.0 })
-                    .collect();
-                let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let sum: f64 = logits.iter().map(|l| (l - max).exp()).sum();
-                for j in 0..t {
-                    let want = (logits[j] - max).exp() / sum;
-                    assert!((p[q][i][j] as f64 - want).abs() < 1e-6, "p[{q}][{i}][{j}]");
-                }
-                for k in 0..=2 * w {
-                    let want = (i + k).checked_sub(w).filter(|&j| j < t).map_or(0.0, |j| p[q][i][j]);
-                    assert_eq!(band[q][i][k], want, "band[{q}][{i}][{k}]");
-                }
-            }
-        }
-    }
     #[test]
     fn gelu_matches_the_erf_form() {
         let x = (Tensor::randn(0f32, 3.0, (2, 5, 301), &Device::Cpu).unwrap()).contiguous().unwrap();

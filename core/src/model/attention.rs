@@ -4,12 +4,12 @@
 //! For query i and key j with |j − i| ≤ w, the score gains q_i · emb_rel_k[j − i + w] and the output
 //! gains p_ij · emb_rel_v[j − i + w]; outside the window both terms are zero. VITS computes this
 //! with pad/reshape tricks; here the band is added and read back in place on the CPU
-//! ([`banded_softmax`]) or gathered on other devices, which is the same arithmetic.
+//! ([`attention_cpu`]) or gathered on other devices, which is the same arithmetic.
 
 use candle_core::{Device, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::activations::banded_softmax;
+use super::attention_cpu::{self, RelativePacked};
 use super::lora::Adapters;
 use super::modules::{Conv1d, ConvSpec};
 
@@ -26,6 +26,8 @@ pub struct MultiHeadAttention {
     emb_rel_v: Tensor,
     n_heads: usize,
     window: usize,
+    /// The relative embeddings in the CPU kernel's layout, made at the first CPU forward.
+    rel_packed: std::sync::OnceLock<RelativePacked>,
 }
 
 impl MultiHeadAttention {
@@ -41,46 +43,56 @@ impl MultiHeadAttention {
             emb_rel_v: vb.get((1, 2 * window + 1, k_channels), "emb_rel_v")?.squeeze(0)?,
             n_heads,
             window,
+            rel_packed: Default::default(),
         })
     }
 
     /// `[b, c, t]` → `[b, c, t]`; `band` is [`RelativeBand::new`] for this `b`, `t` and window.
     pub fn forward(&self, x: &Tensor, band: &RelativeBand, lora: &Adapters) -> Result<Tensor> {
-        let (b, c, t) = x.dims3()?;
+        let kc = x.dim(1)? / self.n_heads;
+        let q = (self.conv_q.forward(x, lora)? / (kc as f64).sqrt())?;
+        let k = self.conv_k.forward(x, lora)?;
+        let v = self.conv_v.forward(x, lora)?;
+        let out = match &band.gather {
+            None => {
+                let rel = match self.rel_packed.get() {
+                    Some(r) => r,
+                    None => {
+                        let r = RelativePacked::new(&self.emb_rel_k, &self.emb_rel_v, self.window)?;
+                        self.rel_packed.get_or_init(|| r)
+                    }
+                };
+                attention_cpu::attend(&q, &k, &v, self.n_heads, rel)?
+            }
+            Some(g) => self.attend_gathered(&q, &k, &v, g)?,
+        };
+        self.conv_o.forward(&out, lora)
+    }
+
+    /// The attention core with tensor ops and gathers (devices other than the CPU): `q` (scaled),
+    /// `k`, `v` `[b, c, t]` → `[b, c, t]`.
+    fn attend_gathered(&self, q: &Tensor, k: &Tensor, v: &Tensor, g: &BandGather) -> Result<Tensor> {
+        let (b, c, t) = q.dims3()?;
         let (h, kc, w) = (self.n_heads, c / self.n_heads, self.window);
         // [b, c, t] → [b, h, t, kc]
-        let heads = |y: Tensor| y.reshape((b, h, kc, t))?.transpose(2, 3)?.contiguous();
-        let q = (heads(self.conv_q.forward(x, lora)?)? / (kc as f64).sqrt())?;
-        let k = heads(self.conv_k.forward(x, lora)?)?;
-        let v = heads(self.conv_v.forward(x, lora)?)?;
-
-        // Scores with the relative-key term on the band |j − i| ≤ w; the weights p, and their
-        // band p_i,(i+r−w) for r in 0..=2w for the relative-value term.
+        let heads = |y: &Tensor| y.reshape((b, h, kc, t))?.transpose(2, 3)?.contiguous();
+        let (q, k, v) = (heads(q)?, heads(k)?, heads(v)?);
+        // Scores with the relative-key term on the band |j − i| ≤ w (one zero column at index
+        // 2w+1 for everything outside the window).
         let scores = q.matmul(&k.t()?)?; // [b, h, t, t]
-        let rel_logits = q.broadcast_matmul(&self.emb_rel_k.t()?)?; // [b, h, t, 2w+1]
-        let (p, rel_weights) = match &band.gather {
-            None => {
-                let (p, p_band) = banded_softmax(&scores.reshape((b * h, t, t))?, &rel_logits.reshape((b * h, t, 2 * w + 1))?, w)?;
-                (p.reshape((b, h, t, t))?, p_band.reshape((b, h, t, 2 * w + 1))?)
-            }
-            Some(g) => {
-                // One zero column at index 2w+1 for everything outside the window.
-                let rel_logits = rel_logits.pad_with_zeros(3, 0, 1)?;
-                let p = candle_nn::ops::softmax_last_dim(&(scores + rel_logits.gather(&g.to_absolute, 3)?)?)?;
-                let p_padded = p.pad_with_zeros(3, w, w)?; // [b, h, t, t+2w]
-                let rel_weights = p_padded.gather(&g.to_relative, 3)?; // [b, h, t, 2w+1]
-                (p, rel_weights)
-            }
-        };
+        let rel_logits = q.broadcast_matmul(&self.emb_rel_k.t()?)?.pad_with_zeros(3, 0, 1)?; // [b, h, t, 2w+2]
+        let p = candle_nn::ops::softmax_last_dim(&(scores + rel_logits.gather(&g.to_absolute, 3)?)?)?;
+        // Output with the relative-value term: weights p_i,(i+r−w) for r in 0..=2w.
+        let p_padded = p.pad_with_zeros(3, w, w)?; // [b, h, t, t+2w]
+        let rel_weights = p_padded.gather(&g.to_relative, 3)?; // [b, h, t, 2w+1]
         let out = (p.matmul(&v)? + rel_weights.broadcast_matmul(&self.emb_rel_v)?)?; // [b, h, t, kc]
-
-        let out = out.transpose(2, 3)?.reshape((b, c, t))?;
-        self.conv_o.forward(&out, lora)
+        out.transpose(2, 3)?.reshape((b, c, t))
     }
 }
 
 /// How the relative-position band is moved between relative and absolute positions for one
-/// sequence length, shared by all layers: on the CPU by [`banded_softmax`], elsewhere by gathers.
+/// sequence length, shared by all layers: on the CPU in place ([`attention_cpu`]), elsewhere by
+/// gathers.
 #[derive(Debug, Clone)]
 pub struct RelativeBand {
     gather: Option<BandGather>,
@@ -99,18 +111,55 @@ struct BandGather {
 impl RelativeBand {
     /// For `b` sequences of length `t`, `h` heads and window `w` on `device`.
     pub fn new(t: usize, w: usize, b: usize, h: usize, device: &Device) -> Result<Self> {
-        if device.is_cpu() {
-            return Ok(RelativeBand { gather: None });
-        }
+        let gather = (!device.is_cpu()).then(|| BandGather::new(t, w, b, h, device)).transpose()?;
+        Ok(RelativeBand { gather })
+    }
+}
+
+impl BandGather {
+    fn new(t: usize, w: usize, b: usize, h: usize, device: &Device) -> Result<Self> {
         let abs: Vec<u32> = (0..t)
             .flat_map(|i| (0..t).map(move |j| if i.abs_diff(j) <= w { (j + w - i) as u32 } else { (2 * w + 1) as u32 }))
             .collect();
         let rel: Vec<u32> = (0..t).flat_map(|i| (0..=2 * w).map(move |r| (i + r) as u32)).collect();
-        Ok(RelativeBand {
-            gather: Some(BandGather {
-                to_absolute: Tensor::from_vec(abs, (1, 1, t, t), device)?.broadcast_as((b, h, t, t))?.contiguous()?,
-                to_relative: Tensor::from_vec(rel, (1, 1, t, 2 * w + 1), device)?.broadcast_as((b, h, t, 2 * w + 1))?.contiguous()?,
-            }),
+        Ok(BandGather {
+            to_absolute: Tensor::from_vec(abs, (1, 1, t, t), device)?.broadcast_as((b, h, t, t))?.contiguous()?,
+            to_relative: Tensor::from_vec(rel, (1, 1, t, 2 * w + 1), device)?.broadcast_as((b, h, t, 2 * w + 1))?.contiguous()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// The CPU core (products on the conv kernel, band in place) computes what the tensor ops
+    /// with gathers compute, for lengths inside and shorter than the window, two sequences.
+    #[test]
+    fn cpu_core_matches_the_gathered_ops() {
+        let dev = Device::Cpu;
+        let (c, heads, w) = (12, 2, 4);
+        let mut tensors = HashMap::new();
+        for name in ["conv_q", "conv_k", "conv_v", "conv_o"] {
+            tensors.insert(format!("{name}.weight"), Tensor::randn(0f32, 0.3, (c, c, 1), &dev).unwrap());
+            tensors.insert(format!("{name}.bias"), Tensor::randn(0f32, 0.3, c, &dev).unwrap());
+        }
+        tensors.insert("emb_rel_k".into(), Tensor::randn(0f32, 0.5, (1, 2 * w + 1, c / heads), &dev).unwrap());
+        tensors.insert("emb_rel_v".into(), Tensor::randn(0f32, 0.5, (1, 2 * w + 1, c / heads), &dev).unwrap());
+        let vb = VarBuilder::from_tensors(tensors, candle_core::DType::F32, &dev);
+        let attn = MultiHeadAttention::load(vb, c, heads, w).unwrap();
+        let lora = Adapters::default();
+        for (b, t) in [(1, 3), (1, 37), (2, 70)] {
+            let x = Tensor::randn(0f32, 1.0, (b, c, t), &dev).unwrap();
+            let band = RelativeBand::new(t, w, b, heads, &dev).unwrap();
+            assert!(band.gather.is_none(), "the CPU takes the in-place path");
+            let got = attn.forward(&x, &band, &lora).unwrap();
+            let gathered = RelativeBand { gather: Some(BandGather::new(t, w, b, heads, &dev).unwrap()) };
+            let want = attn.forward(&x, &gathered, &lora).unwrap();
+            let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            assert!(err < 1e-5, "b {b}, t {t}: max diff {err}");
+        }
     }
 }

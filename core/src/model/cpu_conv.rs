@@ -54,9 +54,13 @@ impl PackedWeights {
     /// From a CPU f32 weight `[c_out, c_in, k]`.
     pub fn new(weight: &Tensor) -> Result<Self> {
         let (c_out, c_in, k) = weight.dims3()?;
-        let w = weight.flatten_all()?.to_vec1::<f32>()?;
+        Ok(Self::from_slice(&weight.flatten_all()?.to_vec1::<f32>()?, c_out, c_in, k))
+    }
+
+    /// From the values of a weight `[c_out, c_in, k]`, row-major.
+    pub fn from_slice(w: &[f32], c_out: usize, c_in: usize, k: usize) -> Self {
         let block = micro::block_rows(cpu_level::level());
-        Ok(PackedWeights { data: micro::pack_weights(&w, c_out, c_in, k, block), c_out, c_in, k, block })
+        PackedWeights { data: micro::pack_weights(w, c_out, c_in, k, block), c_out, c_in, k, block }
     }
 }
 
@@ -64,37 +68,62 @@ impl PackedWeights {
 /// `[b, c_out, l_out]`, stride 1, symmetric `padding`, `dilation`, one group.
 pub fn conv1d(x: &Tensor, weight: &PackedWeights, bias: Option<&Tensor>, padding: usize, dilation: usize, fused: Fused<'_>) -> Result<Tensor> {
     let (b, c_in, l) = x.dims3()?;
-    let (c_out, c_in_w, k) = (weight.c_out, weight.c_in, weight.k);
-    if c_in != c_in_w {
-        candle_core::bail!("cpu_conv: input has {c_in} channels, weight expects {c_in_w}");
+    if c_in != weight.c_in {
+        candle_core::bail!("cpu_conv: input has {c_in} channels, weight expects {}", weight.c_in);
+    }
+    let x = x.contiguous()?;
+    let residual = fused.residual.map(Tensor::contiguous).transpose()?;
+    let bias = bias.map(|t| t.to_vec1::<f32>()).transpose()?;
+    let (x_storage, x_layout) = x.storage_and_layout();
+    let x = cpu_slice(&x_storage, x_layout)?;
+    let r_guard = residual.as_ref().map(|r| r.storage_and_layout());
+    let res = r_guard.as_ref().map(|(s, l)| cpu_slice(s, l)).transpose()?;
+    let out = conv1d_slice(x, b, l, weight, bias.as_deref(), padding, dilation, fused.pre_slope, res)?;
+    let l_out = out.len() / (b * weight.c_out);
+    Tensor::from_vec(out, (b, weight.c_out, l_out), &Device::Cpu)
+}
+
+/// [`conv1d`] on raw values: `x` `[b, c_in, l]` (row-major) → `[b, c_out, l_out]`, plus
+/// `residual` (that shape) when given, LeakyReLU with `pre_slope` on the input when given.
+#[allow(clippy::too_many_arguments)]
+pub fn conv1d_slice(
+    x: &[f32],
+    b: usize,
+    l: usize,
+    weight: &PackedWeights,
+    bias: Option<&[f32]>,
+    padding: usize,
+    dilation: usize,
+    pre_slope: Option<f32>,
+    res: Option<&[f32]>,
+) -> Result<Vec<f32>> {
+    let (c_out, c_in, k) = (weight.c_out, weight.c_in, weight.k);
+    if x.len() != b * c_in * l {
+        candle_core::bail!("cpu_conv: input of {} values is not [{b}, {c_in}, {l}]", x.len());
     }
     let span = dilation * (k - 1);
     if l + 2 * padding <= span {
         candle_core::bail!("cpu_conv: input of {l} frames is shorter than the kernel span");
     }
     let l_out = l + 2 * padding - span;
-    if let Some(r) = fused.residual {
-        if r.dims() != [b, c_out, l_out] {
-            candle_core::bail!("cpu_conv: residual {:?} does not match output {:?}", r.dims(), [b, c_out, l_out]);
-        }
+    if res.is_some_and(|r| r.len() != b * c_out * l_out) {
+        candle_core::bail!("cpu_conv: residual does not match output [{b}, {c_out}, {l_out}]");
     }
-
-    let x = x.contiguous()?;
-    let residual = fused.residual.map(Tensor::contiguous).transpose()?;
+    let zeros;
     let bias = match bias {
-        Some(t) => t.to_vec1::<f32>()?,
-        None => vec![0.0; c_out],
+        Some(b) if b.len() == c_out => b,
+        Some(b) => candle_core::bail!("cpu_conv: {} bias values for {c_out} outputs", b.len()),
+        None => {
+            zeros = vec![0.0; c_out];
+            &zeros
+        }
     };
-    let (x_storage, x_layout) = x.storage_and_layout();
-    let x = cpu_slice(&x_storage, x_layout)?;
-    let r_guard = residual.as_ref().map(|r| r.storage_and_layout());
-    let res = r_guard.as_ref().map(|(s, l)| cpu_slice(s, l)).transpose()?;
 
     let pool = candle_core::utils::barrier_pool();
     let threads = pool.n_workers() + 1;
     // xa[b, i, padding + t] = act(x[b, i, t]), zero in the padding: [b, c_in, lp].
     let lp = l + 2 * padding;
-    let xa = padded_activation(x, b * c_in, l, padding, fused.pre_slope, threads);
+    let xa = padded_activation(x, b * c_in, l, padding, pre_slope, threads);
 
     let wp = &weight.data;
     let level = cpu_level::level();
@@ -151,7 +180,7 @@ pub fn conv1d(x: &Tensor, weight: &PackedWeights, bias: Option<&Tensor>, padding
     }
     // SAFETY: the tasks above initialised all b·c_out·l_out elements.
     unsafe { out.set_len(b * c_out * l_out) };
-    Tensor::from_vec(out, (b, c_out, l_out), &Device::Cpu)
+    Ok(out)
 }
 
 /// `rows` rows of `l` values → rows of `padding + l + padding`, zero at both ends, the middle

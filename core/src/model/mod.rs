@@ -8,6 +8,7 @@
 
 pub mod activations;
 pub mod attention;
+mod attention_cpu;
 pub mod backbone;
 pub mod config;
 pub mod cpu;

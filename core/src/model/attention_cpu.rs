@@ -1,0 +1,133 @@
+//! The attention core of [`super::attention`] on the CPU, every product on the convolution
+//! kernel ([`super::cpu_conv`]) and channels-first throughout, so nothing is transposed but
+//! one head's keys.
+//!
+//! For one head with queries Q, keys K, values V `[kc, t]` (channels × positions) and the
+//! relative embeddings E_k, E_v `[2w+1, kc]`, with keys j as rows and queries i as columns:
+//!
+//!   Sᵀ[j, i] = Σ_c K[c, j] · Q[c, i]          a 1×1 conv of Q with weights Kᵀ `[t, kc]`
+//!   R[r, i]  = Σ_c E_k[r, c] · Q[c, i]        a 1×1 conv of Q with weights E_k
+//!   Sᵀ[i + r − w, i] += R[r, i]               the relative-key band
+//!   Pᵀ = softmax over j (down each column)    vectorised across queries
+//!   B[r, i]  = Pᵀ[i + r − w, i]               the band of the weights (zero off the sequence)
+//!   O[c, i]  = Σ_j V[c, j] · Pᵀ[j, i] + Σ_r E_vᵀ[c, r] · B[r, i]
+//!
+//! the last a 1×1 conv of Pᵀ with weights V plus, as its residual, one of B with weights E_vᵀ.
+
+use candle_core::{Device, Result, Tensor};
+
+use super::activations::exp_in_place;
+use super::cpu::{cpu_slice, OutPtr};
+use super::cpu_conv::{conv1d_slice, PackedWeights};
+
+/// The relative embeddings packed for the kernel, once per layer.
+#[derive(Debug, Clone)]
+pub struct RelativePacked {
+    /// E_k as weights `[2w+1, kc, 1]`.
+    keys: PackedWeights,
+    /// E_vᵀ as weights `[kc, 2w+1, 1]`.
+    values_t: PackedWeights,
+    window: usize,
+}
+
+impl RelativePacked {
+    /// From `emb_rel_k`, `emb_rel_v` `[2w+1, kc]`.
+    pub fn new(emb_rel_k: &Tensor, emb_rel_v: &Tensor, window: usize) -> Result<Self> {
+        let (band, kc) = emb_rel_k.dims2()?;
+        let ek = emb_rel_k.flatten_all()?.to_vec1::<f32>()?;
+        let ev = emb_rel_v.flatten_all()?.to_vec1::<f32>()?;
+        Ok(RelativePacked {
+            keys: PackedWeights::from_slice(&ek, band, kc, 1),
+            values_t: PackedWeights::from_slice(&transpose(&ev, band, kc), kc, band, 1),
+            window,
+        })
+    }
+}
+
+/// Multi-head attention of `q` (already scaled by 1/√kc), `k`, `v` `[b, c, t]` with `heads`
+/// heads → `[b, c, t]` (heads' outputs in their channel blocks, as VITS' `conv_o` reads them).
+pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, heads: usize, rel: &RelativePacked) -> Result<Tensor> {
+    let (b, c, t) = q.dims3()?;
+    let kc = c / heads;
+    let (q, k, v) = (q.contiguous()?, k.contiguous()?, v.contiguous()?);
+    let (q_storage, q_layout) = q.storage_and_layout();
+    let (k_storage, k_layout) = k.storage_and_layout();
+    let (v_storage, v_layout) = v.storage_and_layout();
+    let (qs, ks, vs) = (cpu_slice(&q_storage, q_layout)?, cpu_slice(&k_storage, k_layout)?, cpu_slice(&v_storage, v_layout)?);
+    let mut out = vec![0f32; b * c * t];
+    for head in 0..b * heads {
+        let at = head * kc * t; // [b, h, kc, t] is [b, c, t] with c split into heads
+        let (qh, kh, vh) = (&qs[at..][..kc * t], &ks[at..][..kc * t], &vs[at..][..kc * t]);
+        let keys = PackedWeights::from_slice(&transpose(kh, kc, t), t, kc, 1);
+        let mut scores = conv1d_slice(qh, 1, t, &keys, None, 0, 1, None, None)?; // Sᵀ [t, t]
+        let rel_logits = conv1d_slice(qh, 1, t, &rel.keys, None, 0, 1, None, None)?; // R [2w+1, t]
+        let band = softmax_keys(&mut scores, &rel_logits, t, rel.window); // Pᵀ, B
+        let rel_out = conv1d_slice(&band, 1, t, &rel.values_t, None, 0, 1, None, None)?; // [kc, t]
+        let values = PackedWeights::from_slice(vh, kc, t, 1);
+        let o = conv1d_slice(&scores, 1, t, &values, None, 0, 1, None, Some(&rel_out))?;
+        out[at..][..kc * t].copy_from_slice(&o);
+    }
+    Tensor::from_vec(out, (b, c, t), &Device::Cpu)
+}
+
+/// `x` `[rows, cols]` → `[cols, rows]`.
+fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0f32; rows * cols];
+    for (r, row) in x.chunks_exact(cols).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            out[c * rows + r] = v;
+        }
+    }
+    out
+}
+
+/// Columns of queries per task of [`softmax_keys`].
+const QUERY_BLOCK: usize = 64;
+
+/// In place: `s` = Sᵀ `[t keys, t queries]` plus the band `rel` = R `[2w+1, t]`, then the
+/// softmax down each column (over keys). Returns the band of the weights B `[2w+1, t]`.
+/// Blocks of query columns run in parallel on candle's CPU worker pool.
+fn softmax_keys(s: &mut [f32], rel: &[f32], t: usize, w: usize) -> Vec<f32> {
+    let width = 2 * w + 1;
+    let mut band = vec![0f32; width * t];
+    let (s_ptr, band_ptr) = (OutPtr(s.as_mut_ptr()), OutPtr(band.as_mut_ptr()));
+    candle_core::utils::barrier_pool().execute_chunked(t.div_ceil(QUERY_BLOCK), |blocks| {
+        let mut max = [0f32; QUERY_BLOCK];
+        let mut sum = [0f32; QUERY_BLOCK];
+        for blk in blocks {
+            let (i0, n) = (blk * QUERY_BLOCK, QUERY_BLOCK.min(t - blk * QUERY_BLOCK));
+            // SAFETY: this task alone reads and writes columns i0..i0+n of every row of s and
+            // of band (disjoint column blocks; rows of length t, inside both buffers).
+            let row = |j: usize| unsafe { std::slice::from_raw_parts_mut(s_ptr.get().add(j * t + i0), n) };
+            let band_row = |r: usize| unsafe { std::slice::from_raw_parts_mut(band_ptr.get().add(r * t + i0), n) };
+            for r in 0..width {
+                for (k, &v) in rel[r * t + i0..][..n].iter().enumerate() {
+                    if let Some(j) = (i0 + k + r).checked_sub(w).filter(|&j| j < t) {
+                        row(j)[k] += v;
+                    }
+                }
+            }
+            let (max, sum) = (&mut max[..n], &mut sum[..n]);
+            max.fill(f32::NEG_INFINITY);
+            for j in 0..t {
+                max.iter_mut().zip(row(j).iter()).for_each(|(m, &v)| *m = m.max(v));
+            }
+            sum.fill(0.0);
+            for j in 0..t {
+                let r = row(j);
+                r.iter_mut().zip(max.iter()).for_each(|(v, &m)| *v -= m);
+                exp_in_place(r);
+                sum.iter_mut().zip(r.iter()).for_each(|(s, &v)| *s += v);
+            }
+            for j in 0..t {
+                row(j).iter_mut().zip(sum.iter()).for_each(|(v, &s)| *v /= s);
+            }
+            for r in 0..width {
+                for (k, d) in band_row(r).iter_mut().enumerate() {
+                    *d = (i0 + k + r).checked_sub(w).filter(|&j| j < t).map_or(0.0, |j| row(j)[k]);
+                }
+            }
+        }
+    });
+    band
+}
