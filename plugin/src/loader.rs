@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bevy::asset::io::Reader;
 use bevy::asset::{Asset, AssetLoader, LoadContext};
-use bevy::log::error;
+use bevy::log::{error, warn};
 use bevy::prelude::*;
 use crossbeam_channel::Sender;
 use sha2::{Digest, Sha256};
@@ -70,8 +70,11 @@ impl VoicePresetLoader {
         let config = ctx.read_asset_bytes(config_path.clone()).await.map_err(|e| format!("voice config `{config_path}`: {e}"))?;
         let device = self.engine.config().device.clone();
         let voice = tvtts_core::Voice::from_bytes(Path::new(path), &model, &config, &device).map_err(|e| e.to_string())?;
-        // Here, on the asset task, not in an NPC's first line.
-        voice.warm_up().map_err(|e| format!("voice `{path}`: {e}"))?;
+        // Here, on the asset task, not in an NPC's first line. A voice that cannot speak the
+        // warm-up sentence (no phonemizer for its language here) still loads; its lines say why.
+        if let Err(e) = voice.warm_up() {
+            warn!("voice `{path}`: warming up failed: {e}");
+        }
         let voice = Arc::new(voice);
         self.voices.lock().unwrap_or_else(PoisonError::into_inner).insert(path.to_string(), (digest, voice.clone()));
         Ok(voice)

@@ -145,7 +145,11 @@ fn load_voice(a: &SayArgs) -> anyhow::Result<tvtts::core::Voice> {
     if let Some(path) = &a.lexicon {
         voice.set_lexicon(tvtts::core::markup::Lexicon::load(path)?)?;
     }
-    voice.warm_up()?;
+    // A voice that cannot speak the warm-up text (e.g. no phonemizer for its language, with
+    // --phonemes given) is still used; the request itself reports what fails.
+    if let Err(e) = voice.warm_up() {
+        log::warn!("warming up the voice failed: {e}");
+    }
     Ok(voice)
 }
 
