@@ -32,18 +32,44 @@ pub fn gated_tanh_sigmoid(x: &Tensor, h: usize) -> Result<Tensor> {
             let g = &xs[(bi * c + h + ch) * t..][..t];
             // SAFETY: each row of the [b·h, t] output is written by exactly one task.
             let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(row * t), t) };
-            dst.iter_mut().zip(a).for_each(|(d, &a)| *d = 2.0 * a);
-            gate.iter_mut().zip(g).for_each(|(d, &g)| *d = -g);
-            exp_in_place(dst);
-            exp_in_place(&mut gate);
-            for (d, &e) in dst.iter_mut().zip(&gate) {
-                let tanh = 1.0 - 2.0 / (*d + 1.0);
-                let sigmoid = 1.0 / (1.0 + e);
-                *d = tanh * sigmoid;
+            match cpu_level::level() {
+                // SAFETY: the level says the CPU has these instructions.
+                #[cfg(target_arch = "x86_64")]
+                CpuLevel::Avx512 => unsafe { gate_avx512(a, g, dst, &mut gate) },
+                #[cfg(target_arch = "x86_64")]
+                CpuLevel::Avx2 => unsafe { gate_avx2(a, g, dst, &mut gate) },
+                _ => gate_portable(a, g, dst, &mut gate),
             }
         }
     });
     Tensor::from_vec(out, (b, h, t), &Device::Cpu)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gate_avx512(a: &[f32], g: &[f32], dst: &mut [f32], tmp: &mut [f32]) {
+    gate_portable(a, g, dst, tmp)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gate_avx2(a: &[f32], g: &[f32], dst: &mut [f32], tmp: &mut [f32]) {
+    gate_portable(a, g, dst, tmp)
+}
+
+/// One row of [`gated_tanh_sigmoid`]: `dst` = tanh(a) · sigmoid(g), `tmp` as long (the same
+/// bits at every level: nothing is fused).
+#[inline(always)]
+fn gate_portable(a: &[f32], g: &[f32], dst: &mut [f32], tmp: &mut [f32]) {
+    dst.iter_mut().zip(a).for_each(|(d, &a)| *d = 2.0 * a);
+    tmp.iter_mut().zip(g).for_each(|(d, &g)| *d = -g);
+    exp_portable(dst);
+    exp_portable(tmp);
+    for (d, &e) in dst.iter_mut().zip(tmp.iter()) {
+        let tanh = 1.0 - 2.0 / (*d + 1.0);
+        let sigmoid = 1.0 / (1.0 + e);
+        *d = tanh * sigmoid;
+    }
 }
 
 /// Layer norm over the channel axis of `x` `[b, c, t]` with `gamma`, `beta` `[1, c, 1]` (VITS'
@@ -88,7 +114,6 @@ pub fn layer_norm_channels(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) 
 /// error < 1.2e-7 for every x, so the tail where Φ(x) is tiny stays accurate; in f32 the value
 /// is within 1e-6 + x²·1e-7 of it, relative) on
 /// [`exp_in_place`]: branch-free, it vectorises; candle's goes through a scalar f64 erf.
-#[allow(clippy::excessive_precision)] // the fit's published coefficients
 pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
     if !is_cpu_f32(x) {
         return x.gelu_erf();
@@ -97,27 +122,57 @@ pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
     let (storage, layout) = x.storage_and_layout();
     let xs = cpu_slice(&storage, layout)?;
     let mut out = vec![0f32; xs.len()];
-    let mut t = vec![0f32; xs.len()];
-    // t = 1 / (1 + |u|/2) with u = −x/√2; out = exponent of the fit, then e^that.
-    for ((o, t), &x) in out.iter_mut().zip(t.iter_mut()).zip(xs) {
-        let z = (x * std::f32::consts::FRAC_1_SQRT_2).abs();
-        let tt = 1.0 / (1.0 + 0.5 * z);
-        let poly = -1.265_512_2
-            + tt * (1.000_023_7
-                + tt * (0.374_091_96
-                    + tt * (0.096_784_18
-                        + tt * (-0.186_288_06 + tt * (0.278_868_07 + tt * (-1.135_203_98 + tt * (1.488_515_87 + tt * (-0.822_152_23 + tt * 0.170_872_77))))))));
-        *o = -z * z + poly;
-        *t = tt;
-    }
-    exp_in_place(&mut out);
-    for ((o, &t), &x) in out.iter_mut().zip(&t).zip(xs) {
-        // erfc(|u|) = t·e^(…); erfc(u) for u = −x/√2 is that for x ≤ 0, 2 − that for x > 0.
-        let tail = t * *o;
-        let erfc = if x > 0.0 { 2.0 - tail } else { tail };
-        *o = 0.5 * x * erfc;
+    match cpu_level::level() {
+        // SAFETY: the level says the CPU has these instructions.
+        #[cfg(target_arch = "x86_64")]
+        CpuLevel::Avx512 => unsafe { gelu_avx512(xs, &mut out) },
+        #[cfg(target_arch = "x86_64")]
+        CpuLevel::Avx2 => unsafe { gelu_avx2(xs, &mut out) },
+        _ => gelu_portable(xs, &mut out),
     }
     Tensor::from_vec(out, x.shape(), &Device::Cpu)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gelu_avx512(xs: &[f32], out: &mut [f32]) {
+    gelu_portable(xs, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gelu_avx2(xs: &[f32], out: &mut [f32]) {
+    gelu_portable(xs, out)
+}
+
+/// [`gelu_erf`]'s arithmetic on values (the same bits at every level: nothing is fused).
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // the fit's published coefficients
+fn gelu_portable(xs: &[f32], out: &mut [f32]) {
+    const BLOCK: usize = 256;
+    let mut t = [0f32; BLOCK];
+    for (xs, out) in xs.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+        let t = &mut t[..xs.len()];
+        // t = 1 / (1 + |u|/2) with u = −x/√2; out = exponent of the fit, then e^that.
+        for ((o, t), &x) in out.iter_mut().zip(t.iter_mut()).zip(xs) {
+            let z = (x * std::f32::consts::FRAC_1_SQRT_2).abs();
+            let tt = 1.0 / (1.0 + 0.5 * z);
+            let poly = -1.265_512_2
+                + tt * (1.000_023_7
+                    + tt * (0.374_091_96
+                        + tt * (0.096_784_18
+                            + tt * (-0.186_288_06 + tt * (0.278_868_07 + tt * (-1.135_203_98 + tt * (1.488_515_87 + tt * (-0.822_152_23 + tt * 0.170_872_77))))))));
+            *o = -z * z + poly;
+            *t = tt;
+        }
+        exp_portable(out);
+        for ((o, &t), &x) in out.iter_mut().zip(t.iter()).zip(xs) {
+            // erfc(|u|) = t·e^(…); erfc(u) for u = −x/√2 is that for x ≤ 0, 2 − that for x > 0.
+            let tail = t * *o;
+            let erfc = if x > 0.0 { 2.0 - tail } else { tail };
+            *o = 0.5 * x * erfc;
+        }
+    }
 }
 
 /// e^x for every value, within 2 ulp of libm's `expf` for x ≥ −87 (below that, a value under
