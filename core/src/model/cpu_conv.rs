@@ -71,6 +71,12 @@ pub fn conv1d(x: &Tensor, weight: &PackedWeights, bias: Option<&Tensor>, padding
     if c_in != weight.c_in {
         candle_core::bail!("cpu_conv: input has {c_in} channels, weight expects {}", weight.c_in);
     }
+    if let Some(r) = fused.residual {
+        // Its length is checked against the output's with the values.
+        if r.dims().len() != 3 || r.dims()[..2] != [b, weight.c_out] {
+            candle_core::bail!("cpu_conv: residual {:?} does not match output [{b}, {}, _]", r.dims(), weight.c_out);
+        }
+    }
     let x = x.contiguous()?;
     let residual = fused.residual.map(Tensor::contiguous).transpose()?;
     let bias = bias.map(|t| t.to_vec1::<f32>()).transpose()?;
