@@ -341,7 +341,12 @@ impl Job {
         let mut done: VecDeque<Current> = sp.done.drain(..).take(kept).collect();
         done.extend(parts.by_ref().take(last));
         let now_current = parts.next().expect("the part where the new audio ends");
-        let mut resume: VecDeque<Current> = parts.collect();
+        // Not `parts.collect()`: std (at least to 1.95) turns an exhausted `vec::IntoIter` into a
+        // deque whose head equals its capacity, and `pop_front` after a `push_back` into it then
+        // reads past the buffer (rust-lang/rust#162452) — the sentence resumed after a rewind
+        // was garbage, an intermittent segfault. Extending a new deque copies the elements.
+        let mut resume: VecDeque<Current> = VecDeque::new();
+        resume.extend(parts);
         if current_index != resume.back().or(Some(&now_current)).map(|c| c.index) {
             resume.extend(sp.current.take());
         }
