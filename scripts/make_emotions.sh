@@ -9,7 +9,11 @@
 # range, quieter, darker; fear — faster and much higher, range a little narrower. Magnitudes
 # are ours, chosen to be clearly but not cartoonishly emotional, and tempered where Whisper
 # tiny.en's word error rate rose more than 5 points (a first angry set at range ×1.35 and 12%
-# faster: +6 points; at ×1.25 and 10% faster: +3). WORLD re-synthesis alone adds
+# faster: +6 points; at ×1.25 and 10% faster: +3). Some are set so that every cue grows from
+# α 0.5 to α 1 (the knobs are linear in α, their effects are not): anger at range ×1.25 measured
+# a wider range at α 0.5 than at 1, so its range is ×1.4 with a smaller pitch rise, less tilt
+# and 8% faster (range ×1.42 at 9% faster cost +7 points); happiness at +1 dB peaked in level
+# at α 0.5, so it has +2 dB. WORLD re-synthesis alone adds
 # about +1.5 dB level and −1.1 dB tilt on this voice, which the nominal gain and tilt allow for.
 #
 # Usage: bash scripts/make_emotions.sh [WORKDIR]   (needs target/release/tvtts and
@@ -23,8 +27,8 @@ py=scripts/.venv-measure/bin/python
 out=assets/vectors/emotions
 mkdir -p "$out"
 declare -A profile=(
-  [angry]="--semitones 2.5 --range 1.25 --stretch 0.9 --gain-db 2.5 --tilt-db 4"
-  [happy]="--semitones 3.5 --range 1.25 --stretch 0.94 --gain-db 1 --tilt-db 1.5"
+  [angry]="--semitones 2 --range 1.4 --stretch 0.92 --gain-db 2.5 --tilt-db 3"
+  [happy]="--semitones 3.5 --range 1.25 --stretch 0.94 --gain-db 2 --tilt-db 1.5"
   [sad]="--semitones -2 --range 0.72 --stretch 1.14 --gain-db -5 --tilt-db -3"
   [afraid]="--semitones 4 --range 0.9 --stretch 0.88 --gain-db 0 --tilt-db 1.5"
 )
