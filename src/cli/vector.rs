@@ -130,8 +130,8 @@ pub struct LearnArgs {
     /// (tempo), dec (level).
     #[arg(long, default_value = "enc_p.late,dp,dec")]
     pub groups: String,
-    /// `weights` (full deltas), `lora` (factors of --rank) or `steer` (pitch level only, as an
-    /// m_p offset).
+    /// `weights` (full deltas), `lora` (factors of --rank) or `steer` (one m_p offset, along the
+    /// direction in which the recordings' spectra differ from the voice's, sized by their pitch).
     #[arg(long, default_value = "weights")]
     pub kind: String,
     /// LoRA rank for --kind lora. The pitch-contrast delta (β·W of enc_p.proj's m half) is as

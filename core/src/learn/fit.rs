@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::data::DataSet;
 use super::direction::pitch_basis;
+use super::spectral::spectral_basis;
 use super::knobs::{Basis, Knobs};
 use super::prosody::Prosody;
 use super::render::Lines;
@@ -79,7 +80,7 @@ pub fn cues(target: &[Prosody], base: &[Prosody], used: &[usize]) -> Cues {
 pub struct Options {
     /// Groups the vector may change (see [`knob_mask`]).
     pub groups: Vec<Group>,
-    /// `weights`, `lora` (with `rank`) or `steer` (pitch level only).
+    /// `weights`, `lora` (with `rank`) or `steer` (one m_p offset, see [`super::spectral`]).
     pub kind: Kind,
     pub rank: usize,
     /// Quasi-Newton steps after the first probes.
@@ -145,7 +146,13 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
     }
     progress(&format!("recordings vs voice on {} lines: {}", used.len(), describe(&want)));
 
-    let basis = if mask[0] || mask[1] {
+    let basis = if opts.kind == Kind::Steer {
+        // A steering vector moves m_p along one direction: the one along which the
+        // recordings' spectra differ from the voice's; its length is fitted to their pitch.
+        progress("mapping the voice's spectra to its prior");
+        let audio: Vec<&[f32]> = data.recordings.iter().map(|r| r.audio.as_slice()).collect();
+        spectral_basis(&model, &lines, &audio, &used, &opts.scales, sr, stop)?
+    } else if mask[0] || mask[1] {
         progress("finding the voice's pitch direction");
         pitch_basis(&model, None, &lines, sr, stop)?
     } else {

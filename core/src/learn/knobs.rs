@@ -57,7 +57,8 @@ impl Knobs {
     }
 }
 
-/// The voice's pitch direction and what the knobs need of its weights.
+/// The voice's pitch direction and what the knobs need of its weights (for `steer` vectors,
+/// the spectral direction of [`super::spectral`], over all frames).
 #[derive(Debug, Clone)]
 pub struct Basis {
     /// Unit pitch direction d in prior-mean space `[inter]`.
@@ -122,7 +123,8 @@ impl Basis {
         Ok(out)
     }
 
-    /// The `steer` form of the pitch knob alone: a·spread·d added to `m_p`.
+    /// The `steer` form of the pitch knob alone: a·spread·d added to `m_p` (for `steer` vectors
+    /// d is the spectral direction of [`super::spectral`]).
     pub fn steer(&self, k: Knobs) -> Result<Tensor> {
         let v: Vec<f32> = self.direction.iter().map(|d| d * k.pitch * self.spread).collect();
         Ok(Tensor::from_vec(v, self.direction.len(), &Device::Cpu)?)

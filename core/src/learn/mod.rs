@@ -5,6 +5,8 @@
 //! - [`prosody`]: pitch, range, duration and level of an utterance;
 //! - [`render`]: the voice speaking the transcripts with the same noise for every candidate;
 //! - [`direction`]: the voice's own pitch direction in prior-mean space;
+//! - [`mel`], [`spectral`]: log-mel spectra, and the prior direction along which the
+//!   recordings' spectra differ from the voice's (`steer` vectors);
 //! - [`knobs`]: the weight deltas (linear in α) that move each cue;
 //! - [`fit`]: finding the knob values that reproduce the recordings' cues.
 //!
@@ -16,8 +18,10 @@ pub mod data;
 pub mod direction;
 pub mod fit;
 pub mod knobs;
+pub mod mel;
 pub mod prosody;
 pub mod render;
+pub mod spectral;
 
 pub use data::DataSet;
 pub use fit::{learn, Learned, Options};
