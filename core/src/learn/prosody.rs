@@ -153,7 +153,7 @@ pub fn semitones(hz: f32) -> f32 {
 }
 
 /// The `q`-quantile (0…1) of `v` (sorted in place), linearly interpolated.
-fn quantile(v: &mut [f32], q: f32) -> f32 {
+pub(super) fn quantile(v: &mut [f32], q: f32) -> f32 {
     v.sort_by(f32::total_cmp);
     let pos = q * (v.len() - 1) as f32;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::knobs::Basis;
 use super::mel::{log_mel, MELS};
+use super::prosody::quantile;
 use super::render::Lines;
 use crate::error::{Error, Result};
 use crate::model::Backbone;
@@ -47,9 +48,11 @@ pub fn spectral_basis(model: &Arc<dyn Backbone>, lines: &Lines, recordings: &[&[
         for m in inputs {
             rows.extend(m.squeeze(0)?.t()?.contiguous()?.to_vec2::<f32>()?); // [frames, inter]
         }
-        add_speech(&mut base, &mut nb, &audio, sample_rate, hop);
-        add_speech(&mut target, &mut nt, recordings[k], sample_rate, hop);
-        spoken.push((log_mel(&audio, sample_rate, hop, rows.len()), rows));
+        // The voice's audio is exactly its frames' hops long: one log-mel frame per m_p frame.
+        let mel = log_mel(&audio, sample_rate, hop, rows.len());
+        add_speech(&mut base, &mut nb, &mel);
+        add_speech(&mut target, &mut nt, &log_mel(recordings[k], sample_rate, hop, recordings[k].len() / hop));
+        spoken.push((mel, rows));
     }
     if nt == 0 || nb == 0 {
         return Err(Error::invalid("training data", "no speech frames in the recordings"));
@@ -112,24 +115,17 @@ pub fn spectral_basis(model: &Arc<dyn Backbone>, lines: &Lines, recordings: &[&[
     Ok(Basis { direction, centre: ym.iter().map(|&c| c as f32).collect(), spread: spread as f32 })
 }
 
-/// Adds the log-mel frames of `x` that hold speech to `sum`, counting them in `count`.
-fn add_speech(sum: &mut [f64; MELS], count: &mut usize, x: &[f32], sample_rate: u32, hop: usize) {
-    let frames = x.len() / hop;
-    if frames == 0 {
+/// Adds the log-mel frames of `mel` that hold speech to `sum`, counting them in `count`.
+fn add_speech(sum: &mut [f64; MELS], count: &mut usize, mel: &[Vec<f32>]) {
+    if mel.is_empty() {
         return;
     }
-    let mel = log_mel(x, sample_rate, hop, frames);
-    let mut energy: Vec<f32> = mel.iter().map(|m| m.iter().sum::<f32>() / MELS as f32).collect();
-    let loud = {
-        energy.sort_by(f32::total_cmp);
-        energy[(energy.len() - 1) * 95 / 100]
-    };
-    for m in &mel {
-        if m.iter().sum::<f32>() / MELS as f32 >= loud - SPEECH_RANGE {
-            for (s, v) in sum.iter_mut().zip(m) {
-                *s += *v as f64;
-            }
-            *count += 1;
+    let energy = |m: &Vec<f32>| m.iter().sum::<f32>() / MELS as f32;
+    let loud = quantile(&mut mel.iter().map(energy).collect::<Vec<f32>>(), 0.95);
+    for m in mel.iter().filter(|m| energy(m) >= loud - SPEECH_RANGE) {
+        for (s, v) in sum.iter_mut().zip(m) {
+            *s += *v as f64;
         }
+        *count += 1;
     }
 }
