@@ -3,10 +3,11 @@
 
     python3 scripts/make_style_data.py --out DIR [--lines bench/texts/phonemizer_train.txt]
         [--count 40] [--semitones S] [--range R] [--stretch X] [--gain-db G] [--tilt-db T]
-        [--style FILE=ALPHA] [--length-scale L] [--rate HZ] [--stereo]
+        [--style FILE=ALPHA] [--length-scale L] [--accent NAME] [--rate HZ] [--stereo]
 
 Speaks `--count` lines with `target/release/tvtts say` (voice defaults, one seed per line; with
-`--style` / `--length-scale` applied: in-model targets), then, when any WORLD option is given,
+`--style` / `--length-scale` / `--accent` applied: in-model targets; `--accent` reads the lines
+with one of espeak-ng's accents, the target of a dialect vector), then, when any WORLD option is given,
 re-synthesizes each with the WORLD vocoder: log-F0 shifted by S semitones and its range scaled
 by R around the utterance mean, frames stretched by X (> 1 slower), gain G dB. Writes
 DIR/metadata.csv (`id|transcript`) and DIR/wavs/<id>.wav (16-bit PCM, at --rate, default the
@@ -61,8 +62,10 @@ def resample(x, sr, rate):
     return resample_poly(x, rate // g, sr // g).astype(np.float32)
 
 
-def speak(tvtts, voice, text, seed, out, style=None, length_scale=None):
+def speak(tvtts, voice, text, seed, out, style=None, length_scale=None, accent=None):
     cmd = [str(tvtts), "say", "--voice", str(voice), "--text", text, "--seed", str(seed), "--out", str(out)]
+    if accent:
+        cmd += ["--accent", accent]
     if style:
         cmd += ["--style", style]
     if length_scale:
@@ -79,6 +82,7 @@ def main():
     ap.add_argument("--voice", type=Path, default=ROOT / "assets/voices/en_US-joe-medium.onnx")
     ap.add_argument("--tvtts", type=Path, default=ROOT / "target/release/tvtts")
     add_transform_args(ap)
+    ap.add_argument("--accent", help="espeak-ng accent to read the lines with (tvtts say --accent)")
     ap.add_argument("--rate", type=int, help="sample rate of the written WAVs")
     ap.add_argument("--stereo", action="store_true")
     ap.add_argument("--seed", type=int, default=1000)
@@ -91,7 +95,7 @@ def main():
         for i, text in enumerate(lines):
             wid = f"line{i:03d}"
             raw = Path(tmp) / f"{wid}.wav"
-            speak(a.tvtts, a.voice, text, a.seed + i, raw, a.style, a.length_scale)
+            speak(a.tvtts, a.voice, text, a.seed + i, raw, a.style, a.length_scale, a.accent)
             x, sr = read_wav(raw)
             if world:
                 x = transform(x, sr, a)

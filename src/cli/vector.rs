@@ -127,7 +127,8 @@ pub struct LearnArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Module groups the vector may change: enc_p or enc_p.late (pitch level and range), dp
-    /// (tempo), dec (level).
+    /// (tempo), dec (level and tilt), enc_p.early (the sounds: phoneme embedding and first
+    /// encoder layers, learned by gradient — an accent).
     #[arg(long, default_value = "enc_p.late,dp,dec")]
     pub groups: String,
     /// `weights` (full deltas), `lora` (factors of --rank) or `steer` (one m_p offset, along the
@@ -142,6 +143,10 @@ pub struct LearnArgs {
     /// speaks every line once.
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
+    /// Gradient (Adam) steps of the early text encoder, when --groups has enc_p.early (0: the
+    /// default, 40); each runs the encoder's twin forward and back over every line.
+    #[arg(long, default_value_t = 0)]
+    pub encoder_steps: usize,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -235,7 +240,7 @@ fn learn(a: LearnArgs) -> anyhow::Result<()> {
     for w in &data.warnings {
         eprintln!("tvtts: warning: {w}");
     }
-    let opts = learn::Options { groups, kind, rank: a.rank, steps: a.steps, scales: voice.scales(&tvtts::SynthesisOptions::default())? };
+    let opts = learn::Options { groups, kind, rank: a.rank, steps: a.steps, encoder_steps: a.encoder_steps, scales: voice.scales(&tvtts::SynthesisOptions::default())? };
     let learned = learn::learn(&voice, &data, &opts, &mut |line| eprintln!("tvtts: {line}"), &stop)?;
     for w in learned.warnings.iter().skip(data.warnings.len()) {
         eprintln!("tvtts: warning: {w}");

@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
-use candle_core::D;
-
 use super::knobs::Basis;
 use super::prosody::{f0_track, semitones};
-use super::render::Lines;
+use super::render::{prior_frames, Lines};
 use crate::error::{Error, Result};
 use crate::model::Backbone;
 use crate::scales::Scales;
@@ -20,18 +18,12 @@ pub fn pitch_basis(model: &Arc<dyn Backbone>, speaker: Option<usize>, lines: &Li
     let mut frames: Vec<(f32, Vec<f32>)> = Vec::new(); // (st, m_p frame)
     for k in 0..lines.sentences.len() {
         stop()?;
-        let (audio, inputs) = lines.speak(model, speaker, &Scales::QUIET, k)?;
+        let (audio, prepared) = lines.speak(model, speaker, &Scales::QUIET, k)?;
         let f0 = f0_track(&audio, sample_rate, hop);
-        let mut at = 0;
-        for m in inputs {
-            let m = m.squeeze(0)?.t()?.contiguous()?; // [frames, inter]
-            let rows: Vec<Vec<f32>> = m.to_vec2()?;
-            for (f, row) in rows.into_iter().enumerate() {
-                if let Some(Some(hz)) = f0.get(at + f) {
-                    frames.push((semitones(*hz), row));
-                }
+        for (f, row) in prior_frames(&prepared)?.into_iter().enumerate() {
+            if let Some(Some(hz)) = f0.get(f) {
+                frames.push((semitones(*hz), row));
             }
-            at += m.dim(D::Minus2)?;
         }
     }
     if frames.len() < 100 {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::data::DataSet;
 use super::direction::pitch_basis;
+use super::segmental::{self, fit_segmental};
 use super::spectral::spectral_basis;
 use super::knobs::{Basis, Knobs};
 use super::prosody::Prosody;
@@ -35,6 +36,8 @@ const UPPER: Cues = [8.0, 5.0, 0.69, 12.0, 1.5];
 const MAX_STEP: Cues = [1.0, 0.5, 0.2, 3.0, 0.4];
 /// Cue names, for warnings.
 const NAMES: [&str; N] = ["F0 (st)", "ln F0 range", "ln duration", "level (dB)", "tilt (dB)"];
+/// Adam steps of the early text encoder when the options leave it at 0.
+pub const ENCODER_STEPS: usize = 40;
 /// A line whose recording lasts outside these times the voice's rendering is not taken.
 const DURATION_RATIO: (f32, f32) = (0.4, 2.5);
 /// Recordings whose median pitch lies further than this from the voice's (st) are another voice.
@@ -48,16 +51,24 @@ fn knob_mask(groups: &[Group]) -> [bool; N] {
     [enc, enc, has("dp"), has("dec"), has("dec")]
 }
 
-/// The knobs a vector of `kind` on `groups` may use; an error when there are none.
+/// Whether `groups` ask for the early text encoder to be learned ([`super::segmental`]).
+fn learns_segments(groups: &[Group]) -> bool {
+    groups.iter().any(|g| g.name() == segmental::GROUP)
+}
+
+/// The knobs a vector of `kind` on `groups` may use; an error when there is nothing to learn.
 pub fn knobs_for(groups: &[Group], kind: Kind) -> Result<[bool; N]> {
     let mask = knob_mask(groups);
+    if learns_segments(groups) && kind == Kind::Steer {
+        return Err(Error::invalid("vector learn", format!("`{}` is learned as weight deltas (`--kind weights` or `lora`), not as a steering vector", segmental::GROUP)));
+    }
     let mask = match kind {
         Kind::Steer => [mask[0], false, false, false, false],
         Kind::Weights | Kind::Lora => mask,
         Kind::Speaker => return Err(Error::invalid("vector learn", "`speaker` vectors come from a multi-speaker voice's table (`tvtts vector centroid`), not from recordings")),
     };
-    if !mask.iter().any(|&m| m) {
-        return Err(Error::invalid("vector learn", format!("groups {} give nothing to learn (use enc_p or enc_p.late for pitch, dp for tempo, dec for level)", Group::list(groups))));
+    if !mask.iter().any(|&m| m) && !learns_segments(groups) {
+        return Err(Error::invalid("vector learn", format!("groups {} give nothing to learn (use enc_p or enc_p.late for pitch, dp for tempo, dec for level, enc_p.early for sounds)", Group::list(groups))));
     }
     Ok(mask)
 }
@@ -85,6 +96,8 @@ pub struct Options {
     pub rank: usize,
     /// Quasi-Newton steps after the first probes.
     pub steps: usize,
+    /// Adam steps of the early text encoder (`enc_p.early`; 0: [`ENCODER_STEPS`]).
+    pub encoder_steps: usize,
     /// Scales the voice speaks at while learning (its defaults: what the recordings compare to).
     pub scales: crate::Scales,
 }
@@ -100,6 +113,9 @@ pub struct Learned {
     /// The voice's cues with the vector at α 0.5.
     pub half: Cues,
     pub lines_used: usize,
+    /// With `enc_p.early`: the prior distance to the recordings' targets (training lines, held
+    /// out) before and after learning the early encoder ([`segmental::Segmental`]).
+    pub encoder: Option<((f32, f32), (f32, f32))>,
     pub warnings: Vec<String>,
 }
 
@@ -150,8 +166,7 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
         // A steering vector moves m_p along one direction: the one along which the
         // recordings' spectra differ from the voice's; its length is fitted to their pitch.
         progress("mapping the voice's spectra to its prior");
-        let audio: Vec<&[f32]> = data.recordings.iter().map(|r| r.audio.as_slice()).collect();
-        spectral_basis(&model, &lines, &audio, &used, &opts.scales, sr, stop)?
+        spectral_basis(&model, &lines, &data.recordings.iter().map(|r| r.audio.as_slice()).collect::<Vec<_>>(), &used, &opts.scales, sr, stop)?
     } else if mask[0] || mask[1] {
         progress("finding the voice's pitch direction");
         pitch_basis(&model, None, &lines, sr, stop)?
@@ -159,13 +174,35 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
         Basis { direction: Vec::new(), centre: Vec::new(), spread: 1.0 }
     };
 
+    // The early encoder (an accent's sounds) first: the knobs then fit the prosody on top.
+    let audio: Vec<&[f32]> = data.recordings.iter().map(|r| r.audio.as_slice()).collect();
+    let mut encoder = None;
+    let segments = if learns_segments(&opts.groups) {
+        progress("learning the early text encoder from the recordings' sounds");
+        let steps = if opts.encoder_steps == 0 { ENCODER_STEPS } else { opts.encoder_steps };
+        let s = fit_segmental(&model, &lines, &audio, &used, &opts.scales, sr, steps, progress, stop)?;
+        progress(&format!(
+            "early encoder: prior distance to the targets {:.4} → {:.4} on the training lines, {:.4} → {:.4} held out",
+            s.before.0, s.after.0, s.before.1, s.after.1
+        ));
+        encoder = Some((s.before, s.after));
+        s.deltas
+    } else {
+        BTreeMap::new()
+    };
+    let with_segments = |mut d: BTreeMap<String, candle_core::Tensor>| {
+        d.extend(segments.iter().map(|(k, v)| (k.clone(), v.clone())));
+        d
+    };
+    let steps = if mask.iter().any(|&m| m) { opts.steps } else { 0 };
+
     let probes = [Knobs { pitch: 1.0, ..Knobs::default() }, Knobs { range: 0.3, ..Knobs::default() }, Knobs::default(), Knobs::default(), Knobs { tilt: 0.3, ..Knobs::default() }];
     let probed = |i: usize| mask[i] && probes[i] != Knobs::default();
-    let total = (0..N).filter(|&i| probed(i)).count() + opts.steps;
+    let total = (0..N).filter(|&i| probed(i)).count() + steps + usize::from(!segments.is_empty());
     let mut done = 0usize;
     let eval = |k: Knobs, done: &mut usize, progress: &mut dyn FnMut(&str)| -> Result<Cues> {
         stop()?;
-        let deltas: Vec<(String, candle_core::Tensor)> = basis.deltas(model.as_ref(), k)?.into_iter().collect();
+        let deltas: Vec<(String, candle_core::Tensor)> = with_segments(basis.deltas(model.as_ref(), k)?).into_iter().collect();
         let m = if deltas.is_empty() { model.clone() } else { voice.model_with(&[(1.0, deltas)])? };
         let got = cues(&lines.measure(&m, None, &opts.scales, sr, stop)?, &base, &used);
         *done += 1;
@@ -177,6 +214,8 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
 
     // Jacobian of the cues in the knobs: pitch, range and tilt probed, tempo and level start as
     // identity (their knobs are in the cues' own units), all refined by Broyden's update.
+    // The cues at knobs 0: the voice's own (0), or the voice's with the learned early encoder.
+    let origin = if segments.is_empty() { [0f32; N] } else { eval(Knobs::default(), &mut done, progress)? };
     let mut jac = [[0f32; N]; N];
     for (i, row) in jac.iter_mut().enumerate() {
         row[i] = 1.0;
@@ -186,16 +225,16 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
             let got = eval(*probe, &mut done, progress)?;
             let h = probe.to_array()[i];
             for (r, g) in got.iter().enumerate() {
-                jac[r][i] = g / h;
+                jac[r][i] = (g - origin[r]) / h;
             }
         }
     }
 
     let mut theta = [0f32; N];
-    let mut now = [0f32; N]; // cues of the voice with no vector
+    let mut now = origin;
     let score = |c: &Cues| (0..N).filter(|&i| mask[i]).map(|i| ((c[i] - want[i]) / TOLERANCE[i]).powi(2)).sum::<f32>();
     let mut best = (score(&now), theta, now);
-    for _ in 0..opts.steps {
+    for _ in 0..steps {
         let residual: Vec<f32> = (0..N).map(|i| if mask[i] { want[i] - now[i] } else { 0.0 }).collect();
         let step = solve(&jac, &residual, &mask);
         // Each knob moves at most its step limit, and stays within its bounds.
@@ -234,7 +273,7 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
     }
     // α 0.5 should lie between the voice and the learned style, cue by cue: say where not.
     progress("checking α 0.5");
-    let deltas: Vec<(String, candle_core::Tensor)> = basis.deltas(model.as_ref(), knobs)?.into_iter().collect();
+    let deltas: Vec<(String, candle_core::Tensor)> = with_segments(basis.deltas(model.as_ref(), knobs)?).into_iter().collect();
     let half = if deltas.is_empty() { [0.0; N] } else { cues(&lines.measure(&voice.model_with(&[(0.5, deltas)])?, None, &opts.scales, sr, stop)?, &base, &used) };
     for i in (0..N).filter(|&i| mask[i] && reached[i].abs() > TOLERANCE[i]) {
         let between = half[i] * reached[i] > 0.0 && half[i].abs() < reached[i].abs();
@@ -242,12 +281,13 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
             warnings.push(format!("cue {} at α 0.5 is {:+.3}, not between 0 and α 1's {:+.3}: this cue does not grow steadily with α", NAMES[i], half[i], reached[i]));
         }
     }
-    let vector = make_vector(voice, &basis, knobs, opts, &mask, &format!("learned from {} ({} lines): {}", data.dir.display(), used.len(), describe(&reached)))?;
-    Ok(Learned { vector, knobs, target: want, reached, half, lines_used: used.len(), warnings })
+    let vector = make_vector(voice, &basis, knobs, &segments, opts, &mask, &format!("learned from {} ({} lines): {}", data.dir.display(), used.len(), describe(&reached)))?;
+    Ok(Learned { vector, knobs, target: want, reached, half, lines_used: used.len(), encoder, warnings })
 }
 
-/// `weights` (or `lora`, or `steer`) vector of `knobs`, in the groups of the knobs it uses.
-fn make_vector(voice: &Voice, basis: &Basis, knobs: Knobs, opts: &Options, mask: &[bool; N], description: &str) -> Result<StyleVector> {
+/// `weights` (or `lora`, or `steer`) vector of `knobs` and the early encoder's learned
+/// `segments`, in the groups they use.
+fn make_vector(voice: &Voice, basis: &Basis, knobs: Knobs, segments: &BTreeMap<String, candle_core::Tensor>, opts: &Options, mask: &[bool; N], description: &str) -> Result<StyleVector> {
     let mut groups = Vec::new();
     let mut add = |g: &str| {
         let g = Group::new(g);
@@ -255,6 +295,9 @@ fn make_vector(voice: &Voice, basis: &Basis, knobs: Knobs, opts: &Options, mask:
             groups.push(g);
         }
     };
+    if !segments.is_empty() {
+        add(segmental::GROUP);
+    }
     if mask[0] || mask[1] {
         add("enc_p.late");
     }
@@ -266,7 +309,11 @@ fn make_vector(voice: &Voice, basis: &Basis, knobs: Knobs, opts: &Options, mask:
     }
     let (kind, tensors) = match opts.kind {
         Kind::Steer => (Kind::Steer, BTreeMap::from([("m_p".to_string(), basis.steer(knobs)?)])),
-        _ => (Kind::Weights, basis.deltas(voice.model.as_ref(), knobs)?),
+        _ => {
+            let mut t = basis.deltas(voice.model.as_ref(), knobs)?;
+            t.extend(segments.iter().map(|(k, v)| (k.clone(), v.clone())));
+            (Kind::Weights, t)
+        }
     };
     if tensors.is_empty() {
         return Err(Error::invalid("vector learn", "the recordings do not differ from the voice in any cue the groups can change"));
@@ -328,8 +375,8 @@ mod tests {
     #[test]
     fn solves_masked_systems() {
         let mut jac = [[0f32; N]; N];
-        for i in 0..N {
-            jac[i][i] = 1.0 + i as f32 * 0.3;
+        for (i, row) in jac.iter_mut().enumerate() {
+            row[i] = 1.0 + i as f32 * 0.3;
         }
         jac[0][1] = 0.5;
         jac[1][0] = 0.3;
@@ -337,8 +384,8 @@ mod tests {
         let x: Cues = [1.0, -2.0, 0.1, 3.0, 0.4];
         let r: Vec<f32> = (0..N).map(|i| (0..N).map(|j| jac[i][j] * x[j]).sum()).collect();
         let got = solve(&jac, &r, &[true; N]);
-        for i in 0..N {
-            assert!((got[i] - x[i]).abs() < 1e-4, "{got:?}");
+        for (g, want) in got.iter().zip(&x) {
+            assert!((g - want).abs() < 1e-4, "{got:?}");
         }
         let got = solve(&jac, &r, &[false, false, true, false, false]);
         assert_eq!((got[0], got[1], got[3]), (0.0, 0.0, 0.0));

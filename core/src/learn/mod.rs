@@ -8,12 +8,16 @@
 //! - [`mel`], [`spectral`]: log-mel spectra, and the prior direction along which the
 //!   recordings' spectra differ from the voice's (`steer` vectors);
 //! - [`knobs`]: the weight deltas (linear in α) that move each cue;
-//! - [`fit`]: finding the knob values that reproduce the recordings' cues.
+//! - [`fit`]: finding the knob values that reproduce the recordings' cues;
+//! - [`align`], [`twin`], [`segmental`]: the early text encoder (phoneme embedding, first
+//!   layers) learned by gradient through a differentiable twin of `enc_p`, toward the prior
+//!   the recordings' aligned spectra imply (an accent's sounds).
 //!
 //! What is learned is the prosody of the recordings relative to the voice — pitch level and
-//! range, tempo, level — not their timbre or segmental detail: the voice's decoder and flow
-//! stay as they are.
+//! range, tempo, level — and, with `enc_p.early`, their sounds as the prior expresses them;
+//! not their timbre: the voice's decoder and flow stay as they are.
 
+pub mod align;
 pub mod data;
 pub mod direction;
 pub mod fit;
@@ -21,7 +25,9 @@ pub mod knobs;
 pub mod mel;
 pub mod prosody;
 pub mod render;
+pub mod segmental;
 pub mod spectral;
+pub mod twin;
 
 pub use data::DataSet;
 pub use fit::{learn, Learned, Options};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::prosody::{measure, Prosody};
 use crate::error::Result;
-use crate::model::{Backbone, Noise, StyleState};
+use crate::model::{Backbone, Noise, Prepared, StyleState};
 use crate::scales::Scales;
 use crate::voice::{Say, Voice};
 
@@ -38,19 +38,20 @@ impl Lines {
         Ok(Lines { sentences })
     }
 
-    /// Line `k` spoken by `model` at `scales`: its audio, and for each sentence the prepared
-    /// input `[1, inter, frames]` (the prior, m_p when `scales` has no noise).
-    pub fn speak(&self, model: &Arc<dyn Backbone>, speaker: Option<usize>, scales: &Scales, k: usize) -> Result<(Vec<f32>, Vec<candle_core::Tensor>)> {
+    /// Line `k` spoken by `model` at `scales`: its audio, and for each sentence what was
+    /// prepared for it (the flow input `[1, inter, frames]`, m_p when `scales` has no noise, and
+    /// the frames of each id).
+    pub fn speak(&self, model: &Arc<dyn Backbone>, speaker: Option<usize>, scales: &Scales, k: usize) -> Result<(Vec<f32>, Vec<Prepared>)> {
         let style = StyleState::plain(model.clone()).with_speaker(model.speaker_embedding(speaker)?);
         let mut noise = Noise::seeded(seed(k));
         let mut audio = Vec::new();
-        let mut inputs = Vec::new();
+        let mut prepared = Vec::new();
         for ids in &self.sentences[k] {
-            let prepared = model.prepare(ids, &[], scales, &mut noise, &style)?;
-            audio.extend(model.run_all(&prepared.input, &style)?.to_vec1::<f32>()?);
-            inputs.push(prepared.input);
+            let p = model.prepare(ids, &[], scales, &mut noise, &style)?;
+            audio.extend(model.run_all(&p.input, &style)?.to_vec1::<f32>()?);
+            prepared.push(p);
         }
-        Ok((audio, inputs))
+        Ok((audio, prepared))
     }
 
     /// The prosody of every line spoken by `model`; `stop` is asked between lines.
@@ -62,4 +63,13 @@ impl Lines {
             })
             .collect()
     }
+}
+
+/// The flow input of every frame of a line's sentences, in order: `[frames][inter]`.
+pub fn prior_frames(prepared: &[Prepared]) -> Result<Vec<Vec<f32>>> {
+    let mut rows = Vec::new();
+    for p in prepared {
+        rows.extend(p.input.squeeze(0)?.t()?.contiguous()?.to_vec2::<f32>()?); // [frames, inter]
+    }
+    Ok(rows)
 }
