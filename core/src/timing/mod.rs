@@ -90,7 +90,7 @@ impl Timings {
                 owner_of_word = owner;
                 if let Some(o) = owner {
                     let name = w.names.get(o).cloned().unwrap_or_default();
-                    word.get_or_insert_with(|| Span { item: name, start, end: stop }).end = stop;
+                    word.get_or_insert(Span { item: name, start, end: stop }).end = stop;
                 }
                 continue;
             }
@@ -345,9 +345,7 @@ mod tests {
         }).collect();
         let mut owner = owner;
         owner[8] = Some(2); // the ˈ before m
-        for k in 9..12 {
-            owner[k] = Some(2);
-        }
+        owner[9..12].fill(Some(2));
         let names = ["Hel".to_string(), "la".to_string(), "Mo".to_string()];
         let named = Timings::sentence(&ids, &frames, 10, 1000, Some(WordOwners { owner: &owner, names: &names }));
         let words: Vec<(&str, u64, u64)> = named.words.iter().map(|w| (w.item.as_str(), w.start, w.end)).collect();
