@@ -222,7 +222,12 @@ pub(crate) fn start_lines(
         let mut handle = engine.0.speak(request);
         let playback = Arc::new(Playback::default());
         let played = match handle.take_reader() {
-            Some(reader) => track.play(LineSoundData { reader, playback: playback.clone() }),
+            Some(mut reader) => {
+                // A manual mix renders as much as the engine computed (`ready_frames`), on the
+                // caller's thread: its reads may wait for the look-ahead, so none comes up short.
+                reader.set_offline(mixer.capture_rate().is_some());
+                track.play(LineSoundData { reader, playback: playback.clone() })
+            }
             None => Err("the line's audio was already taken".into()),
         };
         if let Err(e) = played {

@@ -176,27 +176,60 @@ impl Shared {
     }
 }
 
-/// The audio end of a request: pops samples from the ring buffer. Never blocks, never
-/// allocates: safe to move into an audio callback (see [`SpeechHandle::take_reader`]).
+/// The audio end of a request: pops samples from the ring buffer. Never blocks (unless made
+/// [`AudioReader::set_offline`]), never allocates: safe to move into an audio callback (see
+/// [`SpeechHandle::take_reader`]).
 pub struct AudioReader {
     consumer: HeapCons<f32>,
     shared: Arc<Shared>,
     read: u64,
+    /// Tops the ring buffer up even when that means waiting for the look-ahead's lock
+    /// ([`Self::set_offline`]).
+    offline: bool,
 }
 
 impl AudioReader {
     /// Moves up to `out.len()` samples into `out`; returns how many. Fewer than asked while the
     /// request is speaking means the engine fell behind (an underrun, for a real-time consumer).
     /// The ring buffer is topped up from the engine's look-ahead as it runs low (without
-    /// waiting: if the engine holds the look-ahead at that instant, it tops it up itself).
+    /// waiting: if the engine holds the look-ahead at that instant, it tops it up itself —
+    /// unless [`Self::set_offline`]).
     pub fn read(&mut self, out: &mut [f32]) -> usize {
         let mut n = self.consumer.pop_slice(out);
-        while n < out.len() && self.shared.try_flush() > 0 {
-            n += self.consumer.pop_slice(&mut out[n..]);
+        while n < out.len() {
+            let moved = self.top_up();
+            // Look at the ring even when this moved nothing: an engine thread that held the
+            // look-ahead may have filled it meanwhile (and left nothing to move, or no room).
+            let got = self.consumer.pop_slice(&mut out[n..]);
+            n += got;
+            if moved == 0 && got == 0 {
+                break;
+            }
         }
         self.read += n as u64;
         self.shared.read.store(self.read, Ordering::Release);
         n
+    }
+
+    /// For a reader that is not on a real-time thread, such as an offline mix that renders as
+    /// much as [`SpeechHandle::samples_computed`] says there is: [`Self::read`] then tops the
+    /// ring buffer up even while an engine thread holds the look-ahead (waiting for it a
+    /// moment), so it comes up short only where the engine has not computed the audio. By
+    /// default it never waits — right for an audio callback, but a worker or the dispatcher
+    /// holding the look-ahead at that instant (or preempted while holding it) then makes a read
+    /// short although the audio is computed: to a mixer that is an underrun, in an offline mix
+    /// a gap that shifts everything after it.
+    pub fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
+    }
+
+    /// Moves audio from the look-ahead into the ring buffer; how many samples moved.
+    fn top_up(&self) -> usize {
+        if self.offline {
+            self.shared.flush()
+        } else {
+            self.shared.try_flush()
+        }
     }
 
     /// Samples ready to read now in the ring buffer (more may wait behind it: [`Self::read`]).
@@ -232,7 +265,7 @@ pub struct SpeechHandle {
 
 impl SpeechHandle {
     pub(crate) fn new(consumer: HeapCons<f32>, shared: Arc<Shared>, events: Receiver<Event>) -> Self {
-        let reader = AudioReader { consumer, shared: shared.clone(), read: 0 };
+        let reader = AudioReader { consumer, shared: shared.clone(), read: 0, offline: false };
         SpeechHandle { reader: Mutex::new(Some(reader)), shared, events }
     }
 

@@ -120,11 +120,14 @@ impl Outlet {
         }
         self.segments.push_back(Segment { start: self.produced, len: audio.len() as u64, alphas });
         self.produced += audio.len() as u64;
-        self.shared.computed.store(self.produced, Ordering::Release);
         let mut la = self.shared.lock_lookahead();
         la.pending.extend(audio);
         self.shared.flushed(la.flush());
         drop(la);
+        // Only now that they wait in the look-ahead: a reader told of these samples earlier (an
+        // offline mix renders up to `samples_computed`) would look for them before they were
+        // there, come up short, and the mix would get a gap.
+        self.shared.computed.store(self.produced, Ordering::Release);
         self.forget_written();
     }
 
