@@ -62,12 +62,14 @@ def resample(x, sr, rate):
     return resample_poly(x, rate // g, sr // g).astype(np.float32)
 
 
-def speak(tvtts, voice, text, seed, out, style=None, length_scale=None, accent=None):
-    cmd = [str(tvtts), "say", "--voice", str(voice), "--text", text, "--seed", str(seed), "--out", str(out)]
+def speak(tvtts, voice, text, seed, out, style=None, length_scale=None, accent=None, extra=()):
+    """`tvtts say` of `text` with `seed` into `out`; `style` is one FILE=ALPHA or a list of them,
+    `extra` more arguments (e.g. the noise scales)."""
+    cmd = [str(tvtts), "say", "--voice", str(voice), "--text", text, "--seed", str(seed), "--out", str(out), *extra]
     if accent:
         cmd += ["--accent", accent]
-    if style:
-        cmd += ["--style", style]
+    for st in [style] if isinstance(style, str) else (style or []):
+        cmd += ["--style", st]
     if length_scale:
         cmd += ["--length-scale", str(length_scale)]
     subprocess.run(cmd, check=True, capture_output=True)

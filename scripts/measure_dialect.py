@@ -25,14 +25,13 @@ from refvenv import ensure_venv  # noqa: E402
 ensure_venv(__file__, "measure")
 
 import argparse  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pyworld  # noqa: E402
 
 import whisper_tiny  # noqa: E402
-from make_style_data import read_wav  # noqa: E402
+from make_style_data import read_wav, speak  # noqa: E402
 from measure_learned import wer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,14 +69,8 @@ def mcd(a, b):
 
 
 def say(a, text, seed, out, styles=(), accent=None):
-    cmd = [str(a.tvtts), "say", "--voice", str(a.voice), "--text", text, "--seed", str(seed), "--out", str(out)]
-    if a.deterministic:
-        cmd += ["--noise-scale", "0", "--noise-w", "0"]
-    for s in styles:
-        cmd += ["--style", s]
-    if accent:
-        cmd += ["--accent", accent]
-    subprocess.run(cmd, check=True, capture_output=True)
+    quiet = ["--noise-scale", "0", "--noise-w", "0"] if a.deterministic else []
+    speak(a.tvtts, a.voice, text, seed, out, list(styles), accent=accent, extra=quiet)
 
 
 def main():

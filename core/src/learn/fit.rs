@@ -162,11 +162,12 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
     }
     progress(&format!("recordings vs voice on {} lines: {}", used.len(), describe(&want)));
 
+    let audio: Vec<&[f32]> = data.recordings.iter().map(|r| r.audio.as_slice()).collect();
     let basis = if opts.kind == Kind::Steer {
         // A steering vector moves m_p along one direction: the one along which the
         // recordings' spectra differ from the voice's; its length is fitted to their pitch.
         progress("mapping the voice's spectra to its prior");
-        spectral_basis(&model, &lines, &data.recordings.iter().map(|r| r.audio.as_slice()).collect::<Vec<_>>(), &used, &opts.scales, sr, stop)?
+        spectral_basis(&model, &lines, &audio, &used, &opts.scales, sr, stop)?
     } else if mask[0] || mask[1] {
         progress("finding the voice's pitch direction");
         pitch_basis(&model, None, &lines, sr, stop)?
@@ -175,7 +176,6 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
     };
 
     // The early encoder (an accent's sounds) first: the knobs then fit the prosody on top.
-    let audio: Vec<&[f32]> = data.recordings.iter().map(|r| r.audio.as_slice()).collect();
     let mut encoder = None;
     let segments = if learns_segments(&opts.groups) {
         progress("learning the early text encoder from the recordings' sounds");

@@ -80,7 +80,7 @@ pub fn fit_segmental(
     let twin = EncoderTwin::new(model.as_ref(), &trained)?;
     let mut spoken: Vec<Spoken> = Vec::new();
     let mut frames_of: Vec<Vec<Vec<usize>>> = Vec::new(); // [line][sentence][id]
-    let mut means: Vec<Vec<Tensor>> = Vec::new(); // [line][sentence] m_p [inter, t]
+    let mut means: Vec<Vec<Vec<Vec<f32>>>> = Vec::new(); // [line][sentence] m_p [t][inter]
     for &k in used {
         stop()?;
         let (audio, prepared) = lines.speak(model, None, scales, k)?;
@@ -90,12 +90,11 @@ pub fn fit_segmental(
             if ids.len() != p.frames.len() {
                 return Err(Error::invalid("vector learn", "the voice's timing track does not match its ids"));
             }
-            let m = twin.forward(ids)?;
-            let per_id = m.t()?.to_vec2::<f32>()?; // [t, inter]
+            let per_id = twin.forward(ids)?.t()?.to_vec2::<f32>()?; // [t, inter]
             for (row, &n) in per_id.iter().zip(&p.frames) {
                 rows.extend(std::iter::repeat_n(row.clone(), n));
             }
-            line_means.push(m);
+            line_means.push(per_id);
         }
         spoken.push((log_mel(&audio, sample_rate, hop, rows.len()), rows));
         frames_of.push(prepared.into_iter().map(|p| p.frames).collect());
@@ -133,7 +132,6 @@ pub fn fit_segmental(
         }
         let mut at = 0;
         for ((ids, frames), m0) in lines.sentences[k].iter().zip(&frames_of[u]).zip(&means[u]) {
-            let m0 = m0.t()?.to_vec2::<f32>()?; // [t, inter]
             let mut target = Vec::with_capacity(ids.len() * inter);
             for (p, &n) in frames.iter().enumerate() {
                 let mut mean = vec![0f32; inter];

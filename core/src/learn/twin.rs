@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use candle_core::{DType, Device, Tensor, Var, D};
 
 use crate::error::{Error, Result};
+use crate::model::attention::band_indices;
 use crate::model::Backbone;
 
 /// Checkpoint paths of the text encoder.
@@ -162,23 +163,17 @@ impl EncoderTwin {
 }
 
 /// Gather indices that move the relative-position band between relative and absolute positions
-/// for one sentence length (as in [`crate::model::attention`]'s device path).
+/// for one sentence length ([`band_indices`], over the heads).
 struct Band {
-    /// `[h, t, t]` into the relative logits padded with one zero column: j − i + w inside the
-    /// window, else 2w+1.
+    /// `[h, t, t]`
     to_absolute: Tensor,
-    /// `[h, t, 2w+1]` into the attention weights padded by w on both sides: i + r.
+    /// `[h, t, 2w+1]`
     to_relative: Tensor,
 }
 
 impl Band {
     fn new(t: usize, w: usize, h: usize) -> Result<Self> {
-        let abs: Vec<u32> = (0..t).flat_map(|i| (0..t).map(move |j| if i.abs_diff(j) <= w { (j + w - i) as u32 } else { (2 * w + 1) as u32 })).collect();
-        let rel: Vec<u32> = (0..t).flat_map(|i| (0..=2 * w).map(move |r| (i + r) as u32)).collect();
-        let dev = Device::Cpu;
-        Ok(Band {
-            to_absolute: Tensor::from_vec(abs, (1, t, t), &dev)?.broadcast_as((h, t, t))?.contiguous()?,
-            to_relative: Tensor::from_vec(rel, (1, t, 2 * w + 1), &dev)?.broadcast_as((h, t, 2 * w + 1))?.contiguous()?,
-        })
+        let (to_absolute, to_relative) = band_indices(t, w, &[h], &Device::Cpu)?;
+        Ok(Band { to_absolute, to_relative })
     }
 }

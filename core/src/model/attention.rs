@@ -118,15 +118,25 @@ impl RelativeBand {
 
 impl BandGather {
     fn new(t: usize, w: usize, b: usize, h: usize, device: &Device) -> Result<Self> {
-        let abs: Vec<u32> = (0..t)
-            .flat_map(|i| (0..t).map(move |j| if i.abs_diff(j) <= w { (j + w - i) as u32 } else { (2 * w + 1) as u32 }))
-            .collect();
-        let rel: Vec<u32> = (0..t).flat_map(|i| (0..=2 * w).map(move |r| (i + r) as u32)).collect();
-        Ok(BandGather {
-            to_absolute: Tensor::from_vec(abs, (1, 1, t, t), device)?.broadcast_as((b, h, t, t))?.contiguous()?,
-            to_relative: Tensor::from_vec(rel, (1, 1, t, 2 * w + 1), device)?.broadcast_as((b, h, t, 2 * w + 1))?.contiguous()?,
-        })
+        let (to_absolute, to_relative) = band_indices(t, w, &[b, h], device)?;
+        Ok(BandGather { to_absolute, to_relative })
     }
+}
+
+/// The gather indices of the relative-position band for length `t` and window `w`, broadcast
+/// over the leading dims `lead`: into the relative logits padded with one zero column
+/// `[..lead, t, t]` (j − i + w inside the window, else 2w+1), and into the attention weights
+/// padded by w on both sides `[..lead, t, 2w+1]` (i + r).
+pub fn band_indices(t: usize, w: usize, lead: &[usize], device: &Device) -> Result<(Tensor, Tensor)> {
+    let abs: Vec<u32> = (0..t)
+        .flat_map(|i| (0..t).map(move |j| if i.abs_diff(j) <= w { (j + w - i) as u32 } else { (2 * w + 1) as u32 }))
+        .collect();
+    let rel: Vec<u32> = (0..t).flat_map(|i| (0..=2 * w).map(move |r| (i + r) as u32)).collect();
+    let shape = |last: usize| -> Vec<usize> { lead.iter().copied().chain([t, last]).collect() };
+    Ok((
+        Tensor::from_vec(abs, (t, t), device)?.broadcast_as(shape(t))?.contiguous()?,
+        Tensor::from_vec(rel, (t, 2 * w + 1), device)?.broadcast_as(shape(2 * w + 1))?.contiguous()?,
+    ))
 }
 
 #[cfg(test)]
