@@ -13,7 +13,9 @@ CheapTrick envelope coded to 25 mel-cepstral coefficients by pyworld, c0 left ou
 trimmed), and the words Whisper tiny.en hears. The prior's noise alone puts two renderings of
 one sentence with different seeds 5.8 dB apart, against 6.6 dB between the plain voice and the
 Scottish accent: `--deterministic` (noise 0 everywhere) measures the sounds without that floor. `--also` adds another vector to the vector's
-renderings (an emotion on top). Runs in scripts/.venv-measure.
+renderings (an emotion on top). `--rendered DIR` instead judges the renderings the ceiling
+study wrote (`cargo run --release -p tvtts-core --example dialect_ceiling`: DIR/accent{i}.wav,
+plain{i}.wav, accentized{i}.wav). Runs in scripts/.venv-measure.
 """
 
 import sys
@@ -75,7 +77,8 @@ def say(a, text, seed, out, styles=(), accent=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--vector", type=Path, required=True)
+    ap.add_argument("--vector", type=Path)
+    ap.add_argument("--rendered", type=Path, help="judge DIR/plain{i}.wav and DIR/accentized{i}.wav against DIR/accent{i}.wav (the ceiling study's renderings)")
     ap.add_argument("--accent", required=True)
     ap.add_argument("--alphas", default="0.5,1")
     ap.add_argument("--also", action="append", default=[], help="another vector FILE=ALPHA on top of the dialect vector")
@@ -88,6 +91,10 @@ def main():
     texts = [l.strip() for l in a.sentences.read_text().splitlines() if l.strip()]
     alphas = [float(x) for x in a.alphas.split(",")]
     asr = whisper_tiny.load()
+    if a.rendered:
+        return judge_rendered(a, texts, asr)
+    if not a.vector:
+        ap.error("give --vector (or --rendered)")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         conds = {"plain": [], **{f"a{al}": [] for al in alphas}}
@@ -114,6 +121,26 @@ def main():
             print(f"| vector{' + ' + ', '.join(a.also) if a.also else ''} | {al} | {m:.3f} | {100 * (m - plain) / plain:+.1f} % | {w:.1f} % |")
         w = wer(asr, texts, [tmp / f"accent{i}.wav" for i in range(len(texts))])
         print(f"| accent rendering ({a.accent}) | — | 0 | — | {w:.1f} % |")
+
+
+def judge_rendered(a, texts, asr):
+    """MCD to the accent and WER of the ceiling study's plain and accentized renderings."""
+    d = a.rendered
+    found = [i for i in range(len(texts)) if (d / f"accent{i}.wav").exists()]
+    rows = {"plain": [], "accentized": []}
+    for i in found:
+        x, sr = read_wav(d / f"accent{i}.wav")
+        target = mcep(x, sr)
+        for name, got in rows.items():
+            got.append(mcd(mcep(read_wav(d / f"{name}{i}.wav")[0], sr), target))
+    plain = float(np.mean(rows["plain"]))
+    said = [texts[i] for i in found]
+    print(f"| {a.accent}: {len(found)} sentences, noise 0 | MCD to the accent (dB) | change from plain | WER |")
+    print("|---|---|---|---|")
+    for name, got in rows.items():
+        m = float(np.mean(got))
+        print(f"| {name} | {m:.3f} | {100 * (m - plain) / plain:+.1f} % | {wer(asr, said, [d / f'{name}{i}.wav' for i in found]):.1f} % |")
+    print(f"| accent | 0 | — | {wer(asr, said, [d / f'accent{i}.wav' for i in found]):.1f} % |")
 
 
 if __name__ == "__main__":

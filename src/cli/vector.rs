@@ -75,7 +75,7 @@ pub struct DiffArgs {
     /// The fine-tuned voice (`.onnx`), same architecture.
     #[arg(long)]
     pub tuned: PathBuf,
-    /// Module groups to keep (comma-separated: enc_p, enc_p.early, enc_p.late, dp, flow, dec).
+    /// Module groups to keep (comma-separated: enc_p, enc_p.emb, enc_p.early, enc_p.late, dp, flow, dec).
     #[arg(long, default_value = "enc_p,dp,flow,dec")]
     pub groups: String,
     /// Store as LoRA factors of this rank (truncated SVD) instead of full deltas.
@@ -127,8 +127,9 @@ pub struct LearnArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Module groups the vector may change: enc_p or enc_p.late (pitch level and range), dp
-    /// (tempo), dec (level and tilt), enc_p.early (the sounds: phoneme embedding and first
-    /// encoder layers, learned by gradient — an accent).
+    /// (tempo), dec (level and tilt), enc_p.emb (the sounds: the phoneme embedding, learned by
+    /// gradient — an accent's context-free part) or enc_p.early (the embedding and the first
+    /// encoder layers).
     #[arg(long, default_value = "enc_p.late,dp,dec")]
     pub groups: String,
     /// `weights` (full deltas), `lora` (factors of --rank) or `steer` (one m_p offset, along the
@@ -143,7 +144,7 @@ pub struct LearnArgs {
     /// speaks every line once.
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
-    /// Gradient (Adam) steps of the early text encoder, when --groups has enc_p.early (0: the
+    /// Gradient (Adam) steps of the early text encoder, when --groups has enc_p.emb or enc_p.early (0: the
     /// default, 40); each runs the encoder's twin forward and back over every line.
     #[arg(long, default_value_t = 0)]
     pub encoder_steps: usize,

@@ -51,16 +51,22 @@ fn knob_mask(groups: &[Group]) -> [bool; N] {
     [enc, enc, has("dp"), has("dec"), has("dec")]
 }
 
-/// Whether `groups` ask for the early text encoder to be learned ([`super::segmental`]).
+/// The early text-encoder group `groups` ask to be learned ([`super::segmental`]), if any:
+/// `enc_p.early` when both it and `enc_p.emb` (which it contains) are asked.
+fn segment_group(groups: &[Group]) -> Option<&'static str> {
+    segmental::GROUPS.iter().rev().copied().find(|s| groups.iter().any(|g| g.name() == *s))
+}
+
+/// Whether `groups` ask for the early text encoder to be learned.
 fn learns_segments(groups: &[Group]) -> bool {
-    groups.iter().any(|g| g.name() == segmental::GROUP)
+    segment_group(groups).is_some()
 }
 
 /// The knobs a vector of `kind` on `groups` may use; an error when there is nothing to learn.
 pub fn knobs_for(groups: &[Group], kind: Kind) -> Result<[bool; N]> {
     let mask = knob_mask(groups);
     if learns_segments(groups) && kind == Kind::Steer {
-        return Err(Error::invalid("vector learn", format!("`{}` is learned as weight deltas (`--kind weights` or `lora`), not as a steering vector", segmental::GROUP)));
+        return Err(Error::invalid("vector learn", format!("`{}` is learned as weight deltas (`--kind weights` or `lora`), not as a steering vector", segment_group(groups).unwrap_or_default())));
     }
     let mask = match kind {
         Kind::Steer => [mask[0], false, false, false, false],
@@ -68,7 +74,7 @@ pub fn knobs_for(groups: &[Group], kind: Kind) -> Result<[bool; N]> {
         Kind::Speaker => return Err(Error::invalid("vector learn", "`speaker` vectors come from a multi-speaker voice's table (`tvtts vector centroid`), not from recordings")),
     };
     if !mask.iter().any(|&m| m) && !learns_segments(groups) {
-        return Err(Error::invalid("vector learn", format!("groups {} give nothing to learn (use enc_p or enc_p.late for pitch, dp for tempo, dec for level, enc_p.early for sounds)", Group::list(groups))));
+        return Err(Error::invalid("vector learn", format!("groups {} give nothing to learn (use enc_p or enc_p.late for pitch, dp for tempo, dec for level, enc_p.emb or enc_p.early for sounds)", Group::list(groups))));
     }
     Ok(mask)
 }
@@ -177,10 +183,10 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
 
     // The early encoder (an accent's sounds) first: the knobs then fit the prosody on top.
     let mut encoder = None;
-    let segments = if learns_segments(&opts.groups) {
-        progress("learning the early text encoder from the recordings' sounds");
+    let segments = if let Some(group) = segment_group(&opts.groups) {
+        progress(&format!("learning {group} from the recordings' sounds"));
         let steps = if opts.encoder_steps == 0 { ENCODER_STEPS } else { opts.encoder_steps };
-        let s = fit_segmental(&model, &lines, &audio, &used, &opts.scales, sr, steps, progress, stop)?;
+        let s = fit_segmental(&model, group, &lines, &audio, &used, &opts.scales, sr, steps, progress, stop)?;
         progress(&format!(
             "early encoder: prior distance to the targets {:.4} → {:.4} on the training lines, {:.4} → {:.4} held out",
             s.before.0, s.after.0, s.before.1, s.after.1
@@ -295,8 +301,8 @@ fn make_vector(voice: &Voice, basis: &Basis, knobs: Knobs, segments: &BTreeMap<S
             groups.push(g);
         }
     };
-    if !segments.is_empty() {
-        add(segmental::GROUP);
+    if let Some(g) = segment_group(&opts.groups).filter(|_| !segments.is_empty()) {
+        add(g);
     }
     if mask[0] || mask[1] {
         add("enc_p.late");
@@ -371,6 +377,18 @@ fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_early_group_asked_is_the_one_learned() {
+        let groups = |s: &str| Group::parse_list(s).unwrap();
+        assert_eq!(segment_group(&groups("enc_p.emb,dp")), Some("enc_p.emb"));
+        assert_eq!(segment_group(&groups("enc_p.early")), Some("enc_p.early"));
+        // enc_p.early holds the embedding: asked together, the larger group is learned.
+        assert_eq!(segment_group(&groups("enc_p.emb,enc_p.early")), Some("enc_p.early"));
+        assert_eq!(segment_group(&groups("enc_p.late,dp,dec")), None);
+        assert!(knobs_for(&groups("enc_p.emb"), Kind::Steer).is_err());
+        assert!(knobs_for(&groups("enc_p.emb"), Kind::Weights).is_ok());
+    }
 
     #[test]
     fn solves_masked_systems() {

@@ -9,8 +9,8 @@
 //! 3. Each phoneme of the rendering gets a target prior mean: its own m_p plus the mean change
 //!    the map reads between the recording's aligned frames and the rendering's own frames (what
 //!    the map gets wrong about both cancels).
-//! 4. The deltas of the group's parameters (the phoneme embedding, the first encoder layers)
-//!    are fitted with Adam through the encoder's differentiable twin ([`EncoderTwin`], candle's
+//! 4. The deltas of the group's parameters (`enc_p.emb`: the phoneme embedding alone;
+//!    `enc_p.early`: it and the first encoder layers) are fitted with Adam through the encoder's differentiable twin ([`EncoderTwin`], candle's
 //!    autograd): the frame-weighted mean squared distance of m_p to the targets, with weight
 //!    decay pulling the deltas toward the voice. Every eighth line is held out; the deltas of
 //!    the step with the lowest held-out loss are kept.
@@ -31,11 +31,21 @@ use crate::error::{Error, Result};
 use crate::model::Backbone;
 use crate::scales::Scales;
 
-/// The module group this learner trains.
-pub const GROUP: &str = "enc_p.early";
-/// Adam's step size and decoupled weight decay (per step, relative to the step size).
-const LEARNING_RATE: f64 = 1e-3;
+/// The module groups this learner trains: the phoneme embedding alone, or it and the first
+/// encoder layers.
+pub const GROUPS: [&str; 2] = ["enc_p.emb", "enc_p.early"];
+/// Adam's decoupled weight decay (per step, relative to the step size).
 const WEIGHT_DECAY: f64 = 0.05;
+
+/// Adam's step size for `group`. Each embedding row moves only by its own symbol's gradient,
+/// so the embedding alone takes larger steps than the layers, which every position moves.
+fn learning_rate(group: &str) -> f64 {
+    if group == "enc_p.emb" {
+        1e-2
+    } else {
+        1e-3
+    }
+}
 /// Sentences whose gradient is taken in one graph.
 const CHUNK: usize = 4;
 /// Every `HOLD_OUT`-th used line judges the steps instead of training.
@@ -59,11 +69,13 @@ pub struct Segmental {
     pub after: (f32, f32),
 }
 
-/// Learns deltas of `model`'s [`GROUP`] parameters so that its prior means move toward what
-/// `recordings` (line k's at the voice's rate) say of `lines`; `used` are the lines taken.
+/// Learns deltas of the parameters of `model`'s group `group` (one of [`GROUPS`]) so that its
+/// prior means move toward what `recordings` (line k's at the voice's rate) say of `lines`;
+/// `used` are the lines taken.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_segmental(
     model: &Arc<dyn Backbone>,
+    group: &str,
     lines: &Lines,
     recordings: &[&[f32]],
     used: &[usize],
@@ -75,8 +87,8 @@ pub fn fit_segmental(
 ) -> Result<Segmental> {
     let hop = model.samples_per_frame();
     // 1. The voice's renderings, and the map fitted on them.
-    let group = model.group(GROUP).ok_or_else(|| Error::invalid("vector learn", format!("the voice has no group `{GROUP}`")))?;
-    let trained: Vec<String> = group.params.iter().cloned().collect();
+    let def = model.group(group).ok_or_else(|| Error::invalid("vector learn", format!("the voice has no group `{group}`")))?;
+    let trained: Vec<String> = def.params.iter().cloned().collect();
     let twin = EncoderTwin::new(model.as_ref(), &trained)?;
     let mut spoken: Vec<Spoken> = Vec::new();
     let mut frames_of: Vec<Vec<Vec<usize>>> = Vec::new(); // [line][sentence][id]
@@ -178,7 +190,7 @@ pub fn fit_segmental(
     let before = (scalar(&loss(&train, w_train)?)?, scalar(&loss(&held, w_held)?)?);
     progress(&format!("prior distance to the recordings' targets: {:.4} (training lines), {:.4} (held out)", before.0, before.1));
     let vars = twin.vars();
-    let mut opt = AdamW::new(vars.clone(), ParamsAdamW { lr: LEARNING_RATE, weight_decay: WEIGHT_DECAY, ..Default::default() })?;
+    let mut opt = AdamW::new(vars.clone(), ParamsAdamW { lr: learning_rate(group), weight_decay: WEIGHT_DECAY, ..Default::default() })?;
     let mut best = (before.1, twin.deltas()?);
     let started = Instant::now();
     for step in 1..=steps {

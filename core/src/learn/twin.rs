@@ -146,6 +146,12 @@ impl EncoderTwin {
 
     /// Phoneme ids of one sentence → prior mean m_p `[inter, t]`.
     pub fn forward(&self, ids: &[i64]) -> Result<Tensor> {
+        Ok(self.conv(PROJ, &self.hidden(ids)?)?.narrow(0, 0, self.inter)?)
+    }
+
+    /// Phoneme ids of one sentence → the encoder's output `x` `[hidden, t]` (before `proj`; what
+    /// the duration predictor reads).
+    pub fn hidden(&self, ids: &[i64]) -> Result<Tensor> {
         let t = ids.len();
         let idx = Tensor::from_vec(ids.iter().map(|&i| i as u32).collect::<Vec<_>>(), t, &Device::Cpu)?;
         let mut x = (self.p(EMB)?.index_select(&idx, 0)? * (self.hidden as f64).sqrt())?.t()?.contiguous()?; // [h, t]
@@ -158,7 +164,7 @@ impl EncoderTwin {
             let y = self.conv(&format!("{ffn}.conv_2"), &self.conv(&format!("{ffn}.conv_1"), &x)?.relu()?)?;
             x = self.norm(&format!("{enc}.norm_layers_2.{l}"), &(x + y)?)?;
         }
-        Ok(self.conv(PROJ, &x)?.narrow(0, 0, self.inter)?)
+        Ok(x)
     }
 }
 

@@ -13,13 +13,14 @@ use super::config::VitsConfig;
 /// The groups of a VITS model with parameters `params`, coarse ones first (`emb_g` only for
 /// multi-speaker models).
 pub fn groups(c: &VitsConfig, params: &[String]) -> Vec<GroupDef> {
-    let defs: [(&str, &str); 7] = [
+    let defs: [(&str, &str); 8] = [
         ("enc_p", "text encoder: phoneme embedding, attention/FFN layers, proj (speaking style)"),
         ("dp", "duration predictor (tempo)"),
         ("flow", "flow (pitch)"),
         ("dec", "decoder (timbre)"),
         ("emb_g", "speaker table of multi-speaker voices"),
         ("enc_p.early", "enc_p.emb and the first half of the encoder's layers (dialect)"),
+        ("enc_p.emb", "the phoneme embedding alone: each phoneme's sound, whatever its context (dialect)"),
         ("enc_p.late", "the second half of the encoder's layers and enc_p.proj (emotion)"),
     ];
     defs.into_iter()
@@ -45,6 +46,7 @@ fn contains(group: &str, path: &str, n_layers: usize) -> bool {
             };
             early == (group == "enc_p.early")
         }
+        "enc_p.emb" => path.starts_with("enc_p.emb."),
         g => top == g,
     }
 }
@@ -93,6 +95,8 @@ mod tests {
         assert!(contains("enc_p.early", "enc_p.emb.weight", n));
         assert!(contains("enc_p.early", "enc_p.encoder.ffn_layers.2.conv_1.weight", n));
         assert!(!contains("enc_p.early", "enc_p.encoder.ffn_layers.3.conv_1.weight", n));
+        assert!(contains("enc_p.emb", "enc_p.emb.weight", n));
+        assert!(!contains("enc_p.emb", "enc_p.encoder.ffn_layers.0.conv_1.weight", n));
         assert!(contains("enc_p.late", "enc_p.encoder.norm_layers_2.3.gamma", n));
         assert!(contains("enc_p.late", "enc_p.proj.weight", n));
         assert!(!contains("enc_p.late", "dp.flows.0.logs", n));
