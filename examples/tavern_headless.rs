@@ -6,8 +6,9 @@
 //!
 //! Emotions are driven live as a gameplay system would: the guard's `Emotion` ("angry") is 0.6
 //! on his first line; on his second, 0.3 rising to 1.0 one second in (the rest of the line
-//! follows); 0.0 on his last. The traveler is afraid (0.8) on his first line. The innkeeper
-//! speaks with a Scottish accent and the traveler with RP (their presets' `accent`). The mix is rendered offline (as fast as synthesis allows, never underrunning).
+//! follows); 0.0 on his last. The traveler is afraid (0.8) on his first line. The innkeeper's
+//! `Dialect` ("scottish") is 0.5 on her first line and 1.0 after (she warms to the stranger);
+//! the traveler speaks RP (his preset's "rp" dialect at its default α 1), afraid on top. The mix is rendered offline (as fast as synthesis allows, never underrunning).
 //! Each NPC carries a `LipSync`: every line prints its words as they were heard (`WordSpoken`),
 //! each with the time into the line and the mouth's OVR viseme at that moment.
 
@@ -46,6 +47,15 @@ fn guard_emotion(nth: usize) -> (f32, Option<(f32, f64)>) {
         0 => (0.6, None),
         1 => (0.3, Some((1.0, 1.0))),
         _ => (0.0, None),
+    }
+}
+
+/// The innkeeper's `scottish` α on her n-th line.
+fn innkeeper_dialect(nth: usize) -> f32 {
+    if nth == 0 {
+        0.5
+    } else {
+        1.0
     }
 }
 
@@ -89,7 +99,7 @@ fn main() -> anyhow::Result<()> {
     }
     println!("presets loaded in {:.2} s; mixing at {} Hz stereo", t0.elapsed().as_secs_f64(), args.rate);
 
-    let (mut guard_lines, mut traveler_lines) = (0, 0);
+    let (mut guard_lines, mut traveler_lines, mut innkeeper_lines) = (0, 0, 0);
     for (n, line) in lines.iter().enumerate() {
         let npc = cast.iter().find(|(name, _)| *name == line.speaker).map(|(_, e)| *e).context("speaker not spawned")?;
         let mut ramp = None;
@@ -102,6 +112,10 @@ fn main() -> anyhow::Result<()> {
         if line.speaker == "traveler" {
             app.world_mut().entity_mut(npc).insert(Emotion::new("afraid", traveler_emotion(traveler_lines)));
             traveler_lines += 1;
+        }
+        if line.speaker == "innkeeper" {
+            app.world_mut().entity_mut(npc).insert(Dialect::new("scottish", innkeeper_dialect(innkeeper_lines)));
+            innkeeper_lines += 1;
         }
         let started = Instant::now();
         let rate = args.rate as f64;

@@ -1,33 +1,28 @@
 #!/usr/bin/env bash
-# Builds dialect vectors (assets/vectors/dialects/*.safetensors) for the bundled voice with `tvtts vector learn --groups enc_p.early,dp`: HE-Vector's dialect vector on the
-# early groups (phoneme embedding, first encoder layers, durations), learned from the voice
-# reading 40 lines in one of espeak-ng's accents (`say --accent`, scripts/make_style_data.py).
-# With the vector at α the voice reads ordinary en-us phonemes and sounds that much like the
-# accent: α blends 0 → 1, and an emotion vector on the late groups composes with it.
+# Builds the dialect vectors (assets/vectors/dialects/*.safetensors) for the bundled voice with
+# `tvtts vector accent`: `rewrite` vectors, the table of how espeak-ng's accent rewrites the
+# voice's own (en-us) phonemes, phoneme by phoneme in context, counted over the text lines
+# below. At α the voice reads its own phonemes with their embeddings moved that far toward the
+# accent's (α 0: the voice; α 1: the accent's phonemes as the table knows them); emotion
+# vectors on the late groups compose with it. No espeak-ng is needed where they are used.
 #
-# What the target is: espeak-ng's accent rules spoken by this US voice — the accent's vowels
-# and consonants as the voice's learned symbols express them — not a recorded native speaker
-# (none can be had here).
+# What they capture: espeak-ng's accent rules as this US voice's learned symbols express them,
+# limited to one phoneme of context on either side (rules that depend on the whole word are
+# taken in their most frequent form) — not a recorded native speaker (none can be had here).
+# Judge with `python3 scripts/measure_dialect.py --vector F --accent NAME --deterministic`.
 #
-# Not shipped yet: measured with scripts/measure_dialect.py, the vectors this learner makes do
-# not bring the voice closer to the accent (README, "The early encoder"); the script is here so
-# that the next learner is judged the same way.
-#
-# Usage: bash scripts/make_dialects.sh [WORKDIR]   (needs target/release/tvtts, espeak-ng and
-# scripts/.venv-measure; about 10–15 min per accent on 2 cores)
+# Usage: bash scripts/make_dialects.sh   (needs target/release/tvtts built with espeak-ng; seconds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-work=${1:-$(mktemp -d)}
 voice=assets/voices/en_US-joe-medium.onnx
-py=scripts/.venv-measure/bin/python
-[ -x "$py" ] || py=python3
 out=assets/vectors/dialects
 mkdir -p "$out"
+texts=(bench/texts/phonemizer_train.txt bench/texts/phonemizer_heldout.txt assets/vectors/sources/statements.txt
+  assets/vectors/sources/questions.txt assets/vectors/sources/exclamations.txt)
+# bench/texts/heldout.txt, on which the README measures them, is not among the texts.
 for name in ${DIALECTS:-scottish rp}; do
-  echo "== $name"
-  "$py" scripts/make_style_data.py --out "$work/$name" --accent "$name"
-  target/release/tvtts vector learn --voice "$voice" --data "$work/$name" --threads 2 \
-    --groups enc_p.early,dp ${LEARN_ARGS:-} \
-    --description "$name (learned from the voice reading 40 lines with espeak-ng's $name accent)" \
-    --out "$out/$name.safetensors"
+  target/release/tvtts vector accent --voice "$voice" --accent "$name" \
+    $(printf -- '--texts %s ' "${texts[@]}") \
+    --description "$name: espeak-ng's $name accent as a phoneme rewrite of the voice's en-us phonemes (α 0 plain, 1 the accent)" \
+    --held-out bench/texts/heldout.txt --out "$out/$name.safetensors"
 done

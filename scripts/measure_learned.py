@@ -3,7 +3,7 @@
 
     python3 scripts/measure_learned.py --vector F.safetensors [--semitones S] [--range R]
         [--stretch X] [--gain-db G | --world] [--style FILE=ALPHA] [--length-scale L]
-        [--sentences bench/texts/heldout.txt] [--alphas 0.5,1] [--name NAME]
+        [--sentences bench/texts/heldout.txt] [--alphas 0.5,1] [--name NAME] [--on FILE=ALPHA]
 
 Speaks every held-out sentence plainly (voice defaults, fixed seed per sentence), with the
 vector at each α, and makes the oracle: the same transform the training set was built with
@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--alphas", default="0.5,1")
     ap.add_argument("--seed", type=int, default=7000)
     ap.add_argument("--speaker", action="store_true", help="also report Resemblyzer speaker similarity to the plain voice")
+    ap.add_argument("--on", action="append", default=[], help="FILE=ALPHA under every rendering, the plain voice's too (e.g. a dialect under an emotion): the changes are measured on top of it")
     a = ap.parse_args()
     texts = [l.strip() for l in a.sentences.read_text().splitlines() if l.strip()]
     world = uses_world(a)
@@ -84,7 +85,7 @@ def main():
         plain, oracle = [], []
         for i, text in enumerate(texts):
             p = tmp / f"plain{i}.wav"
-            speak(a.tvtts, a.voice, text, a.seed + i, p)
+            speak(a.tvtts, a.voice, text, a.seed + i, p, list(a.on))
             x, sr = read_wav(p)
             plain.append(measure(x, sr))
             if a.style or a.length_scale:
@@ -102,7 +103,7 @@ def main():
             got = []
             for i, text in enumerate(texts):
                 v = tmp / f"v{alpha}_{i}.wav"
-                speak(a.tvtts, a.voice, text, a.seed + i, v, f"{a.vector}={alpha}")
+                speak(a.tvtts, a.voice, text, a.seed + i, v, [f"{a.vector}={alpha}", *a.on])
                 got.append(measure(*read_wav(v)))
             w = wer(asr, texts, [tmp / f"v{alpha}_{i}.wav" for i in range(len(texts))])
             sim = ""

@@ -151,7 +151,8 @@ fn a_line_is_resampled_to_the_output_rate() {
     let mut app = app(&repo_assets(), 48_000);
     let (npc, preset) = spawn_npc(&mut app, "voices/innkeeper.voice.ron", ());
     let (mix, done) = say(&mut app, SayLine::new(npc, S), |_, _| {});
-    let reference = engine_audio(&app, &preset, S, &[("excited", 0.5)]);
+    // The preset's default α values: excited 0.5, the Scottish dialect 1.
+    let reference = engine_audio(&app, &preset, S, &[("excited", 0.5), ("scottish", 1.0)]);
     let mut left = channel(&mix, 0);
     // The mix goes on (silent) until the end was seen: drop that tail.
     left.truncate(left.iter().rposition(|v| *v != 0.0).map_or(0, |i| i + 1));

@@ -7,11 +7,11 @@
 //! python3 scripts/measure_dialect.py --vector OUT_DIR/ACCENT.safetensors --accent ACCENT --deterministic
 //! ```
 //!
-//! The accent's phonemes are aligned to the en-us ones (edit distance over the symbols) and
-//! written into an id sequence of the en-us length: a substituted symbol takes its en-us
-//! slot, a deleted one leaves a pad, an inserted one takes the pad slot after its left
-//! neighbour (one per slot). That *accentized* sequence is what a vector on the embedding or
-//! the early layers could at best turn the en-us one into, position by position.
+//! The accent's phonemes are aligned to the en-us ones and written into an id sequence of the
+//! en-us length ([`tvtts_core::style::accent::accentize`]: a substituted symbol takes its
+//! en-us slot, a deleted one leaves a pad, an inserted one takes the pad slot after its left
+//! neighbour). That *accentized* sequence is what a vector on the embedding or the early
+//! layers could at best turn the en-us one into, position by position.
 //!
 //! 1. It speaks the held-out sentences (`bench/texts/heldout.txt`, noise 0) three ways into
 //!    OUT_DIR: `accent{i}.wav` (the accent's own phonemes), `plain{i}.wav` (en-us) and
@@ -24,7 +24,7 @@
 //!
 //! Needs espeak-ng (the accents) and the voice from `scripts/setup.sh`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -32,6 +32,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use tvtts_core::learn::twin::EncoderTwin;
 use tvtts_core::model::{Backbone, Noise, StyleState};
+use tvtts_core::phonemize::PhonemeIds;
+use tvtts_core::style::accent::accentize;
 use tvtts_core::style::format::{Kind, StyleVector};
 use tvtts_core::style::groups::Group;
 use tvtts_core::{Error, Result, Say, Scales, Voice};
@@ -44,77 +46,25 @@ const LINES: usize = 40;
 /// Sentences per graph (candle keeps a gradient for every node of a graph).
 const CHUNK: usize = 4;
 
-/// Edit-distance alignment of `a` and `b`: pairs (index in a, index in b), `None` for a gap.
-fn align(a: &[i64], b: &[i64]) -> Vec<(Option<usize>, Option<usize>)> {
-    let (n, m) = (a.len(), b.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=m).collect();
-    let cost = |i: usize, j: usize| usize::from(a[i - 1] != b[j - 1]);
-    for i in 1..=n {
-        for j in 1..=m {
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost(i, j));
-        }
-    }
-    let (mut i, mut j, mut path) = (n, m, Vec::new());
-    while i > 0 || j > 0 {
-        if i > 0 && j > 0 && d[i][j] == d[i - 1][j - 1] + cost(i, j) {
-            path.push((Some(i - 1), Some(j - 1)));
-            (i, j) = (i - 1, j - 1);
-        } else if i > 0 && d[i][j] == d[i - 1][j] + 1 {
-            path.push((Some(i - 1), None));
-            i -= 1;
-        } else {
-            path.push((None, Some(j - 1)));
-            j -= 1;
-        }
-    }
-    path.reverse();
-    path
-}
+/// One sentence's (en-us ids, accent ids, accentized ids).
+type Triple = (Vec<i64>, Vec<i64>, Vec<i64>);
 
-/// Piper ids `[^, _, p1, _, p2, _, …, pn, _, $]` of en-us (`us`) and of the accent (`accent`)
-/// → ids of the en-us length carrying the accent's phonemes (see the module comment).
-fn accentize(us: &[i64], accent: &[i64]) -> Vec<i64> {
-    let phonemes = |ids: &[i64]| -> Vec<i64> { ids.iter().skip(2).step_by(2).take(ids.len().saturating_sub(3) / 2).copied().collect() };
-    let (a, b) = (phonemes(us), phonemes(accent));
-    let mut out = us.to_vec();
-    let mut left: Option<usize> = None;
-    let mut filled = HashSet::new();
-    for pair in align(&a, &b) {
-        match pair {
-            (Some(i), Some(j)) => {
-                out[2 + 2 * i] = b[j];
-                left = Some(i);
-            }
-            (Some(i), None) => {
-                out[2 + 2 * i] = 0;
-                left = Some(i);
-            }
-            (None, Some(j)) => {
-                let slot = left.map_or(1, |i| 3 + 2 * i);
-                if filled.insert(slot) {
-                    out[slot] = b[j];
-                }
-            }
-            (None, None) => {}
-        }
-    }
-    out
-}
-
-/// One sentence's (en-us ids, accent ids).
-type Pair = (Vec<i64>, Vec<i64>);
-
-/// Each sentence of `text` as (en-us ids, accent ids); `None` when the accent splits it
-/// into other sentences.
-fn sentences(voice: &Voice, accent: &dyn tvtts_core::Phonemizer, text: &str) -> Result<Option<Vec<Pair>>> {
-    let ids = |ph: Vec<String>| -> Vec<Vec<i64>> { ph.iter().map(|p| voice.ids.ids(p).ids).collect() };
+/// Each sentence of `text` as (en-us ids, accent ids, accentized ids); `None` when the accent
+/// splits it into other sentences.
+fn sentences(voice: &Voice, accent: &dyn tvtts_core::Phonemizer, text: &str) -> Result<Option<Vec<Triple>>> {
+    let ids = |ph: Vec<String>| -> Vec<PhonemeIds> { ph.iter().map(|p| voice.ids.ids(p)).collect() };
     let us = ids(voice.phonemize(&Say::text(text))?);
     let acc = ids(voice.phonemize_with(&Say::text(text), accent)?);
-    Ok((us.len() == acc.len()).then(|| us.into_iter().zip(acc).collect()))
+    if us.len() != acc.len() {
+        return Ok(None);
+    }
+    us.into_iter()
+        .zip(acc)
+        .map(|(u, a)| {
+            let mid = accentize(&u, &a).ok_or_else(|| Error::invalid("dialect_ceiling", "a phoneme with several ids"))?;
+            Ok(Some((u.ids, a.ids, mid)))
+        })
+        .collect::<Result<Option<Vec<_>>>>()
 }
 
 /// `model` speaking the id sequences `sentences` at noise 0 into a 16-bit WAV at `path`.
@@ -154,9 +104,10 @@ fn main() -> Result<()> {
     let held = lines(HELD_OUT)?;
     let mut held_pairs = Vec::new();
     for (i, text) in held.iter().enumerate() {
-        let Some(pairs) = sentences(&voice, &phonemizer, text)? else { continue };
-        let (us, acc): (Vec<_>, Vec<_>) = pairs.iter().cloned().unzip();
-        let mid: Vec<Vec<i64>> = pairs.iter().map(|(u, a)| accentize(u, a)).collect();
+        let Some(triples) = sentences(&voice, &phonemizer, text)? else { continue };
+        let us: Vec<Vec<i64>> = triples.iter().map(|t| t.0.clone()).collect();
+        let acc: Vec<Vec<i64>> = triples.iter().map(|t| t.1.clone()).collect();
+        let mid: Vec<Vec<i64>> = triples.iter().map(|t| t.2.clone()).collect();
         speak(&model, &acc, rate, &out.join(format!("accent{i}.wav")))?;
         speak(&model, &us, rate, &out.join(format!("plain{i}.wav")))?;
         speak(&model, &mid, rate, &out.join(format!("accentized{i}.wav")))?;
@@ -169,14 +120,11 @@ fn main() -> Result<()> {
     let trained: Vec<String> = def.params.iter().cloned().collect();
     let base = EncoderTwin::new(model.as_ref(), &[])?;
     let twin = EncoderTwin::new(model.as_ref(), &trained)?;
-    let target = |pairs: Vec<Pair>| -> Result<Vec<(Vec<i64>, Tensor)>> { pairs.into_iter().map(|(u, z)| Ok((u, base.hidden(&z)?.detach()))).collect() };
+    let target = |pairs: Vec<(Vec<i64>, Vec<i64>)>| -> Result<Vec<(Vec<i64>, Tensor)>> { pairs.into_iter().map(|(u, z)| Ok((u, base.hidden(&z)?.detach()))).collect() };
     let mut train_pairs = Vec::new();
     for text in lines(TRAIN)?.iter().take(LINES) {
-        if let Some(pairs) = sentences(&voice, &phonemizer, text)? {
-            train_pairs.extend(pairs.into_iter().map(|(u, a)| {
-                let z = accentize(&u, &a);
-                (u, z)
-            }));
+        if let Some(triples) = sentences(&voice, &phonemizer, text)? {
+            train_pairs.extend(triples.into_iter().map(|(u, _, z)| (u, z)));
         }
     }
     let (train, held) = (target(train_pairs)?, target(held_pairs)?);

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use tvtts::core::checkpoint::Checkpoint;
+use tvtts::core::style::accent::{agreement, rewrite_from_texts, rewrite_vector};
 use tvtts::core::style::build::{speaker_centroid, steer_from_texts};
 use tvtts::core::style::delta::{to_lora, weight_delta};
 use tvtts::core::style::format::parse_range;
@@ -25,6 +26,11 @@ pub enum VectorCommand {
     /// recordings' pitch level, pitch range, tempo and level differ from the voice speaking the
     /// same transcripts, as weight deltas on enc_p.late (pitch), dp (tempo) and dec (level).
     Learn(LearnArgs),
+    /// A `rewrite` vector of an accent (a dialect α): how espeak-ng's accent NAME rewrites
+    /// the voice's own phonemes in context, counted over the lines of --texts. At α the voice
+    /// reads its own phonemes with their embeddings moved that far toward the accent's; no
+    /// espeak-ng is needed where the vector is used. Needs espeak-ng to build.
+    Accent(AccentArgs),
     /// Print a vector's metadata and the norm of each tensor and group.
     Inspect(InspectArgs),
 }
@@ -120,6 +126,24 @@ pub struct SteerArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct AccentArgs {
+    /// The voice, and with --accent the accent (required here): its phonemes are compared with
+    /// the voice's own.
+    #[command(flatten)]
+    pub voice: super::VoiceArgs,
+    /// Text files, one sentence or more per line, to count the rewrites over (repeatable; the
+    /// more text, the more contexts the table knows).
+    #[arg(long, required = true)]
+    pub texts: Vec<PathBuf>,
+    /// Text files the table is not built from: prints how many of the accent's changes to
+    /// them the table reproduces (repeatable).
+    #[arg(long)]
+    pub held_out: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct LearnArgs {
     #[command(flatten)]
     pub voice: super::VoiceArgs,
@@ -167,6 +191,7 @@ pub fn run(cmd: VectorCommand) -> anyhow::Result<()> {
         VectorCommand::Centroid(a) => centroid(a),
         VectorCommand::Steer(a) => steer(a),
         VectorCommand::Learn(a) => learn(a),
+        VectorCommand::Accent(a) => accent(a),
         VectorCommand::Inspect(a) => inspect(a),
     }
 }
@@ -189,6 +214,41 @@ fn steer(a: SteerArgs) -> anyhow::Result<()> {
     let (ia, ib) = (inputs(&la, a.phonemes), inputs(&lb, a.phonemes));
     let v = steer_from_texts(&voice, &ia, &ib, &points, "", a.output.range()?)?;
     a.output.write(v, format_args!("{} vs {} lines, points {}", la.len(), lb.len(), a.points))
+}
+
+fn accent(mut a: AccentArgs) -> anyhow::Result<()> {
+    let name = a.voice.accent.take().context("`vector accent` needs --accent NAME")?;
+    let voice = a.voice.load()?;
+    let phonemizer = voice.accent_phonemizer(&name)?;
+    let mut texts = Vec::new();
+    for f in &a.texts {
+        texts.extend(lines(f)?);
+    }
+    let total = texts.len();
+    let (rewrite, sentences) = rewrite_from_texts(&voice, &phonemizer, &texts, &mut |n| {
+        if n % 20 == 0 || n == total {
+            eprint!("\rtvtts: {n}/{total} lines");
+        }
+    })?;
+    eprintln!();
+    let mut held = Vec::new();
+    for f in &a.held_out {
+        held.extend(lines(f)?);
+    }
+    if !held.is_empty() {
+        let g = agreement(&voice, &phonemizer, &rewrite, &held)?;
+        let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+        eprintln!(
+            "tvtts: on {} held-out lines the table reproduces {:.1} % of the accent's {} changes and changes {:.2} % of the {} positions it keeps",
+            held.len(),
+            pct(g.reproduced, g.changed),
+            g.changed,
+            pct(g.spurious, g.kept),
+            g.kept
+        );
+    }
+    let v = rewrite_vector(&voice, &rewrite, a.output.range()?)?;
+    a.output.write(v, format_args!("{} rules from {sentences} sentences, accent {name}", rewrite.len()))
 }
 
 fn diff(a: DiffArgs) -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ pub mod generator;
 pub mod lora;
 pub mod modules;
 pub mod noise;
+pub mod rewrite;
 pub mod spline;
 pub mod stream;
 pub mod style_state;

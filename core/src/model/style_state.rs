@@ -1,6 +1,7 @@
 //! The style a voice speaks with at one setting of its controls, as one explicit value: the
 //! weights (with weight deltas merged in, or the voice's own), the LoRA adapters that run on the
-//! fly, the steering offsets per stage input, and the speaker embedding. It is built once per α
+//! fly, the steering offsets per stage input, the speaker embedding and the phoneme rewrites
+//! blended into the text encoder's input. It is built once per α
 //! change (see `style::Palette`) and passed to [`Backbone::prepare`] and
 //! [`Backbone::run_stage`]; nothing else carries style.
 
@@ -10,6 +11,7 @@ use candle_core::{DType, Tensor};
 
 use super::backbone::Backbone;
 use super::lora::Adapters;
+use super::rewrite::Rewrite;
 use crate::error::Result;
 
 /// See the module doc.
@@ -21,6 +23,8 @@ pub struct StyleState {
     steering: Vec<Option<Tensor>>,
     /// Speaker embedding `[1, dims, 1]` (multi-speaker models).
     speaker: Option<Tensor>,
+    /// Phoneme rewrites blended into the text encoder's input, each at its α.
+    rewrites: Vec<(Arc<Rewrite>, f32)>,
 }
 
 /// What one forward pass is conditioned on besides its input: the speaker embedding and the
@@ -30,6 +34,8 @@ pub struct Cond<'a> {
     /// Speaker embedding `[1, dims, 1]`.
     pub g: Option<&'a Tensor>,
     pub lora: &'a Adapters,
+    /// Phoneme rewrites and their α (see [`Rewrite`]).
+    pub rewrites: &'a [(Arc<Rewrite>, f32)],
 }
 
 static NO_ADAPTERS: std::sync::LazyLock<Adapters> = std::sync::LazyLock::new(Adapters::default);
@@ -37,14 +43,14 @@ static NO_ADAPTERS: std::sync::LazyLock<Adapters> = std::sync::LazyLock::new(Ada
 impl Cond<'static> {
     /// No speaker, no adapters.
     pub fn plain() -> Self {
-        Cond { g: None, lora: &NO_ADAPTERS }
+        Cond { g: None, lora: &NO_ADAPTERS, rewrites: &[] }
     }
 }
 
 impl<'a> Cond<'a> {
     /// With speaker embedding `g`, no adapters.
     pub fn speaker(g: Option<&'a Tensor>) -> Self {
-        Cond { g, lora: &NO_ADAPTERS }
+        Cond { g, lora: &NO_ADAPTERS, rewrites: &[] }
     }
 }
 
@@ -52,7 +58,7 @@ impl StyleState {
     /// `backbone` as it is: no style, no speaker.
     pub fn plain(backbone: Arc<dyn Backbone>) -> Self {
         let stages = backbone.stages().len();
-        StyleState { backbone, lora: Adapters::default(), steering: vec![None; stages + 1], speaker: None }
+        StyleState { backbone, lora: Adapters::default(), steering: vec![None; stages + 1], speaker: None, rewrites: Vec::new() }
     }
 
     /// With these weights (e.g. a copy with weight deltas merged in).
@@ -71,6 +77,13 @@ impl StyleState {
     pub fn with_speaker(mut self, g: Option<Tensor>) -> Self {
         self.speaker = g;
         self
+    }
+
+    /// Blends `rewrite` into the text encoder's input at `alpha` (nothing at 0).
+    pub fn add_rewrite(&mut self, rewrite: Arc<Rewrite>, alpha: f32) {
+        if alpha != 0.0 {
+            self.rewrites.push((rewrite, alpha));
+        }
     }
 
     /// Adds `alpha · v` (`v` `[channels]`) to the input of stage `stage`.
@@ -124,6 +137,6 @@ impl StyleState {
 
     /// The conditioning of a forward pass under this style.
     pub fn cond(&self) -> Cond<'_> {
-        Cond { g: self.speaker.as_ref(), lora: &self.lora }
+        Cond { g: self.speaker.as_ref(), lora: &self.lora, rewrites: &self.rewrites }
     }
 }

@@ -90,10 +90,17 @@ impl TextEncoder {
         })
     }
 
-    /// Phoneme ids `[b, t]` (u32) → encoder output and prior statistics.
-    pub fn forward(&self, ids: &Tensor, lora: &Adapters) -> Result<TextEncoding> {
+    /// Phoneme ids `[b, t]` (u32) → encoder output and prior statistics. `blends`: other ids
+    /// `[b, t]` (a phoneme rewrite's) whose embeddings are mixed in, each at its α:
+    /// `emb[ids] + Σ α·(emb[other] − emb[ids])`.
+    pub fn forward(&self, ids: &Tensor, lora: &Adapters, blends: &[(Tensor, f32)]) -> Result<TextEncoding> {
         let (b, t) = ids.dims2()?;
-        let x = self.emb.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.hidden))?;
+        let embed = |ids: &Tensor| self.emb.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.hidden));
+        let mut x = embed(ids)?;
+        let own = x.clone();
+        for (other, alpha) in blends {
+            x = (x + ((embed(other)? - &own)? * *alpha as f64)?)?;
+        }
         let mut x = (x * (self.hidden as f64).sqrt())?.transpose(1, 2)?.contiguous()?; // [b, h, t]
         let band = RelativeBand::new(t, self.window, b, self.n_heads, ids.device())?;
         for layer in &self.layers {

@@ -13,7 +13,6 @@ use super::config::VitsConfig;
 use super::duration::DurationPredictor;
 use super::flow::Flow;
 use super::generator::Generator;
-use super::lora::Adapters;
 use super::noise::Noise;
 use super::style_state::{Cond, StyleState};
 use super::text_encoder::{TextEncoder, TextEncoding};
@@ -97,19 +96,21 @@ impl Vits {
     }
 
     /// Runs the text encoder on one sentence's phoneme ids.
-    pub fn encode(&self, ids: &[i64], lora: &Adapters) -> Result<TextEncoding> {
+    pub fn encode(&self, ids: &[i64], cx: Cond<'_>) -> Result<TextEncoding> {
+        let ids_tensor = |ids: &[i64]| -> Result<Tensor> {
+            let n_vocab = self.config.n_vocab;
+            let ids_u32 = ids
+                .iter()
+                .map(|&i| u32::try_from(i).ok().filter(|&i| (i as usize) < n_vocab))
+                .collect::<Option<Vec<u32>>>()
+                .ok_or_else(|| Error::invalid("phoneme ids", format!("ids must be in 0..{n_vocab}")))?;
+            Ok(Tensor::from_vec(ids_u32, (1, ids.len()), self.device())?)
+        };
         if ids.is_empty() {
             return Err(Error::invalid("phoneme ids", "empty sequence"));
         }
-        let n_vocab = self.config.n_vocab;
-        let ids_u32 = ids
-            .iter()
-            .map(|&i| u32::try_from(i).ok().filter(|&i| (i as usize) < n_vocab))
-            .collect::<Option<Vec<u32>>>()
-            .ok_or_else(|| Error::invalid("phoneme ids", format!("ids must be in 0..{n_vocab}")))?;
-        let t = ids_u32.len();
-        let ids = Tensor::from_vec(ids_u32, (1, t), self.device())?;
-        Ok(self.enc_p.forward(&ids, lora)?)
+        let blends = cx.rewrites.iter().map(|(r, alpha)| Ok((ids_tensor(&r.apply(ids))?, *alpha))).collect::<Result<Vec<_>>>()?;
+        Ok(self.enc_p.forward(&ids_tensor(ids)?, cx.lora, &blends)?)
     }
 
     /// Frames per phoneme: ceil(exp(logw) · length_scale · pace), with `noise_w`-scaled noise
@@ -151,7 +152,7 @@ impl Vits {
     /// The text side of one sentence: encoder, durations (frames per id), prior sample z_p
     /// `[1, inter, frames]`.
     pub fn text_side(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, cx: Cond<'_>) -> Result<Prepared> {
-        let text = self.encode(ids, cx.lora)?;
+        let text = self.encode(ids, cx)?;
         let frames = self.durations(&text, scales.length_scale, pace, scales.noise_w, noise, cx)?;
         let input = self.prior(&text, &frames, scales.noise_scale, noise)?;
         Ok(Prepared { input, frames })

@@ -67,6 +67,11 @@ impl PhonemeIdMap {
         self.map.iter().map(|(c, ids)| (*c, ids.as_slice()))
     }
 
+    /// One more than the largest id of the map: ids `0..id_count()` are the voice's.
+    pub fn id_count(&self) -> usize {
+        self.map.values().flatten().max().map_or(0, |&m| m as usize + 1)
+    }
+
     /// Whether the voice has an id for phoneme `c`.
     pub fn knows(&self, c: char) -> bool {
         self.map.contains_key(&c)

@@ -139,7 +139,7 @@ pub fn split(v: &StyleVector, groups: &[Group], model: &dyn Backbone, on_the_fly
                 }
                 None => (name.as_str(), t.clone()), // a 1-D delta kept full
             },
-            Kind::Speaker | Kind::Steer => continue,
+            Kind::Speaker | Kind::Steer | Kind::Rewrite => continue,
         };
         if Group::any_contains(groups, model, param) {
             out.push((param.to_string(), delta));

@@ -26,6 +26,7 @@ use candle_core::{Device, Tensor};
 
 use super::groups::Group;
 use crate::error::{Error, Result};
+use crate::model::rewrite::Rewrite;
 use crate::voice::Voice;
 
 /// What a vector changes.
@@ -35,6 +36,9 @@ pub enum Kind {
     Lora,
     Speaker,
     Steer,
+    /// A phoneme rewrite (an accent) blended into the text encoder's input
+    /// ([`crate::model::rewrite`]); its one tensor is [`REWRITE`].
+    Rewrite,
 }
 
 impl Kind {
@@ -44,6 +48,7 @@ impl Kind {
             Kind::Lora => "lora",
             Kind::Speaker => "speaker",
             Kind::Steer => "steer",
+            Kind::Rewrite => "rewrite",
         }
     }
 }
@@ -51,10 +56,10 @@ impl Kind {
 impl FromStr for Kind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        [Kind::Weights, Kind::Lora, Kind::Speaker, Kind::Steer]
+        [Kind::Weights, Kind::Lora, Kind::Speaker, Kind::Steer, Kind::Rewrite]
             .into_iter()
             .find(|k| k.name() == s)
-            .ok_or_else(|| Error::invalid("style vector kind", format!("`{s}` (known: weights, lora, speaker, steer)")))
+            .ok_or_else(|| Error::invalid("style vector kind", format!("`{s}` (known: weights, lora, speaker, steer, rewrite)")))
     }
 }
 
@@ -88,6 +93,9 @@ const FORMAT: &str = "2";
 /// The one tensor of a `speaker` vector, and the group a backbone's speaker table must be in
 /// for speaker vectors to apply (named after VITS' `emb_g`, whatever the backbone).
 pub const SPEAKER: &str = "emb_g";
+
+/// The one tensor of a `rewrite` vector: its rules `[n, 6]` ([`crate::model::rewrite::Rewrite`]).
+pub const REWRITE: &str = "rewrite";
 
 impl StyleVector {
     /// Reads a vector file; every problem names the file.
@@ -197,6 +205,7 @@ impl StyleVector {
                 Kind::Weights => true, // checked against the voice
                 Kind::Lora => true, // factors or small full deltas, checked against the voice
                 Kind::Speaker => name == SPEAKER,
+                Kind::Rewrite => name == REWRITE,
                 Kind::Steer => !name.is_empty() && !name.contains('.'),
             };
             if !ok {
@@ -228,6 +237,10 @@ impl StyleVector {
                         bad(format!("`{name}` is not a steering point of this voice (known: {})", known.join(", ")))
                     })?;
                     vec![point.channels]
+                }
+                Kind::Rewrite => {
+                    Rewrite::from_tensor(t, voice.ids.id_count()).map_err(|e| bad(e.to_string()))?;
+                    t.dims().to_vec()
                 }
                 Kind::Speaker => match model.speaker_table() {
                     None => return Err(bad("a speaker vector needs a multi-speaker voice".into())),

@@ -8,6 +8,7 @@
 //! - [`palette`]: a voice's named controls, resolved once, and the [`crate::model::StyleState`]
 //!   they make at given α.
 
+pub mod accent;
 pub mod build;
 pub mod delta;
 pub mod format;

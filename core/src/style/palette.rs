@@ -6,11 +6,12 @@ use std::sync::Arc;
 use candle_core::Tensor;
 
 use super::delta::{self, Delta, Factors};
-use super::format::{check_range, Kind, StyleVector, SPEAKER};
+use super::format::{check_range, Kind, StyleVector, REWRITE, SPEAKER};
 use super::groups::Group;
 use crate::error::{Error, Result};
 use crate::markup::Lexicon;
 use crate::phonemize::{Kind as PhonemizerKind, Phonemizer};
+use crate::model::rewrite::Rewrite;
 use crate::model::{Adapter, Adapters, StyleState};
 use crate::voice::Voice;
 
@@ -78,6 +79,8 @@ struct Resolved {
     steering: Vec<(usize, Tensor)>,
     /// Speaker-embedding offsets `[dims]`.
     speaker: Vec<Tensor>,
+    /// Phoneme rewrites blended into the text encoder's input.
+    rewrites: Vec<Arc<Rewrite>>,
 }
 
 /// A voice with the controls it accepts, every vector checked against the voice and resolved
@@ -100,6 +103,9 @@ pub struct Palette {
 
 /// A built style: its α values, speaker, and the state.
 type CachedState = (Vec<f32>, Option<usize>, Arc<StyleState>);
+
+/// The checkpoint path of the phoneme embedding, which `rewrite` vectors act on.
+const PHONEME_EMBEDDING: &str = "enc_p.emb.weight";
 
 /// Styles a palette keeps for its lines to share.
 const STATES_KEPT: usize = 8;
@@ -159,6 +165,11 @@ impl Palette {
                     }
                     Kind::Speaker if style.groups.iter().any(|g| g.name() == SPEAKER) => r.speaker.push(v.tensors[SPEAKER].clone()),
                     Kind::Speaker => {}
+                    // The rewrite acts on the phoneme embedding's input: on any group that holds it.
+                    Kind::Rewrite if Group::any_contains(&style.groups, model, PHONEME_EMBEDDING) => {
+                        r.rewrites.push(Arc::new(Rewrite::from_tensor(&v.tensors[REWRITE], voice.ids.id_count())?));
+                    }
+                    Kind::Rewrite => {}
                 }
             }
             resolved.push(r);
@@ -279,6 +290,9 @@ impl Palette {
             }
             for (stage, v) in &r.steering {
                 state.add_steering(*stage, v, alpha)?;
+            }
+            for rewrite in &r.rewrites {
+                state.add_rewrite(rewrite.clone(), alpha);
             }
             for tau in &r.speaker {
                 let term = (tau.to_device(model.device())? * alpha as f64)?.reshape((1, (), 1))?;

@@ -1,0 +1,217 @@
+//! A `rewrite` vector from an accent (`tvtts vector accent`): how the accent's phonemizer
+//! rewrites the voice's own phonemes, phoneme by phoneme in context, counted over many
+//! sentences ([`crate::model::rewrite`] applies it at α).
+//!
+//! Each sentence is phonemized both ways; the accent's phonemes are aligned to the voice's by
+//! edit distance and written into the voice's id sequence ([`accentize`]). Every position then
+//! votes, with its window of ids at each level of context (the id alone, one phoneme either
+//! side, two), for the id the accent has there. The table keeps, per id, the id it most often
+//! becomes, and per window the id it most often becomes where that differs from what the
+//! narrower context says. Contexts never seen fall back to narrower ones, so the table reaches
+//! sentences it was not built from; how far is measured by `scripts/measure_dialect.py`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::format::{Kind, StyleVector, REWRITE};
+use super::groups::Group;
+use crate::error::{Error, Result};
+use crate::model::rewrite::{Rewrite, LEVELS, WINDOW};
+use crate::phonemize::{PhonemeIds, Phonemizer};
+use crate::voice::{Say, Voice};
+
+/// The group a `rewrite` vector acts on.
+pub const GROUP: &str = "enc_p.emb";
+
+/// Edit-distance alignment of `a` and `b`: pairs (index in a, index in b), `None` for a gap.
+pub fn align<T: PartialEq>(a: &[T], b: &[T]) -> Vec<(Option<usize>, Option<usize>)> {
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=m).collect();
+    let cost = |i: usize, j: usize| usize::from(a[i - 1] != b[j - 1]);
+    for i in 1..=n {
+        for j in 1..=m {
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost(i, j));
+        }
+    }
+    let (mut i, mut j, mut path) = (n, m, Vec::new());
+    while i > 0 || j > 0 {
+        if i > 0 && j > 0 && d[i][j] == d[i - 1][j - 1] + cost(i, j) {
+            path.push((Some(i - 1), Some(j - 1)));
+            (i, j) = (i - 1, j - 1);
+        } else if i > 0 && d[i][j] == d[i - 1][j] + 1 {
+            path.push((Some(i - 1), None));
+            i -= 1;
+        } else {
+            path.push((None, Some(j - 1)));
+            j -= 1;
+        }
+    }
+    path.reverse();
+    path
+}
+
+/// The voice's ids `us` carrying the accent's phonemes `accent` (same length as `us.ids`): a
+/// substituted phoneme takes the voice's phoneme's position, a dropped one becomes the pad
+/// after it, an inserted one takes the pad after its left neighbour (one per pad; the first
+/// pad, after `^`, for one before every phoneme). `None` when a phoneme has more than one id
+/// (no position of its own to rewrite).
+pub fn accentize(us: &PhonemeIds, accent: &PhonemeIds) -> Option<Vec<i64>> {
+    // Each phoneme's id position; its pad follows it.
+    let slots = |p: &PhonemeIds| -> Option<Vec<usize>> { p.spans.iter().map(|(_, r)| (r.len() == 2).then_some(r.start)).collect() };
+    let (a, b) = (slots(us)?, slots(accent)?);
+    let (ia, ib): (Vec<i64>, Vec<i64>) = (a.iter().map(|&k| us.ids[k]).collect(), b.iter().map(|&k| accent.ids[k]).collect());
+    let pad_after = |k: usize| us.ids[k + 1];
+    let mut out = us.ids.clone();
+    let mut left: Option<usize> = None;
+    let mut filled = Vec::new();
+    for pair in align(&ia, &ib) {
+        match pair {
+            (Some(i), Some(j)) => {
+                out[a[i]] = ib[j];
+                left = Some(i);
+            }
+            (Some(i), None) => {
+                out[a[i]] = pad_after(a[i]);
+                left = Some(i);
+            }
+            (None, Some(j)) => {
+                let slot = left.map_or(1, |i| a[i] + 1);
+                if slot < out.len() && !filled.contains(&slot) {
+                    filled.push(slot);
+                    out[slot] = ib[j];
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    Some(out)
+}
+
+/// The most frequent key of `votes` (the smallest on a tie).
+fn winner(votes: &BTreeMap<i64, usize>) -> i64 {
+    votes.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0))).map(|(&k, _)| k).expect("a vote")
+}
+
+/// The rewrite table of `accent` against `voice`'s own phonemizer over `texts`; `progress`
+/// hears how many texts are done. Sentences the accent splits differently, or whose phonemes
+/// take several ids, are left out.
+pub fn rewrite_from_texts(voice: &Voice, accent: &dyn Phonemizer, texts: &[String], progress: &mut dyn FnMut(usize)) -> Result<(Rewrite, usize)> {
+    // Votes per level of context (widest first), by the window masked to the level's reach.
+    let mut votes: [HashMap<[i64; WINDOW], BTreeMap<i64, usize>>; LEVELS.len()] = Default::default();
+    let mut sentences = 0;
+    for (n, text) in texts.iter().enumerate() {
+        let ids = |ph: Vec<String>| -> Vec<PhonemeIds> { ph.iter().map(|p| voice.ids.ids(p)).collect() };
+        let us = ids(voice.phonemize(&Say::text(text.as_str()))?);
+        let acc = ids(voice.phonemize_with(&Say::text(text.as_str()), accent)?);
+        if us.len() == acc.len() {
+            for (u, a) in us.iter().zip(&acc) {
+                let Some(to) = accentize(u, a) else { continue };
+                for (k, &t) in to.iter().enumerate() {
+                    let window = Rewrite::window(&u.ids, k);
+                    for (level, &reach) in LEVELS.iter().enumerate() {
+                        *votes[level].entry(Rewrite::masked(&window, reach)).or_default().entry(t).or_default() += 1;
+                    }
+                }
+                sentences += 1;
+            }
+        }
+        progress(n + 1);
+    }
+    if sentences == 0 {
+        return Err(Error::invalid("accent", "no sentence of the texts could be aligned with the accent's phonemes"));
+    }
+    // From the narrowest level up: a rule where the winner differs from what the narrower
+    // rules already say (the id itself, for the narrowest).
+    let mut rewrite = Rewrite::default();
+    for level in (0..LEVELS.len()).rev() {
+        let mut found: Vec<([i64; WINDOW], i64)> = votes[level].iter().map(|(w, v)| (*w, winner(v))).filter(|(w, to)| rewrite.rewrite(w) != *to).collect();
+        found.sort_unstable();
+        for (w, to) in found {
+            rewrite.insert(w, to);
+        }
+    }
+    Ok((rewrite, sentences))
+}
+
+/// How `rewrite` agrees with the accent on `texts`, position by position: of the positions the
+/// accent changes, how many it rewrites to the accent's id; of those it leaves, how many it
+/// changes anyway.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Agreement {
+    pub changed: usize,
+    pub reproduced: usize,
+    pub kept: usize,
+    pub spurious: usize,
+}
+
+/// [`Agreement`] of `rewrite` with `accent` on `texts` (e.g. sentences it was not built from).
+pub fn agreement(voice: &Voice, accent: &dyn Phonemizer, rewrite: &Rewrite, texts: &[String]) -> Result<Agreement> {
+    let mut a = Agreement::default();
+    for text in texts {
+        let ids = |ph: Vec<String>| -> Vec<PhonemeIds> { ph.iter().map(|p| voice.ids.ids(p)).collect() };
+        let us = ids(voice.phonemize(&Say::text(text.as_str()))?);
+        let acc = ids(voice.phonemize_with(&Say::text(text.as_str()), accent)?);
+        if us.len() != acc.len() {
+            continue;
+        }
+        for (u, x) in us.iter().zip(&acc) {
+            let Some(want) = accentize(u, x) else { continue };
+            let got = rewrite.apply(&u.ids);
+            for ((&own, &w), &g) in u.ids.iter().zip(&want).zip(&got) {
+                if w != own {
+                    a.changed += 1;
+                    a.reproduced += usize::from(g == w);
+                } else {
+                    a.kept += 1;
+                    a.spurious += usize::from(g != own);
+                }
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// A `rewrite` vector (on [`GROUP`]) of `rewrite` for `voice`.
+pub fn rewrite_vector(voice: &Voice, rewrite: &Rewrite, alpha_range: (f32, f32)) -> Result<StyleVector> {
+    if rewrite.is_empty() {
+        return Err(Error::invalid("accent", "the accent rewrites none of the voice's phonemes in these texts"));
+    }
+    Ok(StyleVector {
+        kind: Kind::Rewrite,
+        base: voice.weights_hash().to_string(),
+        groups: vec![Group::new(GROUP)],
+        default_alpha: 1.0,
+        alpha_range,
+        description: String::new(),
+        rank: None,
+        energy: None,
+        tensors: BTreeMap::from([(REWRITE.to_string(), rewrite.to_tensor()?)]),
+        path: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_substitutions_deletions_and_insertions() {
+        assert_eq!(align(&[1, 2, 3], &[1, 4, 3, 5]), vec![(Some(0), Some(0)), (Some(1), Some(1)), (Some(2), Some(2)), (None, Some(3))]);
+        assert_eq!(align(&[1, 2, 3], &[1, 3]), vec![(Some(0), Some(0)), (Some(1), None), (Some(2), Some(1))]);
+    }
+
+    #[test]
+    fn accentized_ids_keep_the_voices_length() {
+        // ^ _ a _ b _ c _ $ with ids a=5, b=6, c=7; the accent says a x c y (x=8 for b, y=9 added).
+        let spans = |n: usize| (0..n).map(|i| ('a', 2 + 2 * i..4 + 2 * i)).collect::<Vec<_>>();
+        let us = PhonemeIds { ids: vec![1, 0, 5, 0, 6, 0, 7, 0, 2], skipped: vec![], spans: spans(3) };
+        let acc = PhonemeIds { ids: vec![1, 0, 5, 0, 8, 0, 7, 0, 9, 0, 2], skipped: vec![], spans: spans(4) };
+        assert_eq!(accentize(&us, &acc), Some(vec![1, 0, 5, 0, 8, 0, 7, 9, 2]));
+        // Dropping b leaves its pad.
+        let acc = PhonemeIds { ids: vec![1, 0, 5, 0, 7, 0, 2], skipped: vec![], spans: spans(2) };
+        assert_eq!(accentize(&us, &acc), Some(vec![1, 0, 5, 0, 0, 0, 7, 0, 2]));
+    }
+}
