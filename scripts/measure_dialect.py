@@ -12,8 +12,8 @@ CheapTrick envelope coded to 25 mel-cepstral coefficients by pyworld, c0 left ou
 10/ln10·√(2Σ) dB per frame, averaged along the warping path, leading and trailing silence
 trimmed), and the words Whisper tiny.en hears. The prior's noise alone puts two renderings of
 one sentence with different seeds 5.8 dB apart, against 6.6 dB between the plain voice and the
-Scottish accent: `--deterministic` (noise 0 everywhere) measures the sounds without that floor. `--also` adds another vector to the vector's
-renderings (an emotion on top). `--rendered DIR` instead judges the renderings the ceiling
+Scottish accent: `--deterministic` (noise 0 everywhere) measures the sounds without that floor. `--also` adds another vector (an emotion) to every
+rendering — accent, plain and vector — so that the dialect is measured under it. `--rendered DIR` instead judges the renderings the ceiling
 study wrote (`cargo run --release -p tvtts-core --example dialect_ceiling`: DIR/accent{i}.wav,
 plain{i}.wav, accentized{i}.wav). Runs in scripts/.venv-measure.
 """
@@ -81,7 +81,7 @@ def main():
     ap.add_argument("--rendered", type=Path, help="judge DIR/plain{i}.wav and DIR/accentized{i}.wav against DIR/accent{i}.wav (the ceiling study's renderings)")
     ap.add_argument("--accent", required=True)
     ap.add_argument("--alphas", default="0.5,1")
-    ap.add_argument("--also", action="append", default=[], help="another vector FILE=ALPHA on top of the dialect vector")
+    ap.add_argument("--also", action="append", default=[], help="another vector FILE=ALPHA (an emotion) under every rendering")
     ap.add_argument("--sentences", type=Path, default=ROOT / "bench/texts/heldout.txt")
     ap.add_argument("--voice", type=Path, default=ROOT / "assets/voices/en_US-joe-medium.onnx")
     ap.add_argument("--tvtts", type=Path, default=ROOT / "target/release/tvtts")
@@ -100,8 +100,8 @@ def main():
         conds = {"plain": [], **{f"a{al}": [] for al in alphas}}
         for i, text in enumerate(texts):
             seed = a.seed + i
-            say(a, text, seed, tmp / f"accent{i}.wav", accent=a.accent)
-            say(a, text, seed, tmp / f"plain{i}.wav")
+            say(a, text, seed, tmp / f"accent{i}.wav", a.also, accent=a.accent)
+            say(a, text, seed, tmp / f"plain{i}.wav", a.also)
             for al in alphas:
                 say(a, text, seed, tmp / f"a{al}_{i}.wav", [f"{a.vector}={al}", *a.also])
             x, sr = read_wav(tmp / f"accent{i}.wav")
@@ -114,13 +114,14 @@ def main():
         plain = float(np.mean(conds["plain"]))
         print(f"| {a.accent} | α | MCD to the accent (dB) | change from plain | WER |")
         print("|---|---|---|---|---|")
-        print(f"| plain (en-us) | 0 | {plain:.3f} | — | {wer(asr, texts, [tmp / f'plain{i}.wav' for i in range(len(texts))]):.1f} % |")
+        under = f" + {', '.join(a.also)}" if a.also else ""
+        print(f"| plain (en-us){under} | 0 | {plain:.3f} | — | {wer(asr, texts, [tmp / f'plain{i}.wav' for i in range(len(texts))]):.1f} % |")
         for al in alphas:
             m = float(np.mean(conds[f"a{al}"]))
             w = wer(asr, texts, [tmp / f"a{al}_{i}.wav" for i in range(len(texts))])
             print(f"| vector{' + ' + ', '.join(a.also) if a.also else ''} | {al} | {m:.3f} | {100 * (m - plain) / plain:+.1f} % | {w:.1f} % |")
         w = wer(asr, texts, [tmp / f"accent{i}.wav" for i in range(len(texts))])
-        print(f"| accent rendering ({a.accent}) | — | 0 | — | {w:.1f} % |")
+        print(f"| accent rendering ({a.accent}){under} | — | 0 | — | {w:.1f} % |")
 
 
 def judge_rendered(a, texts, asr):
