@@ -30,13 +30,12 @@ use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use tvtts_core::learn::twin::EncoderTwin;
+use tvtts_core::learn::twin::{chunked_gradients, EncoderTwin};
 use tvtts_core::model::{Backbone, Noise, StyleState};
-use tvtts_core::phonemize::PhonemeIds;
-use tvtts_core::style::accent::accentize;
+use tvtts_core::style::accent::{accentize, sentence_pairs};
 use tvtts_core::style::format::{Kind, StyleVector};
 use tvtts_core::style::groups::Group;
-use tvtts_core::{Error, Result, Say, Scales, Voice};
+use tvtts_core::{Error, Result, Scales, Voice};
 
 const VOICE: &str = "assets/voices/en_US-joe-medium.onnx";
 const TRAIN: &str = "bench/texts/phonemizer_train.txt";
@@ -52,14 +51,9 @@ type Triple = (Vec<i64>, Vec<i64>, Vec<i64>);
 /// Each sentence of `text` as (en-us ids, accent ids, accentized ids); `None` when the accent
 /// splits it into other sentences.
 fn sentences(voice: &Voice, accent: &dyn tvtts_core::Phonemizer, text: &str) -> Result<Option<Vec<Triple>>> {
-    let ids = |ph: Vec<String>| -> Vec<PhonemeIds> { ph.iter().map(|p| voice.ids.ids(p)).collect() };
-    let us = ids(voice.phonemize(&Say::text(text))?);
-    let acc = ids(voice.phonemize_with(&Say::text(text), accent)?);
-    if us.len() != acc.len() {
-        return Ok(None);
-    }
-    us.into_iter()
-        .zip(acc)
+    let Some(pairs) = sentence_pairs(voice, accent, text)? else { return Ok(None) };
+    pairs
+        .into_iter()
         .map(|(u, a)| {
             let mid = accentize(&u, &a).ok_or_else(|| Error::invalid("dialect_ceiling", "a phoneme with several ids"))?;
             Ok(Some((u.ids, a.ids, mid)))
@@ -143,26 +137,7 @@ fn main() -> Result<()> {
     let lr = if group == "enc_p.emb" { 1e-2 } else { 3e-3 };
     let mut opt = AdamW::new(vars.clone(), ParamsAdamW { lr, weight_decay: 0.0, ..Default::default() })?;
     for step in 1..=steps {
-        let mut sums: Vec<Option<Tensor>> = vec![None; vars.len()];
-        let mut last = None;
-        for chunk in train.chunks(CHUNK) {
-            let grads = loss(chunk, n_train)?.backward()?;
-            for (sum, v) in sums.iter_mut().zip(&vars) {
-                if let Some(g) = grads.get(v.as_tensor()) {
-                    *sum = Some(match sum.take() {
-                        Some(s) => (s + g)?,
-                        None => g.clone(),
-                    });
-                }
-            }
-            last = Some(grads);
-        }
-        let Some(mut grads) = last else { break };
-        for (sum, v) in sums.into_iter().zip(&vars) {
-            if let Some(s) = sum {
-                grads.insert(v.as_tensor(), s);
-            }
-        }
+        let Some((grads, _)) = chunked_gradients(&vars, &train, CHUNK, |chunk| loss(chunk, n_train))? else { break };
         opt.step(&grads)?;
         if step % 5 == 0 || step == steps {
             eprintln!("step {step}/{steps}: training {:.4}, held out {:.4}", loss(&train, n_train)?.to_scalar::<f32>()?, loss(&held, n_held)?.to_scalar::<f32>()?);

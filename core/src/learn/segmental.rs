@@ -26,7 +26,7 @@ use super::align::dtw;
 use super::mel::log_mel;
 use super::render::Lines;
 use super::spectral::{SpectralMap, Spoken};
-use super::twin::EncoderTwin;
+use super::twin::{chunked_gradients, EncoderTwin};
 use crate::error::{Error, Result};
 use crate::model::Backbone;
 use crate::scales::Scales;
@@ -195,31 +195,7 @@ pub fn fit_segmental(
     let started = Instant::now();
     for step in 1..=steps {
         stop()?;
-        // The gradient over all training sentences, a few at a time: candle keeps a gradient
-        // for every node of a graph, so one graph over every line would take gigabytes.
-        let mut sums: Vec<Option<Tensor>> = vec![None; vars.len()];
-        let mut lt = 0f32;
-        let mut last = None;
-        for chunk in train.chunks(CHUNK) {
-            let l = loss(chunk, w_train)?;
-            lt += scalar(&l)?;
-            let grads = l.backward()?;
-            for (sum, v) in sums.iter_mut().zip(&vars) {
-                if let Some(g) = grads.get(v.as_tensor()) {
-                    *sum = Some(match sum.take() {
-                        Some(s) => (s + g)?,
-                        None => g.clone(),
-                    });
-                }
-            }
-            last = Some(grads);
-        }
-        let Some(mut grads) = last else { break };
-        for (sum, v) in sums.into_iter().zip(&vars) {
-            if let Some(s) = sum {
-                grads.insert(v.as_tensor(), s);
-            }
-        }
+        let Some((grads, lt)) = chunked_gradients(&vars, &train, CHUNK, |chunk| loss(chunk, w_train))? else { break };
         opt.step(&grads)?;
         drop(grads);
         let lh = scalar(&loss(&held, w_held)?)?;

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var, D};
 
 use crate::error::{Error, Result};
@@ -166,6 +167,37 @@ impl EncoderTwin {
         }
         Ok(x)
     }
+}
+
+/// The gradients of `vars` under `loss` summed over the pieces of `set` taken `chunk` at a
+/// time, and the summed loss; `None` for an empty set. One graph per chunk: candle keeps a
+/// gradient for every node of a graph, so one graph over a whole training set would take
+/// gigabytes.
+pub fn chunked_gradients<T>(vars: &[Var], set: &[T], chunk: usize, mut loss: impl FnMut(&[T]) -> Result<Tensor>) -> Result<Option<(GradStore, f32)>> {
+    let mut sums: Vec<Option<Tensor>> = vec![None; vars.len()];
+    let mut total = 0f32;
+    let mut last = None;
+    for piece in set.chunks(chunk.max(1)) {
+        let l = loss(piece)?;
+        total += l.to_scalar::<f32>()?;
+        let grads = l.backward()?;
+        for (sum, v) in sums.iter_mut().zip(vars) {
+            if let Some(g) = grads.get(v.as_tensor()) {
+                *sum = Some(match sum.take() {
+                    Some(s) => (s + g)?,
+                    None => g.clone(),
+                });
+            }
+        }
+        last = Some(grads);
+    }
+    let Some(mut grads) = last else { return Ok(None) };
+    for (sum, v) in sums.into_iter().zip(vars) {
+        if let Some(s) = sum {
+            grads.insert(v.as_tensor(), s);
+        }
+    }
+    Ok(Some((grads, total)))
 }
 
 /// Gather indices that move the relative-position band between relative and absolute positions

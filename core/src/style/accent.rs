@@ -90,6 +90,15 @@ pub fn accentize(us: &PhonemeIds, accent: &PhonemeIds) -> Option<Vec<i64>> {
     Some(out)
 }
 
+/// Each sentence of `text` as the voice's own ids and the accent's; `None` when the accent
+/// splits the text into other sentences.
+pub fn sentence_pairs(voice: &Voice, accent: &dyn Phonemizer, text: &str) -> Result<Option<Vec<(PhonemeIds, PhonemeIds)>>> {
+    let ids = |ph: Vec<String>| -> Vec<PhonemeIds> { ph.iter().map(|p| voice.ids.ids(p)).collect() };
+    let us = ids(voice.phonemize(&Say::text(text))?);
+    let acc = ids(voice.phonemize_with(&Say::text(text), accent)?);
+    Ok((us.len() == acc.len()).then(|| us.into_iter().zip(acc).collect()))
+}
+
 /// The most frequent key of `votes` (the smallest on a tie).
 fn winner(votes: &BTreeMap<i64, usize>) -> i64 {
     votes.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0))).map(|(&k, _)| k).expect("a vote")
@@ -103,11 +112,8 @@ pub fn rewrite_from_texts(voice: &Voice, accent: &dyn Phonemizer, texts: &[Strin
     let mut votes: [HashMap<[i64; WINDOW], BTreeMap<i64, usize>>; LEVELS.len()] = Default::default();
     let mut sentences = 0;
     for (n, text) in texts.iter().enumerate() {
-        let ids = |ph: Vec<String>| -> Vec<PhonemeIds> { ph.iter().map(|p| voice.ids.ids(p)).collect() };
-        let us = ids(voice.phonemize(&Say::text(text.as_str()))?);
-        let acc = ids(voice.phonemize_with(&Say::text(text.as_str()), accent)?);
-        if us.len() == acc.len() {
-            for (u, a) in us.iter().zip(&acc) {
+        if let Some(pairs) = sentence_pairs(voice, accent, text)? {
+            for (u, a) in &pairs {
                 let Some(to) = accentize(u, a) else { continue };
                 for (k, &t) in to.iter().enumerate() {
                     let window = Rewrite::window(&u.ids, k);
@@ -151,13 +157,8 @@ pub struct Agreement {
 pub fn agreement(voice: &Voice, accent: &dyn Phonemizer, rewrite: &Rewrite, texts: &[String]) -> Result<Agreement> {
     let mut a = Agreement::default();
     for text in texts {
-        let ids = |ph: Vec<String>| -> Vec<PhonemeIds> { ph.iter().map(|p| voice.ids.ids(p)).collect() };
-        let us = ids(voice.phonemize(&Say::text(text.as_str()))?);
-        let acc = ids(voice.phonemize_with(&Say::text(text.as_str()), accent)?);
-        if us.len() != acc.len() {
-            continue;
-        }
-        for (u, x) in us.iter().zip(&acc) {
+        let Some(pairs) = sentence_pairs(voice, accent, text)? else { continue };
+        for (u, x) in &pairs {
             let Some(want) = accentize(u, x) else { continue };
             let got = rewrite.apply(&u.ids);
             for ((&own, &w), &g) in u.ids.iter().zip(&want).zip(&got) {
