@@ -13,7 +13,7 @@
 //! neighbour). That *accentized* sequence is what a vector on the embedding or the early
 //! layers could at best turn the en-us one into, position by position.
 //!
-//! 1. It speaks the held-out sentences (`bench/texts/heldout.txt`, noise 0) three ways into
+//! 1. It speaks the held-out sentences (`bench/texts/heldout.txt`, or the file in `$HELD_OUT`; noise 0) three ways into
 //!    OUT_DIR: `accent{i}.wav` (the accent's own phonemes), `plain{i}.wav` (en-us) and
 //!    `accentized{i}.wav` — the ceiling.
 //! 2. It trains GROUP (`enc_p.emb` or `enc_p.early`) through the encoder's twin for STEPS Adam
@@ -95,7 +95,7 @@ fn main() -> Result<()> {
     let rate = voice.config.audio.sample_rate;
 
     // 1. The held-out sentences three ways.
-    let held = lines(HELD_OUT)?;
+    let held = lines(&std::env::var("HELD_OUT").unwrap_or(HELD_OUT.into()))?;
     let mut held_pairs = Vec::new();
     for (i, text) in held.iter().enumerate() {
         let Some(triples) = sentences(&voice, &phonemizer, text)? else { continue };
