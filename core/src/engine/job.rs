@@ -156,7 +156,7 @@ impl Job {
         if self.recovering && lead >= windows.window(0, self.load, usize::MAX) {
             self.recovering = false;
         }
-        let load = if self.recovering { 1 } else { self.load };
+        let load = if self.recovering { 1 } else if self.out.produced() == 0 { self.load.min(FIRST_WINDOW_LOAD) } else { self.load };
         let Job { speaking, out, computed_all, .. } = self;
         let sp = speaking.as_mut().expect("started");
         loop {
@@ -545,3 +545,8 @@ const REWIND_MAX_LOAD: usize = 4;
 /// Least time between two recomputations of one job: α moved every frame recomputes at most
 /// this often (each costs about `REWIND_AHEAD` samples of synthesis).
 const REWIND_INTERVAL: Duration = Duration::from_millis(40);
+
+/// A line's first window is sized as if at most this many jobs shared its worker, so that a
+/// crowd starting at once gets its first audio sooner; it then lasts until the job's next turn
+/// as the windows grow with what the listener has left.
+const FIRST_WINDOW_LOAD: usize = 2;
