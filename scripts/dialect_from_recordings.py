@@ -42,6 +42,8 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 import librosa  # noqa: E402
 import numpy as np  # noqa: E402
 
+from dialect_rewrite_table import align, phonemes  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 VOWELS = set("aeiouæɑɐɒɔəɚɛɜɝɪʊʌᵻɨʉøœɘɵɤy")
 HOP = 256
@@ -84,29 +86,26 @@ def distance(a, b):
     return d[-1, -1] / len(path)
 
 
-class Voice:
-    def __init__(self, tvtts, voice):
-        self.tvtts, self.voice = str(tvtts), str(voice)
+def speak(a, lines, out, timings=False):
+    """`lines` (phoneme strings, one sentence each) spoken at noise 0 into `out`."""
+    extra = ["--timings", f"{out}.json"] if timings else []
+    subprocess.run([str(a.tvtts), "say", "--voice", str(a.voice), "--phonemes", "\n".join(lines), "--noise-scale", "0",
+                    "--noise-w", "0", *extra, "--out", str(out)], check=True, capture_output=True)
 
-    def phonemize(self, text, accent=None):
-        cmd = [self.tvtts, "phonemize", "--voice", self.voice, "--text", text] + (["--accent", accent] if accent else [])
-        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
 
-    def render(self, lines, out):
-        """Log-mel of `lines` (phoneme strings, one sentence each) spoken at noise 0 into one
-        file, and each line's nucleus spans in its frames."""
-        subprocess.run([self.tvtts, "say", "--voice", self.voice, "--phonemes", "\n".join(lines), "--noise-scale", "0",
-                        "--noise-w", "0", "--timings", f"{out}.json", "--out", str(out)], check=True, capture_output=True)
-        y, sr = librosa.load(str(out), sr=None)
-        track = json.load(open(f"{out}.json"))["phonemes"]
-        assert len(track) == sum(map(len, lines)), "one timing entry per phoneme symbol"
-        spans, k = [], 0
-        for line in lines:
-            t = track[k:k + len(line)]
-            spans.append([(int(t[a]["start"] * sr / HOP), max(int(t[a]["start"] * sr / HOP) + 1, int(t[b - 1]["end"] * sr / HOP)))
-                          for a, b in nuclei(line)])
-            k += len(line)
-        return logmel(y, sr), spans, sr
+def render(a, lines, out):
+    """Log-mel of `lines` spoken into one file, and each line's nucleus spans in its frames."""
+    speak(a, lines, out, timings=True)
+    y, sr = librosa.load(str(out), sr=None)
+    track = json.load(open(f"{out}.json"))["phonemes"]
+    assert len(track) == sum(map(len, lines)), "one timing entry per phoneme symbol"
+    spans, k = [], 0
+    for line in lines:
+        t = track[k:k + len(line)]
+        spans.append([(int(t[x]["start"] * sr / HOP), max(int(t[x]["start"] * sr / HOP) + 1, int(t[y - 1]["end"] * sr / HOP)))
+                      for x, y in nuclei(line)])
+        k += len(line)
+    return logmel(y, sr), spans, sr
 
 
 def main():
@@ -119,10 +118,9 @@ def main():
     ap.add_argument("--voice", type=Path, default=ROOT / "assets/voices/en_US-joe-medium.onnx")
     ap.add_argument("--tvtts", type=Path, default=ROOT / "target/release/tvtts")
     a = ap.parse_args()
-    v = Voice(a.tvtts, a.voice)
     rows = [l.rstrip("\n").split("|") for l in open(a.data / "metadata.csv", encoding="utf-8") if l.strip()]
-    lines = [(r[0], r[-1], v.phonemize(r[-1])) for r in rows]
-    lines = [(i, t, p) for i, t, p in lines if p and "\n" not in p]
+    lines = [(r[0], r[-1], phonemes(a, r[-1])) for r in rows]
+    lines = [(i, t, p[0]) for i, t, p in lines if len(p) == 1 and p[0]]
     us = [p for _, _, p in lines]
     own = [[p[x:y] for x, y in nuclei(p)] for p in us]
     counts = collections.Counter(n for o in own for n in o)
@@ -132,7 +130,7 @@ def main():
     print(f"{len(lines)} one-sentence lines; {len(types)} vowel types (≥ 5 times); {len(cands)} candidates", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="dialect-"))
 
-    plain, pspans, sr = v.render(us, tmp / "plain.wav")
+    plain, pspans, sr = render(a, us, tmp / "plain.wav")
     segs = []  # per line, per nucleus: the recording's segment (frames mapped from the plain rendering)
     for (rid, _, _), sp in zip(lines, pspans):
         y, _ = librosa.load(str(a.data / "wavs" / f"{rid}.wav"), sr=sr)
@@ -162,7 +160,7 @@ def main():
 
     def screen(j):
         c = cands[j]
-        mel, sp, _ = v.render([replace(p, lambda n: c) for p in us], tmp / f"all{j}.wav")
+        mel, sp, _ = render(a, [replace(p, lambda n: c) for p in us], tmp / f"all{j}.wav")
         return c, scores(mel, sp)
 
     with ThreadPoolExecutor(2) as ex:
@@ -177,7 +175,7 @@ def main():
         top = [c for c in sorted(screened[t], key=screened[t].get) if c != t][:3]
         got = {}
         for c in top:
-            mel, sp, _ = v.render([replace(p, lambda n: c if n == t else n) for p in us], tmp / f"{t}_{c}.wav")
+            mel, sp, _ = render(a, [replace(p, lambda n: c if n == t else n) for p in us], tmp / f"{t}_{c}.wav")
             got[c] = float(np.mean(scores(mel, sp, t)[t]))
         return t, own_d, got
 
@@ -194,13 +192,10 @@ def main():
     if a.accent:  # how often the accent has the rule's symbol at v's occurrences
         agree = collections.Counter()
         for (_, text, p), o in zip(lines, own):
-            acc = v.phonemize(text, a.accent)
-            an = [acc[x:y] for x, y in nuclei(acc)]
-            sm = __import__("difflib").SequenceMatcher(a=o, b=an, autojunk=False)
-            for tag, i1, i2, j1, j2 in sm.get_opcodes():
-                if tag in ("equal", "replace") and i2 - i1 == j2 - j1:
-                    for i, j in zip(range(i1, i2), range(j1, j2)):
-                        agree[(o[i], an[j])] += 1
+            acc = phonemes(a, text, a.accent)[0]
+            for u, c in align(o, [acc[x:y] for x, y in nuclei(acc)]):
+                if u and c:
+                    agree[(u, c)] += 1
         for t in types:
             said = {c: n for (u, c), n in agree.items() if u == t}
             total = sum(said.values()) or 1
@@ -211,9 +206,7 @@ def main():
     if a.render_texts and a.render_dir:
         a.render_dir.mkdir(parents=True, exist_ok=True)
         for i, text in enumerate(l.strip() for l in open(a.render_texts, encoding="utf-8") if l.strip()):
-            ph = "\n".join(replace(p, lambda n: rules.get(n, n)) for p in v.phonemize(text).split("\n"))
-            subprocess.run([v.tvtts, "say", "--voice", v.voice, "--phonemes", ph, "--noise-scale", "0", "--noise-w", "0",
-                            "--out", str(a.render_dir / f"accentized{i}.wav")], check=True, capture_output=True)
+            speak(a, [replace(p, lambda n: rules.get(n, n)) for p in phonemes(a, text)], a.render_dir / f"accentized{i}.wav")
     print(f"rules: {rules}")
     for f in tmp.iterdir():
         os.remove(f)

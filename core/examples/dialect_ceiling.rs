@@ -13,9 +13,9 @@
 //! neighbour). That *accentized* sequence is what a vector on the embedding or the early
 //! layers could at best turn the en-us one into, position by position.
 //!
-//! 1. It speaks the held-out sentences (`bench/texts/heldout.txt`, or the file in `$HELD_OUT`; noise 0) three ways into
-//!    OUT_DIR: `accent{i}.wav` (the accent's own phonemes), `plain{i}.wav` (en-us) and
-//!    `accentized{i}.wav` — the ceiling.
+//! 1. It speaks the held-out sentences (`bench/texts/heldout.txt`, or the file named by
+//!    `$HELD_OUT`; noise 0) three ways into OUT_DIR: `accent{i}.wav` (the accent's own
+//!    phonemes), `plain{i}.wav` (en-us) and `accentized{i}.wav` — the ceiling.
 //! 2. It trains GROUP (`enc_p.emb` or `enc_p.early`) through the encoder's twin for STEPS Adam
 //!    steps so that the encoder's output on the en-us ids of 40 training lines equals the
 //!    voice's own output on their accentized ids — exact targets, no recordings read — and
