@@ -121,3 +121,28 @@ fn the_accent_table_reproduces_the_accent_it_was_built_from() {
     // measured with Debian's espeak-ng 1.51).
     assert!(reproduced as f32 >= 0.75 * changed as f32, "{reproduced} of {changed} changed positions reproduced");
 }
+
+/// Recordings that say `a` wherever the voice says `æ` (the voice's own rendering of the
+/// rewritten ids at noise 0, so what differs is only the vowel) teach `vector learn --kind
+/// rewrite`'s table æ → a: it rewrites a sentence it never heard exactly so, and nothing else.
+#[test]
+fn a_rewrite_is_learned_from_recordings() {
+    use tvtts::core::learn::dialect::rewrite_from_heard;
+    use tvtts::core::learn::phones::{recognise, Candidates};
+    let v = voice();
+    let id = |c: char| v.ids.ids(&c.to_string()).ids[2];
+    let cands = Candidates { vocalic: "æaɛɪəʌiː".chars().map(id).collect(), pad: v.ids.ids("").ids[1], long: Some(id('ː')) };
+    let swap = |ids: &[i64]| -> Vec<i64> { ids.iter().map(|&i| if i == id('æ') { id('a') } else { i }).collect() };
+    let lines = ["ðə kˈæt sˈæt ɔnðə mˈæt", "dʒˈæk hɐd ɐ blˈæk hˈæt", "hiː ɹˈæn bˈæk tə ðə lˈænd", "ðə mˈæn hɐz ɐ bˈæɡ", "ɪts ɐ bˈæd mˈæp"];
+    let mut heard = Vec::new();
+    for line in lines {
+        let own = v.ids.ids(line).ids;
+        let style = StyleState::plain(v.model.clone());
+        let said = v.model.prepare(&swap(&own), &[], &Scales::QUIET, &mut Noise::seeded(0), &style).unwrap();
+        let recording: Vec<f32> = v.model.run_all(&said.input, &style).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        heard.extend(recognise(&v.model, &[own], &recording, &Scales::QUIET, v.sample_rate(), &cands, &|| Ok(())).unwrap());
+    }
+    let rewrite = rewrite_from_heard(&heard, cands.pad);
+    let unseen = v.ids.ids("ðə fˈæt ɹˈæt ɪz hˈæpi ænd sˈæd").ids;
+    assert_eq!(rewrite.apply(&unseen), swap(&unseen), "æ → a, and nothing else, in an unseen sentence");
+}

@@ -156,8 +156,10 @@ pub struct LearnArgs {
     /// encoder layers).
     #[arg(long, default_value = "enc_p.late,dp,dec")]
     pub groups: String,
-    /// `weights` (full deltas), `lora` (factors of --rank) or `steer` (one m_p offset, along the
-    /// direction in which the recordings' spectra differ from the voice's, sized by their pitch).
+    /// `weights` (full deltas), `lora` (factors of --rank), `steer` (one m_p offset, along the
+    /// direction in which the recordings' spectra differ from the voice's, sized by their pitch)
+    /// or `rewrite` (a dialect: which vowels the recordings say in place of the voice's own, in
+    /// context, heard by speaking each candidate; --groups does not apply).
     #[arg(long, default_value = "weights")]
     pub kind: String,
     /// LoRA rank for --kind lora. The pitch-contrast delta (β·W of enc_p.proj's m half) is as
@@ -278,7 +280,9 @@ fn learn(a: LearnArgs) -> anyhow::Result<()> {
 
     let kind: Kind = a.kind.parse()?;
     let groups = Group::parse_list(&a.groups)?;
-    learn::fit::knobs_for(&groups, kind)?;
+    if kind != Kind::Rewrite {
+        learn::fit::knobs_for(&groups, kind)?;
+    }
     let range = a.output.range()?;
     let voice = a.voice.load()?;
     Group::check_all(&groups, voice.model.as_ref())?;
@@ -300,6 +304,22 @@ fn learn(a: LearnArgs) -> anyhow::Result<()> {
     eprintln!("tvtts: {} lines, {:.1} s of audio", data.recordings.len(), data.seconds(sr));
     for w in &data.warnings {
         eprintln!("tvtts: warning: {w}");
+    }
+    if kind == Kind::Rewrite {
+        let length_scale = voice.scales(&tvtts::SynthesisOptions::default())?.length_scale;
+        let learned = learn::dialect::learn_rewrite(&voice, &data, length_scale, &mut |line| eprintln!("tvtts: {line}"), &stop)?;
+        stop()?;
+        let sentences = learned.heard.len();
+        let rules = learned.vector.tensors.values().next().map_or(0, |t| t.dims()[0]);
+        let description = if a.output.description.is_empty() { learned.vector.description.clone() } else { a.output.description.clone() };
+        let mut v = learned.vector;
+        v.alpha_range = range;
+        v.check_alpha(a.output.alpha).context("--alpha must lie in --alpha-range")?;
+        v.default_alpha = a.output.alpha;
+        v.description = description;
+        v.save(&a.output.out)?;
+        eprintln!("tvtts: wrote {} (rewrite kind, {rules} rules from {sentences} sentences) in {:.0} s", a.output.out.display(), started.elapsed().as_secs_f32());
+        return Ok(());
     }
     let opts = learn::Options { groups, kind, rank: a.rank, steps: a.steps, encoder_steps: a.encoder_steps, scales: voice.scales(&tvtts::SynthesisOptions::default())? };
     let learned = learn::learn(&voice, &data, &opts, &mut |line| eprintln!("tvtts: {line}"), &stop)?;

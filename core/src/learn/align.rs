@@ -43,6 +43,33 @@ pub fn dtw(a: &[Vec<f32>], b: &[Vec<f32>]) -> Vec<(usize, usize)> {
     path
 }
 
+/// How far apart two stretches sound, whatever their tempo: the symmetric DTW cost (a diagonal
+/// step counts its frame distance twice, a horizontal or vertical one once) over n + m, so a
+/// stretch is not made closer by lasting longer; infinite when either is empty.
+pub fn path_distance(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    let (n, m) = (a.len(), b.len());
+    if n == 0 || m == 0 {
+        return f32::INFINITY;
+    }
+    let dist = |i: usize, j: usize| a[i].iter().zip(&b[j]).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt();
+    // acc[i·m + j]: cost of the cheapest path to (i, j).
+    let mut acc = vec![f32::INFINITY; n * m];
+    for i in 0..n {
+        for j in 0..m {
+            let d = dist(i, j);
+            acc[i * m + j] = if i == 0 && j == 0 {
+                2.0 * d
+            } else {
+                let up = if i > 0 { acc[(i - 1) * m + j] + d } else { f32::INFINITY };
+                let left = if j > 0 { acc[i * m + j - 1] + d } else { f32::INFINITY };
+                let diag = if i > 0 && j > 0 { acc[(i - 1) * m + j - 1] + 2.0 * d } else { f32::INFINITY };
+                up.min(left).min(diag)
+            };
+        }
+    }
+    acc[n * m - 1] / (n + m) as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

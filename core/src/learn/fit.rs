@@ -72,7 +72,7 @@ pub fn knobs_for(groups: &[Group], kind: Kind) -> Result<[bool; N]> {
         Kind::Steer => [mask[0], false, false, false, false],
         Kind::Weights | Kind::Lora => mask,
         Kind::Speaker => return Err(Error::invalid("vector learn", "`speaker` vectors come from a multi-speaker voice's table (`tvtts vector centroid`), not from recordings")),
-        Kind::Rewrite => return Err(Error::invalid("vector learn", "`rewrite` vectors come from an accent's phonemes (`tvtts vector accent`), not from recordings")),
+        Kind::Rewrite => return Err(Error::invalid("vector learn", "`rewrite` vectors are learned by hearing phonemes (`learn::dialect::learn_rewrite`), not as weight knobs")),
     };
     if !mask.iter().any(|&m| m) && !learns_segments(groups) {
         return Err(Error::invalid("vector learn", format!("groups {} give nothing to learn (use enc_p or enc_p.late for pitch, dp for tempo, dec for level, enc_p.emb or enc_p.early for sounds)", Group::list(groups))));

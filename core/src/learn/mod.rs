@@ -9,6 +9,8 @@
 //!   recordings' spectra differ from the voice's (`steer` vectors);
 //! - [`knobs`]: the weight deltas (linear in α) that move each cue;
 //! - [`fit`]: finding the knob values that reproduce the recordings' cues;
+//! - [`phones`], [`dialect`]: which vowels the recordings say in place of the voice's own,
+//!   heard by speaking each candidate, counted per context into a `rewrite` vector (a dialect);
 //! - [`align`], [`twin`], [`segmental`]: the early text encoder (phoneme embedding, first
 //!   layers) learned by gradient through a differentiable twin of `enc_p`, toward the prior
 //!   the recordings' aligned spectra imply (an accent's sounds).
@@ -19,10 +21,12 @@
 
 pub mod align;
 pub mod data;
+pub mod dialect;
 pub mod direction;
 pub mod fit;
 pub mod knobs;
 pub mod mel;
+pub mod phones;
 pub mod prosody;
 pub mod render;
 pub mod segmental;

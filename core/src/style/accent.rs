@@ -108,29 +108,34 @@ fn winner(votes: &BTreeMap<i64, usize>) -> i64 {
 /// hears how many texts are done. Sentences the accent splits differently, or whose phonemes
 /// take several ids, are left out.
 pub fn rewrite_from_texts(voice: &Voice, accent: &dyn Phonemizer, texts: &[String], progress: &mut dyn FnMut(usize)) -> Result<(Rewrite, usize)> {
-    // Votes per level of context (widest first), by the window masked to the level's reach.
-    let mut votes: [HashMap<[i64; WINDOW], BTreeMap<i64, usize>>; LEVELS.len()] = Default::default();
-    let mut sentences = 0;
+    let mut pairs = Vec::new();
     for (n, text) in texts.iter().enumerate() {
-        if let Some(pairs) = sentence_pairs(voice, accent, text)? {
-            for (u, a) in &pairs {
-                let Some(to) = accentize(u, a) else { continue };
-                for (k, &t) in to.iter().enumerate() {
-                    let window = Rewrite::window(&u.ids, k);
-                    for (level, &reach) in LEVELS.iter().enumerate() {
-                        *votes[level].entry(Rewrite::masked(&window, reach)).or_default().entry(t).or_default() += 1;
-                    }
-                }
-                sentences += 1;
-            }
+        if let Some(sentences) = sentence_pairs(voice, accent, text)? {
+            pairs.extend(sentences.iter().filter_map(|(u, a)| Some((u.ids.clone(), accentize(u, a)?))));
         }
         progress(n + 1);
     }
-    if sentences == 0 {
+    if pairs.is_empty() {
         return Err(Error::invalid("accent", "no sentence of the texts could be aligned with the accent's phonemes"));
     }
-    // From the narrowest level up: a rule where the winner differs from what the narrower
-    // rules already say (the id itself, for the narrowest).
+    Ok((rewrite_from_pairs(&pairs), pairs.len()))
+}
+
+/// The rewrite table of sentences `pairs` (the voice's ids, the ids the accent has at each of
+/// their positions): every position votes, with its window of ids at each level of context,
+/// for the id the accent has there; from the narrowest level up, a rule where the winner
+/// differs from what the narrower rules already say (the id itself, for the narrowest).
+pub fn rewrite_from_pairs(pairs: &[(Vec<i64>, Vec<i64>)]) -> Rewrite {
+    // Votes per level of context (widest first), by the window masked to the level's reach.
+    let mut votes: [HashMap<[i64; WINDOW], BTreeMap<i64, usize>>; LEVELS.len()] = Default::default();
+    for (own, to) in pairs {
+        for (k, &t) in to.iter().enumerate() {
+            let window = Rewrite::window(own, k);
+            for (level, &reach) in LEVELS.iter().enumerate() {
+                *votes[level].entry(Rewrite::masked(&window, reach)).or_default().entry(t).or_default() += 1;
+            }
+        }
+    }
     let mut rewrite = Rewrite::default();
     for level in (0..LEVELS.len()).rev() {
         let mut found: Vec<([i64; WINDOW], i64)> = votes[level].iter().map(|(w, v)| (*w, winner(v))).filter(|(w, to)| rewrite.rewrite(w) != *to).collect();
@@ -139,7 +144,7 @@ pub fn rewrite_from_texts(voice: &Voice, accent: &dyn Phonemizer, texts: &[Strin
             rewrite.insert(w, to);
         }
     }
-    Ok((rewrite, sentences))
+    rewrite
 }
 
 /// How `rewrite` agrees with the accent on `texts`, position by position: of the positions the
