@@ -98,8 +98,8 @@ pub struct HeardSentence {
 }
 
 /// The voice's line `sentences` (ids per sentence) against `recording` (at the voice's rate):
-/// every vocalic position tried with every candidate, the rest of the line as the voice says
-/// it (see the module doc). `scales` should have no noise (the renderings are compared with
+/// every vocalic position tried with every candidate, left to right, the positions before it as
+/// heard (see the module doc). `scales` should have no noise (the renderings are compared with
 /// one another).
 pub fn recognise(model: &Arc<dyn Backbone>, sentences: &[Vec<i64>], recording: &[f32], scales: &Scales, sample_rate: u32, cands: &Candidates, stop: &dyn Fn() -> Result<()>) -> Result<Vec<HeardSentence>> {
     let hop = model.samples_per_frame();
