@@ -296,7 +296,7 @@ impl Voice {
     /// of its map as learned.
     pub fn learned_symbols(&self) -> Result<std::collections::HashSet<char>> {
         let all = || self.ids.entries().map(|(c, _)| c).collect();
-        let Some(emb) = self.model.parameters().get("enc_p.emb.weight") else {
+        let Some(emb) = self.model.parameters().get(crate::model::text_encoder::PHONEME_EMBEDDING) else {
             return Ok(all());
         };
         let norms: Vec<f32> = emb.sqr()?.sum(1)?.sqrt()?.to_vec1()?;

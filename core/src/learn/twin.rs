@@ -21,7 +21,7 @@ use crate::model::attention::band_indices;
 use crate::model::Backbone;
 
 /// Checkpoint paths of the text encoder.
-const EMB: &str = "enc_p.emb.weight";
+const EMB: &str = crate::model::text_encoder::PHONEME_EMBEDDING;
 const PROJ: &str = "enc_p.proj";
 const LAYER_NORM_EPS: f64 = 1e-5;
 

@@ -52,6 +52,10 @@ pub struct TextEncoding {
     pub logs_p: Tensor,
 }
 
+/// Checkpoint path of the phoneme embedding `[n_vocab, hidden]` (what `rewrite` vectors act on,
+/// and where a voice's learned phonemes show).
+pub const PHONEME_EMBEDDING: &str = "enc_p.emb.weight";
+
 /// `enc_p`.
 #[derive(Debug, Clone)]
 pub struct TextEncoder {

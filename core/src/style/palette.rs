@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::markup::Lexicon;
 use crate::phonemize::{Kind as PhonemizerKind, Phonemizer};
 use crate::model::rewrite::Rewrite;
+use crate::model::text_encoder::PHONEME_EMBEDDING;
 use crate::model::{Adapter, Adapters, StyleState};
 use crate::voice::Voice;
 
@@ -103,9 +104,6 @@ pub struct Palette {
 
 /// A built style: its α values, speaker, and the state.
 type CachedState = (Vec<f32>, Option<usize>, Arc<StyleState>);
-
-/// The checkpoint path of the phoneme embedding, which `rewrite` vectors act on.
-const PHONEME_EMBEDDING: &str = "enc_p.emb.weight";
 
 /// Styles a palette keeps for its lines to share.
 const STATES_KEPT: usize = 8;
