@@ -129,6 +129,7 @@ fn the_accent_table_reproduces_the_accent_it_was_built_from() {
 fn a_rewrite_is_learned_from_recordings() {
     use tvtts::core::learn::dialect::rewrite_from_heard;
     use tvtts::core::learn::phones::{recognise, Candidates};
+    use tvtts::core::learn::render::Lines;
     let v = voice();
     let id = |c: char| v.ids.ids(&c.to_string()).ids[2];
     let cands = Candidates { vocalic: "æaɛɪəʌiː".chars().map(id).collect(), pad: v.ids.ids("").ids[1], long: Some(id('ː')) };
@@ -140,7 +141,7 @@ fn a_rewrite_is_learned_from_recordings() {
         let style = StyleState::plain(v.model.clone());
         let said = v.model.prepare(&swap(&own), &[], &Scales::QUIET, &mut Noise::seeded(0), &style).unwrap();
         let recording: Vec<f32> = v.model.run_all(&said.input, &style).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-        heard.extend(recognise(&v.model, &[own], &recording, &Scales::QUIET, v.sample_rate(), &cands, &|| Ok(())).unwrap());
+        heard.extend(recognise(&v.model, &Lines { sentences: vec![vec![own]] }, 0, &recording, &Scales::QUIET, v.sample_rate(), &cands, &|| Ok(())).unwrap());
     }
     let rewrite = rewrite_from_heard(&heard, cands.pad);
     let unseen = v.ids.ids("ðə fˈæt ɹˈæt ɪz hˈæpi ænd sˈæd").ids;

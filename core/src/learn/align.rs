@@ -1,6 +1,11 @@
 //! Dynamic time warping of two frame sequences: which frames of a recording correspond to which
 //! frames of the voice's rendering of the same transcript.
 
+/// Euclidean distance of two frames.
+fn distance(x: &[f32], y: &[f32]) -> f32 {
+    x.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum::<f32>().sqrt()
+}
+
 /// The cheapest monotonic path from (0, 0) to (a.len() − 1, b.len() − 1) under the Euclidean
 /// distance of frames, with steps (1, 0), (0, 1) and (1, 1): the aligned index pairs, in order.
 /// Empty when either sequence is.
@@ -9,7 +14,7 @@ pub fn dtw(a: &[Vec<f32>], b: &[Vec<f32>]) -> Vec<(usize, usize)> {
     if n == 0 || m == 0 {
         return Vec::new();
     }
-    let dist = |i: usize, j: usize| a[i].iter().zip(&b[j]).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt();
+    let dist = |i: usize, j: usize| distance(&a[i], &b[j]);
     // acc[i·m + j]: cost of the best path to (i, j).
     let mut acc = vec![f32::INFINITY; n * m];
     for i in 0..n {
@@ -51,7 +56,7 @@ pub fn path_distance(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
     if n == 0 || m == 0 {
         return f32::INFINITY;
     }
-    let dist = |i: usize, j: usize| a[i].iter().zip(&b[j]).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt();
+    let dist = |i: usize, j: usize| distance(&a[i], &b[j]);
     // acc[i·m + j]: cost of the cheapest path to (i, j).
     let mut acc = vec![f32::INFINITY; n * m];
     for i in 0..n {

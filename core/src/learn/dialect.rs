@@ -95,7 +95,7 @@ pub fn learn_rewrite(voice: &Voice, data: &DataSet, length_scale: f32, progress:
     let mut heard = Vec::new();
     let n = data.recordings.len();
     for (k, r) in data.recordings.iter().enumerate() {
-        heard.extend(recognise(&voice.model, &lines.sentences[k], &r.audio, &scales, voice.sample_rate(), &cands, stop)?);
+        heard.extend(recognise(&voice.model, &lines, k, &r.audio, &scales, voice.sample_rate(), &cands, stop)?);
         let examined: usize = heard.iter().map(|s| s.heard.len()).sum();
         let differ: usize = heard.iter().map(|s| s.heard.iter().filter(|h| h.best(s.ids[h.position]).is_some()).count()).sum();
         let spent = started.elapsed().as_secs_f32();

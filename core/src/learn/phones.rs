@@ -26,6 +26,7 @@ use candle_core::Tensor;
 
 use super::align::{dtw, path_distance};
 use super::mel::log_mel;
+use super::render::Lines;
 use crate::error::{Error, Result};
 use crate::model::stream::SentenceStream;
 use crate::model::{Backbone, Noise, StyleState};
@@ -70,7 +71,7 @@ impl Candidates {
 }
 
 /// One examined position of a sentence: how far each candidate spoken there sounds from the
-/// recording (mean log-mel distance along the DTW path; the voice's own id among them).
+/// recording ([`path_distance`] of log-mel stretches; the voice's own id among them).
 #[derive(Debug, Clone)]
 pub struct Heard {
     pub position: usize,
@@ -97,11 +98,11 @@ pub struct HeardSentence {
     pub heard: Vec<Heard>,
 }
 
-/// The voice's line `sentences` (ids per sentence) against `recording` (at the voice's rate):
-/// every vocalic position tried with every candidate, left to right, the positions before it as
-/// heard (see the module doc). `scales` should have no noise (the renderings are compared with
-/// one another).
-pub fn recognise(model: &Arc<dyn Backbone>, sentences: &[Vec<i64>], recording: &[f32], scales: &Scales, sample_rate: u32, cands: &Candidates, stop: &dyn Fn() -> Result<()>) -> Result<Vec<HeardSentence>> {
+/// Line `line` of `lines` against its `recording` (at the voice's rate): every vocalic position
+/// tried with every candidate, left to right, the positions before it as heard (see the module
+/// doc). `scales` should have no noise (the renderings are compared with one another).
+#[allow(clippy::too_many_arguments)]
+pub fn recognise(model: &Arc<dyn Backbone>, lines: &Lines, line: usize, recording: &[f32], scales: &Scales, sample_rate: u32, cands: &Candidates, stop: &dyn Fn() -> Result<()>) -> Result<Vec<HeardSentence>> {
     let hop = model.samples_per_frame();
     let style = StyleState::plain(model.clone()).with_speaker(model.speaker_embedding(None)?);
     let frames_of = |ids: &[i64]| -> Result<(Tensor, Vec<usize>)> {
@@ -112,14 +113,16 @@ pub fn recognise(model: &Arc<dyn Backbone>, sentences: &[Vec<i64>], recording: &
         Ok((p.input, p.frames))
     };
     // The whole line in the voice's phonemes, aligned to the recording.
-    let mut audio = Vec::new();
-    let mut starts = Vec::new(); // each sentence's first frame in the line
-    let mut timing = Vec::new(); // each sentence's frames per id
-    for ids in sentences {
-        let (input, frames) = frames_of(ids)?;
-        starts.push(audio.len() / hop);
-        audio.extend(model.run_all(&input, &style)?.flatten_all()?.to_vec1::<f32>()?);
-        timing.push(frames);
+    let sentences = &lines.sentences[line];
+    let (audio, prepared) = lines.speak(model, None, scales, line)?;
+    let timing: Vec<&[usize]> = prepared.iter().map(|p| p.frames.as_slice()).collect(); // each sentence's frames per id
+    let starts: Vec<usize> = timing.iter().scan(0, |t, f| {
+        let start = *t;
+        *t += f.iter().sum::<usize>();
+        Some(start)
+    }).collect(); // each sentence's first frame in the line
+    if sentences.iter().zip(&timing).any(|(ids, f)| ids.len() != f.len()) {
+        return Err(Error::invalid("vector learn", "the voice's timing track does not match its ids"));
     }
     let mel = log_mel(&audio, sample_rate, hop, audio.len() / hop);
     let rec = log_mel(recording, sample_rate, hop, recording.len() / hop);
@@ -135,7 +138,7 @@ pub fn recognise(model: &Arc<dyn Backbone>, sentences: &[Vec<i64>], recording: &
     let is_vocalic = |id: i64| cands.vocalic.contains(&id);
     let mut out = Vec::new();
     for (s, own) in sentences.iter().enumerate() {
-        let bounds = cumulative(&timing[s]);
+        let bounds = cumulative(timing[s]);
         let mut heard = Vec::new();
         let mut said = own.clone(); // positions before k as heard
         for k in 0..own.len() {
