@@ -61,13 +61,22 @@ impl OutputArgs {
         Ok(parse_range(&self.alpha_range)?)
     }
 
-    /// Stores the description, default α and α range in `v` and writes it.
-    fn write(&self, mut v: StyleVector, what: std::fmt::Arguments) -> anyhow::Result<()> {
-        v.description = self.description.clone();
+    /// Stores the description (when given; else `v` keeps its own), default α and α range in
+    /// `v` and saves it.
+    fn save(&self, mut v: StyleVector) -> anyhow::Result<StyleVector> {
+        if !self.description.is_empty() {
+            v.description = self.description.clone();
+        }
         v.alpha_range = self.range()?;
         v.check_alpha(self.alpha).context("--alpha must lie in --alpha-range")?;
         v.default_alpha = self.alpha;
         v.save(&self.out)?;
+        Ok(v)
+    }
+
+    /// [`Self::save`], then says what was written.
+    fn write(&self, v: StyleVector, what: std::fmt::Arguments) -> anyhow::Result<()> {
+        self.save(v)?;
         eprintln!("tvtts: wrote {} ({what})", self.out.display());
         Ok(())
     }
@@ -283,7 +292,7 @@ fn learn(a: LearnArgs) -> anyhow::Result<()> {
     if kind != Kind::Rewrite {
         learn::fit::knobs_for(&groups, kind)?;
     }
-    let range = a.output.range()?;
+    a.output.range()?; // a bad --alpha-range fails before learning, not after
     let voice = a.voice.load()?;
     Group::check_all(&groups, voice.model.as_ref())?;
     // Ctrl-C ends learning between two lines; nothing is written then.
@@ -309,17 +318,9 @@ fn learn(a: LearnArgs) -> anyhow::Result<()> {
         let length_scale = voice.scales(&tvtts::SynthesisOptions::default())?.length_scale;
         let learned = learn::dialect::learn_rewrite(&voice, &data, length_scale, &mut |line| eprintln!("tvtts: {line}"), &stop)?;
         stop()?;
-        let sentences = learned.heard.len();
         let rules = learned.vector.tensors.values().next().map_or(0, |t| t.dims()[0]);
-        let description = if a.output.description.is_empty() { learned.vector.description.clone() } else { a.output.description.clone() };
-        let mut v = learned.vector;
-        v.alpha_range = range;
-        v.check_alpha(a.output.alpha).context("--alpha must lie in --alpha-range")?;
-        v.default_alpha = a.output.alpha;
-        v.description = description;
-        v.save(&a.output.out)?;
-        eprintln!("tvtts: wrote {} (rewrite kind, {rules} rules from {sentences} sentences) in {:.0} s", a.output.out.display(), started.elapsed().as_secs_f32());
-        return Ok(());
+        let what = format_args!("rewrite kind, {rules} rules from {} sentences, in {:.0} s", learned.heard.len(), started.elapsed().as_secs_f32());
+        return a.output.write(learned.vector, what);
     }
     let opts = learn::Options { groups, kind, rank: a.rank, steps: a.steps, encoder_steps: a.encoder_steps, scales: voice.scales(&tvtts::SynthesisOptions::default())? };
     let learned = learn::learn(&voice, &data, &opts, &mut |line| eprintln!("tvtts: {line}"), &stop)?;
@@ -327,13 +328,7 @@ fn learn(a: LearnArgs) -> anyhow::Result<()> {
         eprintln!("tvtts: warning: {w}");
     }
     stop()?;
-    let mut v = learned.vector;
-    let description = if a.output.description.is_empty() { v.description.clone() } else { a.output.description.clone() };
-    v.alpha_range = range;
-    v.check_alpha(a.output.alpha).context("--alpha must lie in --alpha-range")?;
-    v.default_alpha = a.output.alpha;
-    v.description = description;
-    v.save(&a.output.out)?;
+    let v = a.output.save(learned.vector)?;
     if let Some(e) = v.energy {
         eprintln!("tvtts: LoRA rank {} keeps {:.2}% of the deltas' energy", a.rank, 100.0 * e);
     }
