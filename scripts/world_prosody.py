@@ -3,7 +3,7 @@ scripts/.venv-measure).
 
 - `world_transform`: re-synthesize a recording with the WORLD vocoder (pyworld) with log-F0
   shifted and its range scaled around the utterance mean, every frame sequence stretched in
-  time, and a gain. F0 comes from Praat (parselmouth): WORLD's own harvest reports about
+  time, and a gain; the vocoder's own colouring of the spectrum (level, tilt) is undone first. F0 comes from Praat (parselmouth): WORLD's own harvest reports about
   twice this low voice's F0.
 - `measure`: median F0 (semitones re 100 Hz, Praat), F0 range (5th–95th percentile, st),
   speech duration (first to last 20 ms frame within 40 dB of the loudest), level (dB, energy
@@ -23,6 +23,27 @@ def praat_f0(x, sr, step):
     return t, np.nan_to_num(f0, nan=0.0)
 
 
+def long_term_spectrum(x, bins):
+    """Power spectrum of x averaged over Hann frames of 2·(bins − 1) samples, hop a quarter."""
+    n = 2 * (bins - 1)
+    win = np.hanning(n)
+    frames = np.array([x[i:i + n] * win for i in range(0, max(len(x) - n, 1), n // 4)])
+    return np.mean(np.abs(np.fft.rfft(frames, n, axis=1)) ** 2, axis=0) + 1e-20
+
+
+def vocoder_colour(x, resynth, bins, sr):
+    """Per-bin power gain that undoes what WORLD's analysis and re-synthesis alone do to x's
+    long-term spectrum (on this voice about +1.4 dB level and −1 dB tilt), smoothed over a
+    third of an octave: multiplied into the spectral envelope, an identity re-synthesis keeps
+    x's level and tilt, so a learned vector sees only the change asked for."""
+    ratio = np.log(long_term_spectrum(x, bins) / long_term_spectrum(resynth[:len(x)], bins))
+    freqs = np.fft.rfftfreq(2 * (bins - 1), 1 / sr)
+    centre = np.maximum(freqs, 50.0)
+    band = lambda k: (freqs >= centre[k] * 2 ** (-1 / 6)) & (freqs <= centre[k] * 2 ** (1 / 6)) | (freqs == freqs[k])
+    smooth = np.array([ratio[band(k)].mean() for k in range(bins)])
+    return np.exp(smooth)
+
+
 def world_transform(x, sr, semitones=0.0, range_scale=1.0, stretch=1.0, gain_db=0.0, tilt_db=0.0):
     """x re-synthesized with log-F0 = mean + range_scale·(lf0 − mean) + semitones, frames
     stretched by `stretch` (> 1 slower), its spectral envelope tilted by a shelf of `tilt_db`
@@ -35,6 +56,7 @@ def world_transform(x, sr, semitones=0.0, range_scale=1.0, stretch=1.0, gain_db=
     f0 = pw.stonemask(x64, f0, t, sr)
     sp = pw.cheaptrick(x64, f0, t, sr)
     ap = pw.d4c(x64, f0, t, sr)
+    sp = sp * vocoder_colour(x64, pw.synthesize(f0, sp, ap, sr, frame_period=5.0), sp.shape[1], sr)[None, :]
     if tilt_db:
         freqs = np.linspace(0, sr / 2, sp.shape[1])
         shelf = tilt_db / (1 + np.exp(-2.5 * np.log2(np.maximum(freqs, 1.0) / 1000.0)))
