@@ -12,9 +12,10 @@
 # faster: +6 points; at ×1.25 and 10% faster: +3). Some are set so that every cue grows from
 # α 0.5 to α 1 (the knobs are linear in α, their effects are not): anger at range ×1.25 measured
 # a wider range at α 0.5 than at 1, so its range is ×1.4 with a smaller pitch rise, less tilt
-# and 8% faster (range ×1.42 at 9% faster cost +7 points); happiness at +1 dB peaked in level
-# at α 0.5, so it has +2 dB. WORLD re-synthesis alone adds
-# about +1.5 dB level and −1.1 dB tilt on this voice, which the nominal gain and tilt allow for.
+# and 8% faster (range ×1.42 at 9% faster cost +7 points); happiness 1 dB quieter peaked in
+# level at α 0.5. Gains and tilts are what the targets get: world_prosody undoes WORLD's own
+# colouring (+1.4 dB, −1 dB tilt on this voice) first. (Until 2026-12-03 it did not, and these
+# sets were written 1.4 dB quieter and with shelves 1.2–1.5 dB higher to allow for it.)
 #
 # Usage: bash scripts/make_emotions.sh [WORKDIR]   (needs target/release/tvtts and
 # scripts/.venv-measure; about 3 min per emotion on 2 cores)
@@ -27,10 +28,10 @@ py=scripts/.venv-measure/bin/python
 out=assets/vectors/emotions
 mkdir -p "$out"
 declare -A profile=(
-  [angry]="--semitones 2 --range 1.4 --stretch 0.92 --gain-db 2.5 --tilt-db 3"
-  [happy]="--semitones 3.5 --range 1.25 --stretch 0.94 --gain-db 2 --tilt-db 1.5"
-  [sad]="--semitones -2 --range 0.72 --stretch 1.14 --gain-db -5 --tilt-db -3"
-  [afraid]="--semitones 4 --range 0.9 --stretch 0.88 --gain-db 0 --tilt-db 1.5"
+  [angry]="--semitones 2 --range 1.4 --stretch 0.92 --gain-db 3.9 --tilt-db 1.7"
+  [happy]="--semitones 3.5 --range 1.32 --stretch 0.94 --gain-db 3.4 --tilt-db 0.3"
+  [sad]="--semitones -2 --range 0.72 --stretch 1.14 --gain-db -3.6 --tilt-db -4.5"
+  [afraid]="--semitones 4 --range 0.9 --stretch 0.88 --gain-db 1.4 --tilt-db 0.3"
 )
 for name in angry happy sad afraid; do
   echo "== $name: ${profile[$name]}"
