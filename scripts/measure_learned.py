@@ -9,8 +9,8 @@ Speaks every held-out sentence plainly (voice defaults, fixed seed per sentence)
 vector at each α, and makes the oracle: the same transform the training set was built with
 (scripts/make_style_data.py), applied to the plain renderings (WORLD), or spoken in-model.
 Measures every rendering (scripts/world_prosody.py: Praat F0 and range, duration, level, tilt)
-and the words Whisper tiny.en hears, and prints one markdown row per α: the change of oracle
-and learned against the plain voice, and WER. Runs in scripts/.venv-measure.
+and the words Whisper tiny.en hears, and prints the oracle's change and WER, then one markdown
+row per α: the change of oracle and learned against the plain voice, and WER. Runs in scripts/.venv-measure.
 """
 
 import sys
@@ -28,7 +28,7 @@ import tempfile  # noqa: E402
 import numpy as np  # noqa: E402
 
 import whisper_tiny  # noqa: E402
-from make_style_data import read_wav, speak  # noqa: E402
+from make_style_data import read_wav, speak, write_wav  # noqa: E402
 from world_prosody import add_transform_args, change, measure, transform, uses_world  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,11 +93,14 @@ def main():
                 speak(a.tvtts, a.voice, text, a.seed + i, o, a.style, a.length_scale)
                 oracle.append(measure(*read_wav(o)))
             elif world:
-                oracle.append(measure(transform(x, sr, a), sr))
+                y = transform(x, sr, a)
+                write_wav(tmp / f"oracle{i}.wav", y, sr)
+                oracle.append(measure(y, sr))
         base_wer = wer(asr, texts, [tmp / f"plain{i}.wav" for i in range(len(texts))])
         print(f"plain voice: WER {base_wer:.1f}%  ({len(texts)} sentences)")
         told = fmt(change(oracle, plain)) if oracle else "—"
-        print(f"oracle: {told}")
+        oracle_wer = f", WER {wer(asr, texts, [tmp / f'oracle{i}.wav' for i in range(len(texts))]):.1f}%" if oracle else ""
+        print(f"oracle: {told}{oracle_wer}")
         name = a.name or a.vector.stem
         for alpha in [float(x) for x in a.alphas.split(",")]:
             got = []
