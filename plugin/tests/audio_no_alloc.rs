@@ -134,39 +134,62 @@ fn alpha_changes_splice_in_without_allocating() {
     let playback = Arc::new(Playback::default());
     let (mut sound, ()) = LineSoundData { reader, playback: playback.clone() }.into_sound().unwrap();
     // Every 20 callbacks (≈ 0.2 s of audio), between the sound's calls as a game would, α flips
-    // while at least 8,192 samples wait behind the ring buffer, and the sound waits until the
-    // engine has spliced the recomputed audio in (a window reported from before the end of the
-    // window reported before it), however fast this build synthesizes.
-    let (mut end, mut splices, mut alpha) = (0u64, 0usize, 0.0);
-    let mut note = |e: Event| {
-        if let Event::Window { start_sample, samples, .. } = e {
-            // A window starts where the one before it ended, unless it replaces audio after it.
-            let splice = start_sample < end;
-            end = start_sample + samples as u64;
-            return splice;
-        }
-        false
-    };
+    // once at least 8,192 samples wait behind the ring buffer (the sound waits for synthesis to
+    // get that far ahead, however loaded the machine), and the sound waits until the engine has
+    // spliced the recomputed audio in (a window reported from before the end of the window
+    // reported before it). Once the last sentence is computed and less than that is left, α
+    // stays.
+    let last = phonemes.matches(['.', '!', '?']).count() - 1;
+    let (mut seen, mut splices, mut alpha) = (Seen { end: 0, last, computed_all: false }, 0usize, 0.0);
     let (allocations, calls) = play(sound.as_mut(), &playback, None, |calls| {
-        if calls % 20 != 0 || handle.samples_computed() < handle.samples_written() + 8192 {
+        if calls % 20 != 0 {
             return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let next = || handle.event_receiver().recv_deadline(deadline).expect("synthesis goes on within a minute");
+        while handle.samples_computed() < handle.samples_written() + 8192 {
+            if seen.computed_all {
+                return;
+            }
+            splices += usize::from(seen.splice(next()));
         }
         alpha = 1.0 - alpha;
         handle.set_control("angry", alpha).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let event = handle.event_receiver().recv_deadline(deadline).expect("the change is spliced in within a minute");
-            if note(event) {
-                splices += 1;
-                break;
-            }
-        }
+        while !seen.splice(next()) {}
+        splices += 1;
     });
     for e in handle.events() {
-        splices += usize::from(note(e));
+        splices += usize::from(seen.splice(e));
     }
     eprintln!("{splices} splices in {calls} callbacks");
     assert!(splices >= 2, "{splices} splices");
     assert_eq!(allocations, 0, "allocations in {calls} process calls with {splices} α changes");
     assert_eq!(playback.consumed(), handle.samples_written(), "the whole line was played");
+}
+
+/// What a line's events said so far: where the last window ended, and whether its last
+/// sentence was computed.
+struct Seen {
+    end: u64,
+    last: usize,
+    computed_all: bool,
+}
+
+impl Seen {
+    /// Notes `e`; whether it is a window that replaces audio after its own start (a splice): a
+    /// window starts where the one before it ended, unless it replaces audio.
+    fn splice(&mut self, e: Event) -> bool {
+        match e {
+            Event::Window { start_sample, samples, .. } => {
+                let splice = start_sample < self.end;
+                self.end = start_sample + samples as u64;
+                splice
+            }
+            Event::SentenceFinished { index, .. } => {
+                self.computed_all |= index == self.last;
+                false
+            }
+            _ => false,
+        }
+    }
 }
