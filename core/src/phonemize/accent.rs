@@ -52,6 +52,11 @@ const NEAREST: &[(char, &[&str])] = &[
     ('ɸ', &["f"]),
 ];
 
+/// For a symbol the voice did not learn that ends a diphthong (it follows a vowel), what to
+/// say instead: an en-us voice learned its offglides lax (`aʊ`, `oʊ`, `aɪ`, `eɪ`), so Scottish
+/// `ʌʉ` ("out") is `ʌʊ`, which listeners (Whisper) hear as "out" where `ʌu` came out "up".
+const OFFGLIDE: &[(char, &[&str])] = &[('ʉ', &["ʊ", "u"])];
+
 /// An accent by our name or espeak-ng's voice name; the error lists the known ones.
 pub fn espeak_voice(name: &str) -> Result<&'static str> {
     let n = name.trim().to_ascii_lowercase();
@@ -126,7 +131,9 @@ fn map_each(phonemes: &str, learned: &dyn Fn(char) -> bool) -> String {
             out.push(c);
             continue;
         }
-        if let Some((_, options)) = NEAREST.iter().find(|(from, _)| *from == c) {
+        let offglide = out.chars().last().is_some_and(is_vowel);
+        let table = if offglide && OFFGLIDE.iter().any(|(from, _)| *from == c) { OFFGLIDE } else { NEAREST };
+        if let Some((_, options)) = table.iter().find(|(from, _)| *from == c) {
             if let Some(to) = options.iter().find(|o| o.chars().all(learned)) {
                 out.push_str(to);
                 continue;
@@ -147,6 +154,7 @@ mod tests {
         let learned = |c: char| !"ɒrʉʍ\u{32a}".contains(c);
         assert_eq!(map_symbols("bˈa:θ tˈaɪm ɒnðə fˈaːrm", &learned), "bˈaːθ tˈaɪm ɔnðə fˈaːɹm");
         assert_eq!(map_symbols("ʍˈɛn t\u{32a}ʉ", &learned), "wˈɛn tu");
+        assert_eq!(map_symbols("ˈʌʉt, dˈʌʉn ɐ jˈʉ", &learned), "ˈʌʊt, dˈʌʊn ɐ jˈu", "ʉ ending a diphthong is its lax offglide");
         assert_eq!(map_symbols("wˈʌn: tˈuː.", &learned), "wˈʌn: tˈuː.", "a colon after a consonant stays punctuation");
         assert_eq!(map_symbols("ɐ mˈɪlɐ, ðə lˈɛtɐ ɐɡˈəʊ", &learned), "ɐ mˈɪlə, ðə lˈɛtə ɐɡˈəʊ", "word-final ɐ only");
         assert_eq!(espeak_voice("Scottish").unwrap(), "en-gb-scotland");
