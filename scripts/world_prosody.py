@@ -3,8 +3,9 @@ scripts/.venv-measure).
 
 - `world_transform`: re-synthesize a recording with the WORLD vocoder (pyworld) with log-F0
   shifted and its range scaled around the utterance mean, every frame sequence stretched in
-  time, and a gain; the vocoder's own colouring of the spectrum (level, tilt) is undone first. F0 comes from Praat (parselmouth): WORLD's own harvest reports about
-  twice this low voice's F0.
+  time, and a gain; the vocoder's own colouring of the spectrum (level, tilt) is undone
+  first. F0 comes from Praat (parselmouth): WORLD's own harvest reports about twice this low
+  voice's F0.
 - `measure`: median F0 (semitones re 100 Hz, Praat), F0 range (5th–95th percentile, st),
   speech duration (first to last 20 ms frame within 40 dB of the loudest), level (dB, energy
   mean of the louder half of 20 ms frames), spectral tilt (dB, 1–5 kHz over 50 Hz–1 kHz).
@@ -26,6 +27,7 @@ def praat_f0(x, sr, step):
 def long_term_spectrum(x, bins):
     """Power spectrum of x averaged over Hann frames of 2·(bins − 1) samples, hop a quarter."""
     n = 2 * (bins - 1)
+    x = np.pad(x, (0, max(0, n - len(x))))
     win = np.hanning(n)
     frames = np.array([x[i:i + n] * win for i in range(0, max(len(x) - n, 1), n // 4)])
     return np.mean(np.abs(np.fft.rfft(frames, n, axis=1)) ** 2, axis=0) + 1e-20
