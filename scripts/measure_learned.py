@@ -10,7 +10,8 @@ vector at each α, and makes the oracle: the same transform the training set was
 (scripts/make_style_data.py), applied to the plain renderings (WORLD), or spoken in-model.
 Measures every rendering (scripts/world_prosody.py: Praat F0 and range, duration, level, tilt)
 and the words Whisper tiny.en hears, and prints the oracle's change and WER, then one markdown
-row per α: the change of oracle and learned against the plain voice, and WER. Runs in scripts/.venv-measure.
+row per α: the change of oracle and learned against the plain voice, and WER. Runs in
+scripts/.venv-measure.
 """
 
 import sys

@@ -131,9 +131,9 @@ fn map_each(phonemes: &str, learned: &dyn Fn(char) -> bool) -> String {
             out.push(c);
             continue;
         }
+        let lookup = |table: &'static [(char, &'static [&'static str])]| table.iter().find(|(from, _)| *from == c).map(|(_, options)| *options);
         let offglide = out.chars().last().is_some_and(is_vowel);
-        let table = if offglide && OFFGLIDE.iter().any(|(from, _)| *from == c) { OFFGLIDE } else { NEAREST };
-        if let Some((_, options)) = table.iter().find(|(from, _)| *from == c) {
+        if let Some(options) = offglide.then(|| lookup(OFFGLIDE)).flatten().or_else(|| lookup(NEAREST)) {
             if let Some(to) = options.iter().find(|o| o.chars().all(learned)) {
                 out.push_str(to);
                 continue;
