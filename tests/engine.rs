@@ -251,13 +251,32 @@ fn windows_of_one_voice_batch_and_stay_exact() {
 }
 
 /// An engine whose voice `joe` has the shipped `angry` vector as a live control, α 0 to 1, and
-/// synthesis running up to 4 s ahead of the listener.
+/// synthesis running up to 4 s ahead of the listener. Mid-sentence only a style's decoder side
+/// can change (the text side is fixed per sentence), and how much the shipped vector's decoder
+/// part (level, tilt) changes is whatever learning found; so the control also carries a known
+/// one: the decoder's output before its tanh halved (≈ −6 dB) at α 1.
 fn angry_engine() -> Engine {
+    use tvtts::core::style::{Group, Kind, StyleVector};
     let engine = Engine::new(EngineConfig { ahead_samples: 88_200, ..EngineConfig::with_workers(1) }).unwrap();
     let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/vectors/emotions/angry.safetensors");
-    let vector = std::sync::Arc::new(tvtts::core::style::StyleVector::load(&path).unwrap());
-    engine.add_voice("joe", voice, vec![ControlSpec::new("angry", 0.0, 1.0).unwrap().with_style(vector, None)]).unwrap();
+    let vector = std::sync::Arc::new(StyleVector::load(&path).unwrap());
+    const CONV_POST: &str = "dec.conv_post.weight";
+    let half = (voice.model.parameters()[CONV_POST].clone() * -0.5).unwrap();
+    let quieter = StyleVector {
+        kind: Kind::Weights,
+        base: voice.weights_hash().to_string(),
+        groups: vec![Group::new("dec")],
+        default_alpha: 1.0,
+        alpha_range: (0.0, 1.0),
+        description: "the decoder's output at half its amplitude".into(),
+        rank: None,
+        energy: None,
+        tensors: [(CONV_POST.to_string(), half)].into_iter().collect(),
+        path: None,
+    };
+    let angry = ControlSpec::new("angry", 0.0, 1.0).unwrap().with_style(vector, None).with_style(std::sync::Arc::new(quieter), None);
+    engine.add_voice("joe", voice, vec![angry]).unwrap();
     engine
 }
 
