@@ -256,12 +256,12 @@ fn windows_of_one_voice_batch_and_stay_exact() {
 /// part (level, tilt) changes is whatever learning found; so the control also carries a known
 /// one: the decoder's output before its tanh halved (≈ −6 dB) at α 1.
 fn angry_engine() -> Engine {
+    use tvtts::core::learn::knobs::CONV_POST;
     use tvtts::core::style::{Group, Kind, StyleVector};
     let engine = Engine::new(EngineConfig { ahead_samples: 88_200, ..EngineConfig::with_workers(1) }).unwrap();
     let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/vectors/emotions/angry.safetensors");
     let vector = std::sync::Arc::new(StyleVector::load(&path).unwrap());
-    const CONV_POST: &str = "dec.conv_post.weight";
     let half = (voice.model.parameters()[CONV_POST].clone() * -0.5).unwrap();
     let quieter = StyleVector {
         kind: Kind::Weights,

@@ -17,8 +17,8 @@
 //! them alike carries the phonemes' own contrasts with them, which costs intelligibility.
 //! Narrowing, it scales every direction alike: squeezing d five times more than the rest gave
 //! pitch breaks Praat reads as octave jumps (7–11 frames 9 st above the median) on 4 of 24
-//! unseen lines of the WORLD target F0 −2 st, range ×0.8. It is a knob of prosodic contrast, mostly pitch,
-//! which also moves the level a little; the level knob compensates in the fit.
+//! unseen lines of the WORLD target F0 −2 st, range ×0.8. It is a knob of prosodic contrast,
+//! mostly pitch, which also moves the level a little; the level knob compensates in the fit.
 
 use std::collections::BTreeMap;
 
