@@ -4,6 +4,7 @@
     python3 scripts/measure_learned.py --vector F.safetensors [--semitones S] [--range R]
         [--stretch X] [--gain-db G | --world] [--style FILE=ALPHA] [--length-scale L]
         [--sentences bench/texts/heldout.txt] [--alphas 0.5,1] [--name NAME] [--on FILE=ALPHA]
+        [--two-pass] [--speaker]
 
 Speaks every held-out sentence plainly (voice defaults, fixed seed per sentence), with the
 vector at each α, and makes the oracle: the same transform the training set was built with
@@ -74,13 +75,16 @@ def main():
     add_transform_args(ap)
     ap.add_argument("--alphas", default="0.5,1")
     ap.add_argument("--seed", type=int, default=7000)
+    ap.add_argument("--two-pass", action="store_true", help="also report median F0 and range from two-pass Praat (floor and ceiling from the utterance's own quartiles; see world_prosody), robust where a lowered voice falls under the 60 Hz floor")
     ap.add_argument("--speaker", action="store_true", help="also report Resemblyzer speaker similarity to the plain voice")
     ap.add_argument("--on", action="append", default=[], help="FILE=ALPHA under every rendering, the plain voice's too (e.g. a dialect under an emotion): the changes are measured on top of it")
     a = ap.parse_args()
     texts = [l.strip() for l in a.sentences.read_text().splitlines() if l.strip()]
     world = uses_world(a)
     asr = whisper_tiny.load()
-    fmt = lambda c: f"{c['f0']:+.2f} st, ×{c['range']:.2f}, ×{c['dur']:.3f}, {c['level']:+.2f} dB, tilt {c['tilt']:+.2f}"
+    two = " [two-pass {c[f0_2p]:+.2f} st, ×{c[range_2p]:.2f}]" if a.two_pass else ""
+    fmt = lambda c: f"{c['f0']:+.2f} st, ×{c['range']:.2f}, ×{c['dur']:.3f}, {c['level']:+.2f} dB, tilt {c['tilt']:+.2f}" + two.format(c=c)
+    prosody = lambda x, sr: measure(x, sr, a.two_pass)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         plain, oracle = [], []
@@ -88,15 +92,15 @@ def main():
             p = tmp / f"plain{i}.wav"
             speak(a.tvtts, a.voice, text, a.seed + i, p, list(a.on))
             x, sr = read_wav(p)
-            plain.append(measure(x, sr))
+            plain.append(prosody(x, sr))
             if a.style or a.length_scale:
                 o = tmp / f"oracle{i}.wav"
                 speak(a.tvtts, a.voice, text, a.seed + i, o, a.style, a.length_scale)
-                oracle.append(measure(*read_wav(o)))
+                oracle.append(prosody(*read_wav(o)))
             elif world:
                 y = transform(x, sr, a)
                 write_wav(tmp / f"oracle{i}.wav", y, sr)
-                oracle.append(measure(y, sr))
+                oracle.append(prosody(y, sr))
         base_wer = wer(asr, texts, [tmp / f"plain{i}.wav" for i in range(len(texts))])
         print(f"plain voice: WER {base_wer:.1f}%  ({len(texts)} sentences)")
         told = fmt(change(oracle, plain)) if oracle else "—"
@@ -108,7 +112,7 @@ def main():
             for i, text in enumerate(texts):
                 v = tmp / f"v{alpha}_{i}.wav"
                 speak(a.tvtts, a.voice, text, a.seed + i, v, [f"{a.vector}={alpha}", *a.on])
-                got.append(measure(*read_wav(v)))
+                got.append(prosody(*read_wav(v)))
             w = wer(asr, texts, [tmp / f"v{alpha}_{i}.wav" for i in range(len(texts))])
             sim = ""
             if a.speaker:

@@ -8,17 +8,21 @@ scripts/.venv-measure).
   voice's F0.
 - `measure`: median F0 (semitones re 100 Hz, Praat), F0 range (5th–95th percentile, st),
   speech duration (first to last 20 ms frame within 40 dB of the loudest), level (dB, energy
-  mean of the louder half of 20 ms frames), spectral tilt (dB, 1–5 kHz over 50 Hz–1 kHz).
+  mean of the louder half of 20 ms frames), spectral tilt (dB, 1–5 kHz over 50 Hz–1 kHz);
+  with `two_pass`, also median F0 and range from a second Praat pass looking within 0.75× the
+  first pass's 25th percentile and 1.5× its 75th (De Looze & Hirst's two-pass floor and
+  ceiling), whose first pass looks down to 35 Hz: this low voice lowered by a style has frames
+  under the fixed 60 Hz floor, which Praat then reads an octave or more up.
 """
 
 import numpy as np
 
 
-def praat_f0(x, sr, step):
+def praat_f0(x, sr, step, floor=60.0, ceiling=400.0):
     import parselmouth
 
     snd = parselmouth.Sound(x.astype(np.float64), sampling_frequency=sr)
-    pitch = snd.to_pitch(time_step=step, pitch_floor=60, pitch_ceiling=400)
+    pitch = snd.to_pitch(time_step=step, pitch_floor=floor, pitch_ceiling=ceiling)
     t = np.arange(0, len(x) / sr, step)
     f0 = np.array([pitch.get_value_at_time(tt) for tt in t])
     return t, np.nan_to_num(f0, nan=0.0)
@@ -105,8 +109,20 @@ def transform(x, sr, a):
     return world_transform(x, sr, a.semitones, a.range, a.stretch, a.gain_db, a.tilt_db)
 
 
-def measure(x, sr):
-    """Prosody of x: f0, range (st), dur (s), level, tilt (dB)."""
+def two_pass_st(x, sr):
+    """Voiced F0 of x in semitones re 100 Hz from Praat in two passes (see the module's doc)."""
+    _, f0 = praat_f0(x, sr, 0.01, floor=35.0)
+    f0 = f0[f0 > 0]
+    if f0.size >= 10:
+        floor = max(35.0, 0.75 * np.percentile(f0, 25))
+        _, f0 = praat_f0(x, sr, 0.01, floor=floor, ceiling=max(1.5 * np.percentile(f0, 75), 2 * floor))
+        f0 = f0[f0 > 0]
+    return 12 * np.log2(f0 / 100.0) if f0.size else np.array([0.0])
+
+
+def measure(x, sr, two_pass=False):
+    """Prosody of x: f0, range (st), dur (s), level, tilt (dB); with `two_pass` also f0_2p and
+    range_2p (two-pass Praat)."""
     _, f0 = praat_f0(x, sr, 0.01)
     f0 = f0[f0 > 0]
     st = 12 * np.log2(f0 / 100.0) if f0.size else np.array([0.0])
@@ -119,8 +135,12 @@ def measure(x, sr):
     spec = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
     freqs = np.fft.rfftfreq(len(x), 1 / sr)
     tilt = 10 * np.log10((spec[(freqs >= 1000) & (freqs < 5000)].sum() + 1e-12) / (spec[(freqs > 50) & (freqs < 1000)].sum() + 1e-12))
-    return dict(f0=float(np.median(st)), range=float(np.percentile(st, 95) - np.percentile(st, 5)), dur=float(dur),
-                level=float(10 * np.log10(np.mean(10 ** (loud / 10)))), tilt=float(tilt))
+    out = dict(f0=float(np.median(st)), range=float(np.percentile(st, 95) - np.percentile(st, 5)), dur=float(dur),
+               level=float(10 * np.log10(np.mean(10 ** (loud / 10)))), tilt=float(tilt))
+    if two_pass:
+        st2 = two_pass_st(x, sr)
+        out.update(f0_2p=float(np.median(st2)), range_2p=float(np.percentile(st2, 95) - np.percentile(st2, 5)))
+    return out
 
 
 def change(after, before):
@@ -128,4 +148,7 @@ def change(after, before):
     differences of f0, level, tilt; ratios of range and duration (geometric means)."""
     diff = lambda k: float(np.mean([a[k] - b[k] for a, b in zip(after, before)]))
     ratio = lambda k: float(np.exp(np.mean([np.log(max(a[k], 1e-3) / max(b[k], 1e-3)) for a, b in zip(after, before)])))
-    return dict(f0=diff("f0"), range=ratio("range"), dur=ratio("dur"), level=diff("level"), tilt=diff("tilt"))
+    out = dict(f0=diff("f0"), range=ratio("range"), dur=ratio("dur"), level=diff("level"), tilt=diff("tilt"))
+    if all("f0_2p" in m for m in [*after, *before]):
+        out.update(f0_2p=diff("f0_2p"), range_2p=ratio("range_2p"))
+    return out
