@@ -3,7 +3,7 @@
 use candle_core::{Device, Result, Tensor};
 
 use super::cpu::{cpu_slice, is_cpu_f32, OutPtr};
-use super::cpu_level::{self, CpuLevel};
+use super::cpu_level::at_cpu_level;
 
 /// WaveNet's gated activation: `x` `[b, 2h, t]` → `tanh(x[:, :h]) · sigmoid(x[:, h:])` `[b, h, t]`
 /// (VITS `fused_add_tanh_sigmoid_multiply`). On the CPU it is one parallel pass instead of four
@@ -32,30 +32,13 @@ pub fn gated_tanh_sigmoid(x: &Tensor, h: usize) -> Result<Tensor> {
             let g = &xs[(bi * c + h + ch) * t..][..t];
             // SAFETY: each row of the [b·h, t] output is written by exactly one task.
             let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(row * t), t) };
-            match cpu_level::level() {
-                // SAFETY: the level says the CPU has these instructions.
-                #[cfg(target_arch = "x86_64")]
-                CpuLevel::Avx512 => unsafe { gate_avx512(a, g, dst, &mut gate) },
-                #[cfg(target_arch = "x86_64")]
-                CpuLevel::Avx2 => unsafe { gate_avx2(a, g, dst, &mut gate) },
-                _ => gate_portable(a, g, dst, &mut gate),
-            }
+            gate_row(a, g, dst, &mut gate);
         }
     });
     Tensor::from_vec(out, (b, h, t), &Device::Cpu)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn gate_avx512(a: &[f32], g: &[f32], dst: &mut [f32], tmp: &mut [f32]) {
-    gate_portable(a, g, dst, tmp)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn gate_avx2(a: &[f32], g: &[f32], dst: &mut [f32], tmp: &mut [f32]) {
-    gate_portable(a, g, dst, tmp)
-}
+at_cpu_level!(fn gate_row(a: &[f32], g: &[f32], dst: &mut [f32], tmp: &mut [f32]) => gate_portable);
 
 /// One row of [`gated_tanh_sigmoid`]: `dst` = tanh(a) · sigmoid(g), `tmp` as long (the same
 /// bits at every level: nothing is fused).
@@ -122,28 +105,11 @@ pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
     let (storage, layout) = x.storage_and_layout();
     let xs = cpu_slice(&storage, layout)?;
     let mut out = vec![0f32; xs.len()];
-    match cpu_level::level() {
-        // SAFETY: the level says the CPU has these instructions.
-        #[cfg(target_arch = "x86_64")]
-        CpuLevel::Avx512 => unsafe { gelu_avx512(xs, &mut out) },
-        #[cfg(target_arch = "x86_64")]
-        CpuLevel::Avx2 => unsafe { gelu_avx2(xs, &mut out) },
-        _ => gelu_portable(xs, &mut out),
-    }
+    gelu_slice(xs, &mut out);
     Tensor::from_vec(out, x.shape(), &Device::Cpu)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn gelu_avx512(xs: &[f32], out: &mut [f32]) {
-    gelu_portable(xs, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn gelu_avx2(xs: &[f32], out: &mut [f32]) {
-    gelu_portable(xs, out)
-}
+at_cpu_level!(fn gelu_slice(xs: &[f32], out: &mut [f32]) => gelu_portable);
 
 /// [`gelu_erf`]'s arithmetic on values (the same bits at every level: nothing is fused).
 #[inline(always)]
@@ -175,32 +141,14 @@ fn gelu_portable(xs: &[f32], out: &mut [f32]) {
     }
 }
 
-/// e^x for every value, within 2 ulp of libm's `expf` for x ≥ −87 (below that, a value under
-/// 1e-37 instead of the subnormal or zero). Branch-free (Cephes' range reduction and
-/// polynomial), so the loop vectorises (compiled for the CPU's widest vectors, [`cpu_level`]; the same bits at
-/// every level: nothing is fused); libm's scalar call dominated softmax.
-pub fn exp_in_place(xs: &mut [f32]) {
-    match cpu_level::level() {
-        // SAFETY: the level says the CPU has these instructions.
-        #[cfg(target_arch = "x86_64")]
-        CpuLevel::Avx512 => unsafe { exp_avx512(xs) },
-        #[cfg(target_arch = "x86_64")]
-        CpuLevel::Avx2 => unsafe { exp_avx2(xs) },
-        _ => exp_portable(xs),
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn exp_avx512(xs: &mut [f32]) {
-    exp_portable(xs)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn exp_avx2(xs: &mut [f32]) {
-    exp_portable(xs)
-}
+at_cpu_level!(
+    /// e^x for every value, within 2 ulp of libm's `expf` for x ≥ −87 (below that, a value
+    /// under 1e-37 instead of the subnormal or zero). Branch-free (Cephes' range reduction and
+    /// polynomial), so the loop vectorises (compiled for the CPU's widest vectors,
+    /// [`super::cpu_level`]; the same bits at every level: nothing is fused); libm's scalar
+    /// call dominated softmax.
+    pub fn exp_in_place(xs: &mut [f32]) => exp_portable
+);
 
 #[inline(always)]
 #[allow(clippy::excessive_precision)] // Cephes' published coefficients

@@ -83,3 +83,35 @@ pub fn level() -> CpuLevel {
         }
     })
 }
+
+/// Defines `fn NAME(args)` that runs the portable function `BODY(args)` compiled for the widest
+/// vectors [`level`] allows: the same source, so the same bits at every level (nothing is
+/// fused), only wider loops.
+///
+/// `at_cpu_level!(/// doc\n pub fn exp_in_place(xs: &mut [f32]) => exp_portable);`
+macro_rules! at_cpu_level {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
+        $(#[$meta])*
+        $vis fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn avx512($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            match $crate::model::cpu_level::level() {
+                // SAFETY: the level says the CPU has these instructions.
+                #[cfg(target_arch = "x86_64")]
+                $crate::model::cpu_level::CpuLevel::Avx512 => unsafe { avx512($($arg),*) },
+                #[cfg(target_arch = "x86_64")]
+                $crate::model::cpu_level::CpuLevel::Avx2 => unsafe { avx2($($arg),*) },
+                _ => $body($($arg),*),
+            }
+        }
+    };
+}
+pub(crate) use at_cpu_level;
