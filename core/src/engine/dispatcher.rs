@@ -9,7 +9,7 @@ use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 
 use super::handle::{Event, State};
 use super::job::Job;
-use super::worker::{Batch, Stepped};
+use super::worker::{Batch, Returned, Stepped};
 use super::EngineShared;
 use crate::error::Error;
 
@@ -18,6 +18,10 @@ use crate::error::Error;
 /// it up themselves.
 const POLL: Duration = Duration::from_millis(2);
 
+/// How much of the longest recent step [`Dispatcher::step_time`] keeps per batch returned
+/// (a half-life of about 35 batches: a second or so of a busy engine).
+const STEP_TIME_DECAY: f64 = 0.98;
+
 pub(super) struct Dispatcher {
     engine: Arc<EngineShared>,
     /// Waiting requests, one queue per priority (most urgent first).
@@ -25,7 +29,7 @@ pub(super) struct Dispatcher {
     shutdown: Receiver<()>,
     /// Jobs to workers, one batch per message (taken on shutdown, which ends the workers).
     work: Option<Sender<Batch>>,
-    done: Receiver<Vec<Stepped>>,
+    done: Receiver<Returned>,
     /// Admitted jobs not at a worker now (boxed: they move to and from workers by pointer).
     #[allow(clippy::vec_box)]
     active: Vec<Box<Job>>,
@@ -33,6 +37,9 @@ pub(super) struct Dispatcher {
     running: usize,
     /// Jobs in those batches.
     running_jobs: usize,
+    /// The longest step of late, decaying ([`STEP_TIME_DECAY`]): a listener is about to run
+    /// dry when it could not wait for a busy worker and then have its own step computed.
+    step_time: Duration,
 }
 
 impl Dispatcher {
@@ -41,15 +48,15 @@ impl Dispatcher {
         intake: Vec<Receiver<Job>>,
         shutdown: Receiver<()>,
         work: Sender<Batch>,
-        done: Receiver<Vec<Stepped>>,
+        done: Receiver<Returned>,
     ) -> Self {
-        Dispatcher { engine, intake, shutdown, work: Some(work), done, active: Vec::new(), running: 0, running_jobs: 0 }
+        Dispatcher { engine, intake, shutdown, work: Some(work), done, active: Vec::new(), running: 0, running_jobs: 0, step_time: Duration::ZERO }
     }
 
     pub fn run(mut self) {
         while !matches!(self.shutdown.try_recv(), Err(TryRecvError::Disconnected)) {
-            while let Ok(stepped) = self.done.try_recv() {
-                self.returned(stepped);
+            while let Ok((stepped, took)) = self.done.try_recv() {
+                self.returned(stepped, took);
             }
             self.admit();
             self.tend();
@@ -59,8 +66,9 @@ impl Dispatcher {
         self.stop();
     }
 
-    /// Jobs back from a worker: keep them, or end those that failed.
-    fn returned(&mut self, batch: Vec<Stepped>) {
+    /// Jobs back from a worker after a step of `took`: keep them, or end those that failed.
+    fn returned(&mut self, batch: Vec<Stepped>, took: Duration) {
+        self.step_time = took.max(self.step_time.mul_f64(STEP_TIME_DECAY));
         self.running -= 1;
         self.running_jobs -= batch.len();
         for (job, result) in batch {
@@ -115,12 +123,16 @@ impl Dispatcher {
     }
 
     /// Gives free workers the most urgent runnable jobs: highest priority, then those whose α
-    /// changed (heard as soon as recomputed), then listeners that run dry within
-    /// `first_audio_target` (an underrun is worse than a late start), then earliest deadline
-    /// (the listener closest to running out of audio, or a new request's first audio; see
-    /// [`Job::deadline`]).
+    /// changed (heard as soon as recomputed), then listeners about to run dry (an underrun is
+    /// worse than a late start), then earliest deadline (the listener closest to running out
+    /// of audio, or a new request's first audio; see [`Job::deadline`]). About to run dry:
+    /// within `first_audio_target`, or within two of the longest recent steps if that is
+    /// longer — the wait for a worker busy with another step, then its own step. (With one
+    /// kernel thread per worker on a slow 2-core machine, 16 speakers' steps take ≈ 55 ms;
+    /// 100 ms was then too little, and some of the crowd's first refills came late.)
     fn dispatch(&mut self) {
         let target = self.engine.config.first_audio_target;
+        let dry_within = target.max(self.step_time * 2);
         while self.running < self.engine.config.workers {
             let next = (0..self.active.len())
                 .filter(|&i| self.runnable(&self.active[i]))
@@ -128,7 +140,7 @@ impl Dispatcher {
                     let job = &self.active[i];
                     let now = Instant::now();
                     // A listener about to run dry comes before a new request's first audio.
-                    let running_dry = job.shared.first_audio_at().is_some() && job.deadline(target) < now + target;
+                    let running_dry = job.shared.first_audio_at().is_some() && job.deadline(target) < now + dry_within;
                     (job.priority, !job.wants_rewind(now), !running_dry, job.deadline(target), job.id)
                 });
             let Some(i) = next else { break };
@@ -195,7 +207,7 @@ impl Dispatcher {
         self.work = None;
         while self.running > 0 {
             match self.done.recv() {
-                Ok(batch) => {
+                Ok((batch, _)) => {
                     self.running -= 1;
                     for (job, _) in batch {
                         job.end(State::Failed, Event::Failed(Error::ShutDown));

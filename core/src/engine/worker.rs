@@ -2,6 +2,7 @@
 //! and becomes that job's error; the worker goes on.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -16,10 +17,14 @@ pub(super) type Batch = Vec<Box<Job>>;
 /// A job back from a worker with what its step did.
 pub(super) type Stepped = (Box<Job>, Result<Step>);
 
+/// A batch back from a worker, with how long its step took.
+pub(super) type Returned = (Vec<Stepped>, Duration);
+
 /// Serves batches of jobs from `work` (one step each; several jobs of one voice together, see
 /// [`Job::step_batch`]) until the dispatcher hangs up.
-pub(super) fn run(engine: &EngineShared, work: &Receiver<Batch>, done: &Sender<Vec<Stepped>>) {
+pub(super) fn run(engine: &EngineShared, work: &Receiver<Batch>, done: &Sender<Returned>) {
     for mut jobs in work.iter() {
+        let started = Instant::now();
         let results = catch_unwind(AssertUnwindSafe(|| match jobs.as_mut_slice() {
             [job] => vec![job.step(engine)],
             jobs => Job::step_batch(jobs, engine),
@@ -32,7 +37,7 @@ pub(super) fn run(engine: &EngineShared, work: &Receiver<Batch>, done: &Sender<V
                 .unwrap_or_else(|| "unknown panic".into());
             jobs.iter().map(|_| Err(Error::Panicked(msg.clone()))).collect()
         });
-        if done.send(jobs.into_iter().zip(results).collect()).is_err() {
+        if done.send((jobs.into_iter().zip(results).collect(), started.elapsed())).is_err() {
             break;
         }
     }
