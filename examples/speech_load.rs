@@ -4,7 +4,8 @@
 //! is raised a few seconds in), and underruns. Audio goes to the sound card, or to the
 //! plugin's silent real-time output when there is none, so underruns are real.
 //!
-//! `cargo run --release --example speech_load -- --speakers 16`
+//! `cargo run --release --example speech_load -- --speakers 16` (or `--speakers 1,8,16`: one
+//! run per count, each in a fresh app, one after the other)
 
 #[path = "common/tavern.rs"]
 mod tavern;
@@ -21,9 +22,10 @@ use tvtts::plugin::{Speech, SpeechMixer};
 
 #[derive(Parser)]
 struct Args {
-    /// NPCs talking at once.
-    #[arg(long, default_value_t = 16)]
-    speakers: usize,
+    /// NPCs talking at once; several counts (`1,8,16`, `1 8 16` or `1, 8, 16`) measure each
+    /// in turn.
+    #[arg(long, num_args = 1.., default_value = "16")]
+    speakers: Vec<String>,
     /// Frames measured without speech.
     #[arg(long, default_value_t = 300)]
     idle_frames: usize,
@@ -63,8 +65,28 @@ fn stats(ms: &mut [f64]) -> String {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let text_path = args.text.unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/texts/L.txt"));
+    let text_path = args.text.clone().unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/texts/L.txt"));
     let text = std::fs::read_to_string(&text_path).with_context(|| format!("{}: cannot read", text_path.display()))?;
+    let counts = args
+        .speakers
+        .iter()
+        .flat_map(|a| a.split(','))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| k.parse::<usize>().ok().filter(|&k| k > 0).with_context(|| format!("--speakers: `{k}` is not a count of at least 1")))
+        .collect::<anyhow::Result<Vec<usize>>>()?;
+    anyhow::ensure!(!counts.is_empty(), "--speakers: no count given");
+    for (i, &speakers) in counts.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        measure(&args, speakers, &text)?;
+    }
+    Ok(())
+}
+
+/// One run: `speakers` NPCs in a new app say `text` at once.
+fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
     let mut plugin = TvTtsPlugin::default();
     if let Some(w) = args.workers {
         plugin = plugin.with_workers(w);
@@ -91,9 +113,9 @@ fn main() -> anyhow::Result<()> {
     let presets = ["guard", "innkeeper", "traveler"];
     let world = app.world_mut();
     world.spawn((SpeechListener, GlobalTransform::IDENTITY));
-    let npcs: Vec<Entity> = (0..args.speakers)
+    let npcs: Vec<Entity> = (0..speakers)
         .map(|i| {
-            let angle = i as f32 / args.speakers as f32 * std::f32::consts::TAU;
+            let angle = i as f32 / speakers as f32 * std::f32::consts::TAU;
             let preset = world.resource::<AssetServer>().load(format!("voices/{}.voice.ron", presets[i % presets.len()]));
             let at = GlobalTransform::from_xyz(5.0 * angle.cos(), 0.0, 5.0 * angle.sin());
             world.spawn((Voice(preset), Emotion::new("excited", 0.0), at)).id()
@@ -111,7 +133,7 @@ fn main() -> anyhow::Result<()> {
     let output = if app.world().resource::<SpeechMixer>().is_device() { "sound card" } else { "silent real-time output (no sound card)" };
     println!(
         "{} speakers, {workers} synthesis workers, look-ahead {} samples (ring buffer {}), windows ≤ {} frames, worker nice {}, audio to the {output}",
-        args.speakers, engine.ahead_samples, engine.ring_samples, engine.windows.max, engine.worker_nice
+        speakers, engine.ahead_samples, engine.ring_samples, engine.windows.max, engine.worker_nice
     );
 
     let period = Duration::from_secs_f64(1.0 / args.fps);
@@ -186,7 +208,7 @@ fn main() -> anyhow::Result<()> {
     let underruns: u64 = ends.iter().map(|(u, _)| u).sum();
     let audio = ends.iter().map(|(_, s)| *s).fold(0.0, f64::max);
     println!("main thread per frame, no speech:       {}", stats(&mut idle));
-    println!("main thread per frame, {:2} NPCs talking: {}", args.speakers, stats(&mut busy));
+    println!("main thread per frame, {speakers:2} NPCs talking: {}", stats(&mut busy));
     println!("first audio at the mixer after the request: {}", stats(&mut ttfa).replace("frames", "lines"));
     if !alpha_latency.is_empty() {
         println!("α change heard after (synthesized ahead when it was made): {}", stats(&mut alpha_latency).replace("frames", "lines"));
