@@ -42,18 +42,8 @@ fn pattern(dims: &[usize], seed: f32, scale: f32) -> Tensor {
 }
 
 fn vector(voice: &Voice, kind: Kind, groups: &[&str], range: (f32, f32), tensors: Vec<(&str, Tensor)>) -> StyleVector {
-    StyleVector {
-        kind,
-        base: voice.weights_hash().to_string(),
-        groups: groups.iter().map(|g| Group::new(*g)).collect(),
-        default_alpha: 1.0,
-        alpha_range: range,
-        description: "toy".into(),
-        rank: None,
-        energy: None,
-        tensors: tensors.into_iter().map(|(n, t)| (n.to_string(), t)).collect::<BTreeMap<_, _>>(),
-        path: None,
-    }
+    let groups = groups.iter().map(|g| Group::new(*g)).collect();
+    StyleVector::new(kind, voice.weights_hash(), groups, range, "toy", tensors.into_iter().map(|(n, t)| (n.to_string(), t)).collect::<BTreeMap<_, _>>())
 }
 
 /// The whole-sentence audio of every sentence of `LINES` in `style`, joined.

@@ -263,18 +263,7 @@ fn angry_engine() -> Engine {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/vectors/emotions/angry.safetensors");
     let vector = std::sync::Arc::new(StyleVector::load(&path).unwrap());
     let half = (voice.model.parameters()[CONV_POST].clone() * -0.5).unwrap();
-    let quieter = StyleVector {
-        kind: Kind::Weights,
-        base: voice.weights_hash().to_string(),
-        groups: vec![Group::new("dec")],
-        default_alpha: 1.0,
-        alpha_range: (0.0, 1.0),
-        description: "the decoder's output at half its amplitude".into(),
-        rank: None,
-        energy: None,
-        tensors: [(CONV_POST.to_string(), half)].into_iter().collect(),
-        path: None,
-    };
+    let quieter = StyleVector::new(Kind::Weights, voice.weights_hash(), vec![Group::new("dec")], (0.0, 1.0), "the decoder's output at half its amplitude", [(CONV_POST.to_string(), half)].into_iter().collect());
     let angry = ControlSpec::new("angry", 0.0, 1.0).unwrap().with_style(vector, None).with_style(std::sync::Arc::new(quieter), None);
     engine.add_voice("joe", voice, vec![angry]).unwrap();
     engine

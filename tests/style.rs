@@ -45,18 +45,7 @@ fn inter_channels(voice: &Voice) -> usize {
 }
 
 fn steer_vector(voice: &Voice, points: &[(&str, Tensor)], groups: Vec<Group>) -> StyleVector {
-    StyleVector {
-        kind: Kind::Steer,
-        base: voice.weights_hash().to_string(),
-        groups,
-        default_alpha: 1.0,
-        alpha_range: (-5.0, 5.0),
-        description: "test".into(),
-        rank: None,
-        energy: None,
-        tensors: points.iter().map(|(p, t)| (p.to_string(), t.clone())).collect(),
-        path: None,
-    }
+    StyleVector::new(Kind::Steer, voice.weights_hash(), groups, (-5.0, 5.0), "test", points.iter().map(|(p, t)| (p.to_string(), t.clone())).collect())
 }
 
 /// The sentence's prior frames with no noise.

@@ -143,18 +143,8 @@ fn main() -> Result<()> {
             eprintln!("step {step}/{steps}: training {:.4}, held out {:.4}", loss(&train, n_train)?.to_scalar::<f32>()?, loss(&held, n_held)?.to_scalar::<f32>()?);
         }
     }
-    let vector = StyleVector {
-        kind: Kind::Weights,
-        base: voice.weights_hash().to_string(),
-        groups: vec![Group::new(group)],
-        default_alpha: 1.0,
-        alpha_range: (0.0, 1.0),
-        description: format!("{group} trained toward the exact {accent} encoder output (a ceiling study, not a shipped vector)"),
-        rank: None,
-        energy: None,
-        tensors: BTreeMap::from_iter(twin.deltas()?),
-        path: None,
-    };
+    let description = format!("{group} trained toward the exact {accent} encoder output (a ceiling study, not a shipped vector)");
+    let vector = StyleVector::new(Kind::Weights, voice.weights_hash(), vec![Group::new(group)], (0.0, 1.0), description, BTreeMap::from_iter(twin.deltas()?));
     let path = out.join(format!("{accent}.safetensors"));
     vector.save(&path)?;
     eprintln!("wrote {}", path.display());

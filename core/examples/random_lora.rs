@@ -53,18 +53,8 @@ fn main() -> Result<()> {
         tensors.insert(format!("{name}.lora_b"), (b * k)?);
     }
     let n = tensors.len() / 2;
-    let vector = StyleVector {
-        kind: Kind::Lora,
-        base: voice.weights_hash().to_string(),
-        groups: vec![Group::new("enc_p")],
-        default_alpha: 1.0,
-        alpha_range: (0.0, 1.0),
-        description: format!("random LoRA on enc_p: rank {rank}, ‖BA‖ = {scale}·‖W‖, seed {seed} (a learning target)"),
-        rank: Some(rank),
-        energy: None,
-        tensors,
-        path: None,
-    };
+    let description = format!("random LoRA on enc_p: rank {rank}, ‖BA‖ = {scale}·‖W‖, seed {seed} (a learning target)");
+    let vector = StyleVector { rank: Some(rank), ..StyleVector::new(Kind::Lora, voice.weights_hash(), vec![Group::new("enc_p")], (0.0, 1.0), description, tensors) };
     vector.save(out)?;
     eprintln!("wrote {out}: {n} weights of enc_p");
     Ok(())

@@ -332,18 +332,7 @@ fn make_vector(voice: &Voice, basis: &Basis, knobs: Knobs, segments: &BTreeMap<S
     if tensors.is_empty() {
         return Err(Error::invalid("vector learn", "the recordings do not differ from the voice in any cue the groups can change"));
     }
-    let v = StyleVector {
-        kind,
-        base: voice.weights_hash().to_string(),
-        groups,
-        default_alpha: 1.0,
-        alpha_range: (0.0, 1.0),
-        description: description.to_string(),
-        rank: None,
-        energy: None,
-        tensors,
-        path: None,
-    };
+    let v = StyleVector::new(kind, voice.weights_hash(), groups, (0.0, 1.0), description, tensors);
     match opts.kind {
         Kind::Lora => to_lora(&v, opts.rank),
         _ => Ok(v),

@@ -185,18 +185,7 @@ pub fn rewrite_vector(voice: &Voice, rewrite: &Rewrite, alpha_range: (f32, f32))
     if rewrite.is_empty() {
         return Err(Error::invalid("accent", "the accent rewrites none of the voice's phonemes in these texts"));
     }
-    Ok(StyleVector {
-        kind: Kind::Rewrite,
-        base: voice.weights_hash().to_string(),
-        groups: vec![Group::new(GROUP)],
-        default_alpha: 1.0,
-        alpha_range,
-        description: String::new(),
-        rank: None,
-        energy: None,
-        tensors: BTreeMap::from([(REWRITE.to_string(), rewrite.to_tensor()?)]),
-        path: None,
-    })
+    Ok(StyleVector::new(Kind::Rewrite, voice.weights_hash(), vec![Group::new(GROUP)], alpha_range, "", BTreeMap::from([(REWRITE.to_string(), rewrite.to_tensor()?)])))
 }
 
 #[cfg(test)]

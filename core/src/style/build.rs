@@ -71,18 +71,7 @@ pub fn steer_from_texts(voice: &Voice, a: &[Say], b: &[Say], points: &[String], 
             }
         }
     }
-    Ok(StyleVector {
-        kind: Kind::Steer,
-        base: voice.weights_hash().to_string(),
-        groups,
-        default_alpha: 1.0,
-        alpha_range,
-        description: description.to_string(),
-        rank: None,
-        energy: None,
-        tensors,
-        path: None,
-    })
+    Ok(StyleVector::new(Kind::Steer, voice.weights_hash(), groups, alpha_range, description, tensors))
 }
 
 /// A `speaker` vector: `τ = mean(emb_g[a]) − mean(emb_g[b])` over speaker ids of a multi-speaker
@@ -101,16 +90,5 @@ pub fn speaker_centroid(model: &dyn Backbone, a: &[usize], b: &[usize], base_has
         Ok(table.index_select(&idx, 0)?.mean(0)?)
     };
     let tau = (mean(a)? - mean(b)?)?.to_device(&Device::Cpu)?;
-    Ok(StyleVector {
-        kind: Kind::Speaker,
-        base: base_hash.to_string(),
-        groups: vec![Group::new(SPEAKER)],
-        default_alpha: 1.0,
-        alpha_range,
-        description: description.to_string(),
-        rank: None,
-        energy: None,
-        tensors: BTreeMap::from([(SPEAKER.to_string(), tau)]),
-        path: None,
-    })
+    Ok(StyleVector::new(Kind::Speaker, base_hash, vec![Group::new(SPEAKER)], alpha_range, description, BTreeMap::from([(SPEAKER.to_string(), tau)])))
 }

@@ -42,18 +42,7 @@ pub fn weight_delta(base: &Checkpoint, tuned: &Checkpoint, groups: &[Group], voi
     if tensors.is_empty() {
         return Err(bad(format!("no parameter of groups {} differs", Group::list(groups))));
     }
-    Ok(StyleVector {
-        kind: Kind::Weights,
-        base: voice.weights_hash().to_string(),
-        groups: groups.to_vec(),
-        default_alpha: 1.0,
-        alpha_range,
-        description: String::new(),
-        rank: None,
-        energy: None,
-        tensors,
-        path: None,
-    })
+    Ok(StyleVector::new(Kind::Weights, voice.weights_hash(), groups.to_vec(), alpha_range, "", tensors))
 }
 
 /// A `lora` vector from a `weights` one: each delta of rank > 1 as a matrix `[out, in·k]`,

@@ -98,6 +98,13 @@ pub const SPEAKER: &str = "emb_g";
 pub const REWRITE: &str = "rewrite";
 
 impl StyleVector {
+    /// A vector of `kind` for the voice whose weights hash to `base` ([`crate::Voice::weights_hash`]),
+    /// on `groups`, made and measured for α in `alpha_range`: default α 1, no LoRA rank or kept
+    /// energy, from no file.
+    pub fn new(kind: Kind, base: &str, groups: Vec<Group>, alpha_range: (f32, f32), description: impl Into<String>, tensors: BTreeMap<String, Tensor>) -> Self {
+        StyleVector { kind, base: base.to_string(), groups, default_alpha: 1.0, alpha_range, description: description.into(), rank: None, energy: None, tensors, path: None }
+    }
+
     /// Reads a vector file; every problem names the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
