@@ -83,23 +83,25 @@ def main():
     us = [phonemize(t, None) for t in texts]
     accented = [phonemize(t, a.accent) for t in texts]
     asr = whisper_tiny.load()
-    variants = [["plain"], ["none"]] + [v.split("+") for v in a.classes.split(",")]
-    for v in variants:
-        unknown = [c for c in v if c not in ("plain", "none") and c not in CLASSES]
+    # Rows: (what is put back, the sentence spoken from its en-us and accented phonemes).
+    rows = [("everything (the plain voice, en-us)", lambda u, acc: u), ("nothing (the accent)", lambda u, acc: acc)]
+    for v in a.classes.split(","):
+        classes = v.split("+")
+        unknown = [c for c in classes if c not in CLASSES]
         if unknown:
             sys.exit(f"accent_ablation: unknown class {unknown[0]} (known: {', '.join(CLASSES)})")
+        rows.append((" + ".join(CLASSES[c][0] for c in classes), lambda u, acc, classes=classes: revert(u, acc, classes)))
     print(f"| {a.accent}: put back to en-us | sentences changed | WER |")
     print("|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for v in variants:
+        for what, choose in rows:
             wavs, changed = [], 0
             for i, (u, acc) in enumerate(zip(us, accented)):
-                said = {"plain": u, "none": acc}.get(v[0]) if len(v) == 1 and v[0] in ("plain", "none") else revert(u, acc, v)
+                said = choose(u, acc)
                 changed += said != acc
                 w = Path(tmp) / f"{i}.wav"
                 subprocess.run([tvtts, "say", "--voice", voice, "--phonemes", said, "--seed", str(7000 + i), "--out", str(w)], check=True, capture_output=True)
                 wavs.append(w)
-            what = {"plain": "everything (the plain voice, en-us)", "none": "nothing (the accent)"}.get(v[0]) if len(v) == 1 and v[0] in ("plain", "none") else " + ".join(CLASSES[c][0] for c in v)
             print(f"| {what} | {changed} | {wer(asr, texts, wavs):.1f} % |", flush=True)
 
 
