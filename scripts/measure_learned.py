@@ -83,7 +83,7 @@ def main():
     world = uses_world(a)
     asr = whisper_tiny.load()
     two = " [two-pass {c[f0_2p]:+.2f} st, ×{c[range_2p]:.2f}]" if a.two_pass else ""
-    fmt = lambda c: f"{c['f0']:+.2f} st, ×{c['range']:.2f}, ×{c['dur']:.3f}, {c['level']:+.2f} dB, tilt {c['tilt']:+.2f}" + two.format(c=c)
+    fmt = lambda c: f"{c['f0']:+.2f} st, ×{c['range']:.2f} (10–90: ×{c['range_inner']:.2f}), ×{c['dur']:.3f}, {c['level']:+.2f} dB, tilt {c['tilt']:+.2f}" + two.format(c=c)
     prosody = lambda x, sr: measure(x, sr, a.two_pass)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -6,7 +6,8 @@ scripts/.venv-measure).
   time, and a gain; the vocoder's own colouring of the spectrum (level, tilt) is undone
   first. F0 comes from Praat (parselmouth): WORLD's own harvest reports about twice this low
   voice's F0.
-- `measure`: median F0 (semitones re 100 Hz, Praat), F0 range (5th–95th percentile, st),
+- `measure`: median F0 (semitones re 100 Hz, Praat), F0 range (5th–95th percentile, st; and
+  `range_inner`, 10th–90th, which Praat's octave jumps on this low voice reach less often),
   speech duration (first to last 20 ms frame within 40 dB of the loudest), level (dB, energy
   mean of the louder half of 20 ms frames), spectral tilt (dB, 1–5 kHz over 50 Hz–1 kHz);
   with `two_pass`, also median F0 and range from a second Praat pass looking within 0.75× the
@@ -135,7 +136,8 @@ def measure(x, sr, two_pass=False):
     spec = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
     freqs = np.fft.rfftfreq(len(x), 1 / sr)
     tilt = 10 * np.log10((spec[(freqs >= 1000) & (freqs < 5000)].sum() + 1e-12) / (spec[(freqs > 50) & (freqs < 1000)].sum() + 1e-12))
-    out = dict(f0=float(np.median(st)), range=float(np.percentile(st, 95) - np.percentile(st, 5)), dur=float(dur),
+    out = dict(f0=float(np.median(st)), range=float(np.percentile(st, 95) - np.percentile(st, 5)),
+               range_inner=float(np.percentile(st, 90) - np.percentile(st, 10)), dur=float(dur),
                level=float(10 * np.log10(np.mean(10 ** (loud / 10)))), tilt=float(tilt))
     if two_pass:
         st2 = two_pass_st(x, sr)
@@ -148,7 +150,7 @@ def change(after, before):
     differences of f0, level, tilt; ratios of range and duration (geometric means)."""
     diff = lambda k: float(np.mean([a[k] - b[k] for a, b in zip(after, before)]))
     ratio = lambda k: float(np.exp(np.mean([np.log(max(a[k], 1e-3) / max(b[k], 1e-3)) for a, b in zip(after, before)])))
-    out = dict(f0=diff("f0"), range=ratio("range"), dur=ratio("dur"), level=diff("level"), tilt=diff("tilt"))
+    out = dict(f0=diff("f0"), range=ratio("range"), range_inner=ratio("range_inner"), dur=ratio("dur"), level=diff("level"), tilt=diff("tilt"))
     if all("f0_2p" in m for m in [*after, *before]):
         out.update(f0_2p=diff("f0_2p"), range_2p=ratio("range_2p"))
     return out
