@@ -12,12 +12,14 @@
 //! every block of output rows reads it. Blocks run on candle's own CPU worker pool (the "barrier
 //! pool" its element-wise ops use), so the model's parallel work shares one set of threads and
 //! nothing is oversubscribed; a sequence too short for one block per thread is split by output
-//! rows instead. The instruction set is [`cpu_level::level`]'s.
+//! rows instead. The instruction set is [`cpu_level::level`]'s; at its AMX level the convolution
+//! runs on matrix tiles instead ([`super::cpu_amx`]).
 
 use candle_core::{Device, Result, Tensor};
 
 use super::cpu::{cpu_slice, OutPtr};
-use super::cpu_level;
+use super::cpu_amx as amx;
+use super::cpu_level::{self, CpuLevel};
 use super::cpu_microkernel::{self as micro, Seed, Tile};
 
 /// What to fuse around the convolution.
@@ -38,16 +40,22 @@ fn block_len(c_in: usize) -> usize {
 /// `[c_in, SPAN + span]` stays in L1/L2 while all output rows read it.
 const SPAN: usize = 192;
 
-/// A conv weight `[c_out, c_in, k]` in the layout this process's microkernels read
-/// ([`micro::pack_weights`] for [`cpu_level::level`]), made once per weight.
+/// A conv weight `[c_out, c_in, k]` in the layout this process's kernels read, made once per
+/// weight: split into bf16 parts for the tiles ([`amx::AmxWeights`]) at the AMX level when the
+/// shape suits them, else [`micro::pack_weights`] for [`cpu_level::level`]'s microkernel.
 #[derive(Debug, Clone)]
 pub struct PackedWeights {
-    data: Vec<f32>,
+    packed: Packed,
     c_out: usize,
     c_in: usize,
     k: usize,
-    /// Rows per packed block.
-    block: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Packed {
+    /// `[⌈c_out/block⌉][c_in][k][block]` for the FMA microkernels.
+    Fma { data: Vec<f32>, block: usize },
+    Amx(amx::AmxWeights),
 }
 
 impl PackedWeights {
@@ -59,8 +67,19 @@ impl PackedWeights {
 
     /// From the values of a weight `[c_out, c_in, k]`, row-major.
     pub fn from_slice(w: &[f32], c_out: usize, c_in: usize, k: usize) -> Self {
-        let block = micro::block_rows(cpu_level::level());
-        PackedWeights { data: micro::pack_weights(w, c_out, c_in, k, block), c_out, c_in, k, block }
+        let level = cpu_level::level();
+        let packed = if level == CpuLevel::Amx && amx::suits(c_out, c_in) {
+            Packed::Amx(amx::AmxWeights::new(w, c_out, c_in, k))
+        } else {
+            let block = micro::block_rows(level);
+            Packed::Fma { data: micro::pack_weights(w, c_out, c_in, k, block), block }
+        };
+        PackedWeights { packed, c_out, c_in, k }
+    }
+
+    /// Whether this conv runs on AMX tiles.
+    pub fn on_tiles(&self) -> bool {
+        matches!(self.packed, Packed::Amx(_))
     }
 }
 
@@ -125,15 +144,17 @@ pub fn conv1d_slice(
         }
     };
 
+    let (wp, block_rows) = match &weight.packed {
+        Packed::Amx(w) => return Ok(amx::conv1d(x, b, l, w, bias, padding, dilation, pre_slope, res)),
+        Packed::Fma { data, block } => (data, *block),
+    };
     let pool = candle_core::utils::barrier_pool();
     let threads = pool.n_workers() + 1;
     // xa[b, i, padding + t] = act(x[b, i, t]), zero in the padding: [b, c_in, lp].
     let lp = l + 2 * padding;
     let xa = padded_activation(x, b * c_in, l, padding, pre_slope, threads);
 
-    let wp = &weight.data;
     let level = cpu_level::level();
-    let block_rows = weight.block;
     if block_rows != micro::block_rows(level) {
         candle_core::bail!("cpu_conv: weights packed for another kernel level");
     }

@@ -1,8 +1,9 @@
 //! Which instruction set the CPU kernels use, chosen at run time.
 //!
 //! One binary, built for baseline x86-64, carries three versions of each hand-written kernel
-//! (`cpu_microkernel`): AVX-512 (16 floats per register), AVX2 + FMA (8) and portable.
-//! [`level`] picks the best one the CPU has, once per process. `TVTTS_CPU_LEVEL=avx512|avx2|portable`
+//! (`cpu_microkernel`): AVX-512 (16 floats per register), AVX2 + FMA (8) and portable, and runs
+//! the convolutions on AMX tiles (`cpu_amx`) where the CPU has them (4th-generation Xeon and
+//! later) and Linux grants them. [`level`] picks the best one the CPU has, once per process. `TVTTS_CPU_LEVEL=amx|avx512|avx2|portable`
 //! caps it (to measure or test another machine's path here); asking for more than the CPU has
 //! falls back to what it has, with a warning. candle's own matmuls (the text encoder's attention,
 //! < 2 % of the work) use the `gemm` crate's detection, AVX-512 included (its `x86-v4` feature).
@@ -18,6 +19,9 @@ pub enum CpuLevel {
     Avx2,
     /// AVX-512 F with FMA (the x86-64-v4 machines).
     Avx512,
+    /// AVX-512 plus AMX tiles with bf16 (4th-generation Xeon and later): the convolutions run on
+    /// the tiles ([`super::cpu_amx`]), everything else as at [`CpuLevel::Avx512`].
+    Amx,
 }
 
 impl CpuLevel {
@@ -27,6 +31,7 @@ impl CpuLevel {
             CpuLevel::Portable => "portable",
             CpuLevel::Avx2 => "avx2",
             CpuLevel::Avx512 => "avx512",
+            CpuLevel::Amx => "amx",
         }
     }
 
@@ -36,6 +41,7 @@ impl CpuLevel {
             "portable" | "scalar" | "generic" => Some(CpuLevel::Portable),
             "avx2" | "fma" | "x86-v3" => Some(CpuLevel::Avx2),
             "avx512" | "avx-512" | "x86-v4" => Some(CpuLevel::Avx512),
+            "amx" | "avx512-amx" => Some(CpuLevel::Amx),
             _ => None,
         }
     }
@@ -45,7 +51,7 @@ impl CpuLevel {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
-                return CpuLevel::Avx512;
+                return if super::cpu_amx::available() { CpuLevel::Amx } else { CpuLevel::Avx512 };
             }
             if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
                 return CpuLevel::Avx2;
@@ -57,7 +63,7 @@ impl CpuLevel {
     /// Every level this CPU can run, best first (what tests compare).
     pub fn supported() -> Vec<Self> {
         let best = Self::detect();
-        [CpuLevel::Avx512, CpuLevel::Avx2, CpuLevel::Portable].into_iter().filter(|l| *l <= best).collect()
+        [CpuLevel::Amx, CpuLevel::Avx512, CpuLevel::Avx2, CpuLevel::Portable].into_iter().filter(|l| *l <= best).collect()
     }
 }
 
@@ -76,7 +82,7 @@ pub fn level() -> CpuLevel {
                     best
                 }
                 None => {
-                    log::warn!("TVTTS_CPU_LEVEL={v} is not one of avx512, avx2, portable; using {}", best.name());
+                    log::warn!("TVTTS_CPU_LEVEL={v} is not one of amx, avx512, avx2, portable; using {}", best.name());
                     best
                 }
             },
@@ -106,7 +112,7 @@ macro_rules! at_cpu_level {
             match $crate::model::cpu_level::level() {
                 // SAFETY: the level says the CPU has these instructions.
                 #[cfg(target_arch = "x86_64")]
-                $crate::model::cpu_level::CpuLevel::Avx512 => unsafe { avx512($($arg),*) },
+                $crate::model::cpu_level::CpuLevel::Avx512 | $crate::model::cpu_level::CpuLevel::Amx => unsafe { avx512($($arg),*) },
                 #[cfg(target_arch = "x86_64")]
                 $crate::model::cpu_level::CpuLevel::Avx2 => unsafe { avx2($($arg),*) },
                 _ => $body($($arg),*),

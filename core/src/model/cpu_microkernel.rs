@@ -24,7 +24,7 @@ use super::cpu_level::CpuLevel;
 pub fn block_rows(level: CpuLevel) -> usize {
     match level {
         #[cfg(target_arch = "x86_64")]
-        CpuLevel::Avx512 => <avx512::Avx512 as Lanes>::G,
+        CpuLevel::Avx512 | CpuLevel::Amx => <avx512::Avx512 as Lanes>::G,
         #[cfg(target_arch = "x86_64")]
         CpuLevel::Avx2 => <avx2::Avx2 as Lanes>::G,
         _ => 4,
@@ -99,7 +99,7 @@ impl Seed {
 pub unsafe fn tile(level: CpuLevel, s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
     match level {
         #[cfg(target_arch = "x86_64")]
-        CpuLevel::Avx512 => avx512::tile(s, rows, n, y, seed, xa, wp),
+        CpuLevel::Avx512 | CpuLevel::Amx => avx512::tile(s, rows, n, y, seed, xa, wp),
         #[cfg(target_arch = "x86_64")]
         CpuLevel::Avx2 => avx2::tile(s, rows, n, y, seed, xa, wp),
         _ => portable::tile(s, rows, n, y, seed, xa, wp),

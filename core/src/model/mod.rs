@@ -12,6 +12,7 @@ mod attention_cpu;
 pub mod backbone;
 pub mod config;
 pub mod cpu;
+pub mod cpu_amx;
 pub mod cpu_conv;
 pub mod cpu_level;
 pub mod cpu_microkernel;
