@@ -68,7 +68,7 @@ impl PackedWeights {
     /// From the values of a weight `[c_out, c_in, k]`, row-major.
     pub fn from_slice(w: &[f32], c_out: usize, c_in: usize, k: usize) -> Self {
         let level = cpu_level::level();
-        let packed = if level == CpuLevel::Amx && amx::suits(c_out, c_in) {
+        let packed = if level == CpuLevel::Amx && amx::suits(c_out, c_in, k) {
             Packed::Amx(amx::AmxWeights::new(w, c_out, c_in, k))
         } else {
             let block = micro::block_rows(level);
