@@ -78,17 +78,19 @@ fn matches_onnxruntime_on_reference_sentences() {
 /// portable too).
 #[test]
 fn every_kernel_level_matches_onnxruntime() {
-    let levels = CpuLevel::supported();
+    // At the AMX level, also with every stage on the tiles (`TVTTS_AMX=all`), not just the text side.
+    let runs = CpuLevel::supported().into_iter().flat_map(|l| if l == CpuLevel::Amx { vec![(l, "all"), (l, "text")] } else { vec![(l, "text")] });
     let mut hashes = Vec::new();
-    for level in levels {
+    for (level, tiles) in runs {
         let out = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "matches_onnxruntime_on_reference_sentences", "--nocapture", "--test-threads", "1"])
             .env("TVTTS_CPU_LEVEL", level.name())
+            .env("TVTTS_AMX", tiles)
             .output()
             .unwrap();
         let log = String::from_utf8_lossy(&out.stderr);
-        eprintln!("--- {}:\n{log}", level.name());
-        assert!(out.status.success(), "parity fails at kernel level {}:\n{log}", level.name());
+        eprintln!("--- {} (TVTTS_AMX={tiles}):\n{log}", level.name());
+        assert!(out.status.success(), "parity fails at kernel level {} (TVTTS_AMX={tiles}):\n{log}", level.name());
         let hash = log
             .lines()
             .find_map(|l| l.strip_prefix(&format!("output-bits {} ", level.name())).map(str::to_string))

@@ -69,6 +69,18 @@ pub fn available() -> bool {
     })
 }
 
+/// Whether the convs of the module at `path` (a checkpoint path: `enc_p.…`, `dp.…`, `flow.…`,
+/// `dec.…`) may run on tiles. The text side (`enc_p`, `dp`: the time to first audio) does; the
+/// streaming stages (`flow`, `dec`: the sustained load while NPCs talk) do only with
+/// `TVTTS_AMX=all`, because keeping both cores on AMX for seconds raised a game's main-thread p99
+/// frame time at 8 talking NPCs from ≈ 2.8 to ≈ 4.0 ms on the 2-core Xeon VM (the text side alone
+/// left it at ≈ 2.8), though it makes whole synthesis ≈ 1.5× faster (baking, offline `say`).
+pub fn tiles_for(path: &str) -> bool {
+    static ALL: OnceLock<bool> = OnceLock::new();
+    let all = *ALL.get_or_init(|| std::env::var("TVTTS_AMX").is_ok_and(|v| v.trim().eq_ignore_ascii_case("all")));
+    all || !(path.starts_with("flow") || path.starts_with("dec"))
+}
+
 /// Whether a conv of this shape runs on tiles: a block of 32 output channels must not be mostly
 /// padding (the decoder's last conv, one channel, stays on the FMA kernel), and each output must
 /// sum enough products to pay for packing and writing out (an attention head's scores, 96 × 1

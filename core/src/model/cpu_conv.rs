@@ -59,16 +59,21 @@ enum Packed {
 }
 
 impl PackedWeights {
-    /// From a CPU f32 weight `[c_out, c_in, k]`.
-    pub fn new(weight: &Tensor) -> Result<Self> {
+    /// From a CPU f32 weight `[c_out, c_in, k]`; on AMX tiles where the level and shape allow it
+    /// and `tiles` (see [`amx::tiles_for`]).
+    pub fn new(weight: &Tensor, tiles: bool) -> Result<Self> {
         let (c_out, c_in, k) = weight.dims3()?;
-        Ok(Self::from_slice(&weight.flatten_all()?.to_vec1::<f32>()?, c_out, c_in, k))
+        Ok(Self::from_values(&weight.flatten_all()?.to_vec1::<f32>()?, c_out, c_in, k, tiles))
     }
 
-    /// From the values of a weight `[c_out, c_in, k]`, row-major.
+    /// From the values of a weight `[c_out, c_in, k]`, row-major, tiles allowed.
     pub fn from_slice(w: &[f32], c_out: usize, c_in: usize, k: usize) -> Self {
+        Self::from_values(w, c_out, c_in, k, true)
+    }
+
+    fn from_values(w: &[f32], c_out: usize, c_in: usize, k: usize, tiles: bool) -> Self {
         let level = cpu_level::level();
-        let packed = if level == CpuLevel::Amx && amx::suits(c_out, c_in, k) {
+        let packed = if tiles && level == CpuLevel::Amx && amx::suits(c_out, c_in, k) {
             Packed::Amx(amx::AmxWeights::new(w, c_out, c_in, k))
         } else {
             let block = micro::block_rows(level);
@@ -257,8 +262,9 @@ pub struct Polyphase {
 }
 
 impl Polyphase {
-    /// From a ConvTranspose1d weight `[c_in, c_out, k]`, bias `[c_out]` and stride.
-    pub fn new(weight: &Tensor, bias: &Tensor, stride: usize) -> Result<Self> {
+    /// From a ConvTranspose1d weight `[c_in, c_out, k]`, bias `[c_out]` and stride; `tiles` as
+    /// for [`PackedWeights::new`].
+    pub fn new(weight: &Tensor, bias: &Tensor, stride: usize, tiles: bool) -> Result<Self> {
         let (c_in, c_out, k) = weight.dims3()?;
         let taps = k.div_ceil(stride);
         let w = weight.flatten_all()?.to_vec1::<f32>()?;
@@ -278,7 +284,7 @@ impl Polyphase {
         let b = bias.to_vec1::<f32>()?;
         let bp: Vec<f32> = (0..c_out * stride).map(|row| b[row / stride]).collect();
         Ok(Polyphase {
-            weight: PackedWeights::new(&Tensor::from_vec(wp, (c_out * stride, c_in, taps), &Device::Cpu)?)?,
+            weight: PackedWeights::new(&Tensor::from_vec(wp, (c_out * stride, c_in, taps), &Device::Cpu)?, tiles)?,
             bias: Tensor::from_vec(bp, c_out * stride, &Device::Cpu)?,
             c_out,
             stride,
@@ -411,7 +417,7 @@ mod tests {
             let full = act.conv_transpose1d(&w, 0, 0, s, 1, 1).unwrap();
             let len = full.dim(2).unwrap() - 2 * p;
             let want = full.narrow(2, p, len).unwrap().broadcast_add(&b.reshape((1, c_out, 1)).unwrap()).unwrap();
-            let got = Polyphase::new(&w, &b, s).unwrap().forward(&x, p, Some(0.1)).unwrap();
+            let got = Polyphase::new(&w, &b, s, true).unwrap().forward(&x, p, Some(0.1)).unwrap();
             assert_eq!(got.dims(), want.dims());
             let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             assert!(err < 1e-4, "k {k} s {s} p {p}: {err}");
@@ -444,7 +450,7 @@ mod tests {
             let w = Tensor::randn(0f32, 1.0, (c_out, c_in, k), &dev).unwrap();
             let b = Tensor::randn(0f32, 1.0, c_out, &dev).unwrap();
             let r = Tensor::randn(0f32, 1.0, (1, c_out, l), &dev).unwrap();
-            let y = conv1d(&x, &PackedWeights::new(&w).unwrap(), Some(&b), pad, dil, Fused { pre_slope: Some(0.1), residual: Some(&r) }).unwrap();
+            let y = conv1d(&x, &PackedWeights::new(&w, true).unwrap(), Some(&b), pad, dil, Fused { pre_slope: Some(0.1), residual: Some(&r) }).unwrap();
             let mut want = naive(&x.flatten_all().unwrap().to_vec1().unwrap(), c_in, l, &w.flatten_all().unwrap().to_vec1().unwrap(), c_out, k, pad, dil, Some(0.1));
             let (bv, rv) = (b.to_vec1::<f32>().unwrap(), r.flatten_all().unwrap().to_vec1::<f32>().unwrap());
             for (i, v) in want.iter_mut().enumerate() {

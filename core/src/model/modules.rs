@@ -7,6 +7,7 @@ use candle_nn::VarBuilder;
 
 use super::activations;
 use super::cpu::is_cpu_f32;
+use super::cpu_amx;
 use super::cpu_conv;
 pub use super::cpu_conv::Fused;
 use super::lora::{Adapters, ParamId};
@@ -40,6 +41,8 @@ pub struct Conv1d {
     id: ParamId,
     /// The weight in the CPU kernel's layout, made at the first CPU forward.
     packed: std::sync::OnceLock<cpu_conv::PackedWeights>,
+    /// Whether that layout may be AMX tiles ([`cpu_amx::tiles_for`] of the module's path).
+    tiles: bool,
 }
 
 impl Conv1d {
@@ -47,7 +50,8 @@ impl Conv1d {
     pub fn load(vb: VarBuilder, in_ch: usize, out_ch: usize, kernel: usize, spec: ConvSpec, bias: bool) -> Result<Self> {
         let weight = vb.get((out_ch, in_ch / spec.groups, kernel), "weight")?;
         let bias = if bias { Some(vb.get(out_ch, "bias")?) } else { None };
-        Ok(Conv1d { weight, bias, spec, id: ParamId::of(&format!("{}.weight", vb.prefix())), packed: Default::default() })
+        let tiles = cpu_amx::tiles_for(&vb.prefix());
+        Ok(Conv1d { weight, bias, spec, id: ParamId::of(&format!("{}.weight", vb.prefix())), packed: Default::default(), tiles })
     }
 }
 
@@ -72,7 +76,7 @@ impl Conv1d {
             let packed = match self.packed.get() {
                 Some(p) => p,
                 None => {
-                    let p = cpu_conv::PackedWeights::new(&self.weight)?;
+                    let p = cpu_conv::PackedWeights::new(&self.weight, self.tiles)?;
                     self.packed.get_or_init(|| p)
                 }
             };
@@ -117,7 +121,8 @@ impl ConvTranspose1d {
     pub fn load(vb: VarBuilder, in_ch: usize, out_ch: usize, kernel: usize, stride: usize, padding: usize) -> Result<Self> {
         let weight = vb.get((in_ch, out_ch, kernel), "weight")?;
         let bias = vb.get(out_ch, "bias")?;
-        let polyphase = weight.device().is_cpu().then(|| cpu_conv::Polyphase::new(&weight, &bias, stride)).transpose()?;
+        let tiles = cpu_amx::tiles_for(&vb.prefix());
+        let polyphase = weight.device().is_cpu().then(|| cpu_conv::Polyphase::new(&weight, &bias, stride, tiles)).transpose()?;
         Ok(ConvTranspose1d { weight, bias, stride, padding, polyphase })
     }
 
