@@ -73,8 +73,9 @@ pub fn available() -> bool {
 /// `dec.…`) may run on tiles. The text side (`enc_p`, `dp`: the time to first audio) does; the
 /// streaming stages (`flow`, `dec`: the sustained load while NPCs talk) do only with
 /// `TVTTS_AMX=all`, because keeping both cores on AMX for seconds raised a game's main-thread p99
-/// frame time at 8 talking NPCs from ≈ 2.8 to ≈ 4.0 ms on the 2-core Xeon VM (the text side alone
-/// left it at ≈ 2.8), though it makes whole synthesis ≈ 1.5× faster (baking, offline `say`).
+/// frame time at 8 talking NPCs from ≈ 2.8 to ≈ 4.1 ms (medians over 11 and 19 runs, 2-core
+/// Xeon VM; the text side alone: ≈ 2.9), though it makes whole synthesis ≈ 1.5× faster
+/// (baking, offline `say`).
 pub fn tiles_for(path: &str) -> bool {
     static ALL: OnceLock<bool> = OnceLock::new();
     let all = *ALL.get_or_init(|| std::env::var("TVTTS_AMX").is_ok_and(|v| v.trim().eq_ignore_ascii_case("all")));
