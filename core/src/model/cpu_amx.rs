@@ -148,18 +148,6 @@ impl AmxWeights {
         }
         AmxWeights { data, c_out, c_in, k }
     }
-
-    pub fn c_out(&self) -> usize {
-        self.c_out
-    }
-
-    pub fn c_in(&self) -> usize {
-        self.c_in
-    }
-
-    pub fn k(&self) -> usize {
-        self.k
-    }
 }
 
 /// `x` `[b, c_in, l]` → `[b][⌈c_in/32⌉][part][width][16 words]`: row c holds act(x[.., c − padding])
@@ -299,6 +287,15 @@ const CONFIG: TileConfig = TileConfig {
     rows: [16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 0, 0, 0, 0],
 };
 
+/// The four tile products of one part pair: A tiles tmm4, tmm5 (two time blocks) × B tiles tmm6,
+/// tmm7 (two channel blocks) into the accumulators tmm0–tmm3.
+#[cfg(target_arch = "x86_64")]
+macro_rules! products_2x2 {
+    () => {
+        "tdpbf16ps tmm0, tmm4, tmm6\ntdpbf16ps tmm1, tmm4, tmm7\ntdpbf16ps tmm2, tmm5, tmm6\ntdpbf16ps tmm3, tmm5, tmm7"
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 /// The six part products of one (tap, channel block) step into the 2 × 2 accumulators
 /// tmm0 (steps 0–15, channels 0–15), tmm1 (steps 0–15, channels 16–31), tmm2, tmm3 (steps 16–31).
@@ -314,47 +311,29 @@ unsafe fn step(a: [*const u32; PARTS], w: *const u16) {
         "tileloadd tmm5, [{ah} + {s}*1 + 1024]",
         "tileloadd tmm6, [{w} + {s}*1]",
         "tileloadd tmm7, [{w} + {s}*1 + 1024]",
-        "tdpbf16ps tmm0, tmm4, tmm6",
-        "tdpbf16ps tmm1, tmm4, tmm7",
-        "tdpbf16ps tmm2, tmm5, tmm6",
-        "tdpbf16ps tmm3, tmm5, tmm7",
+        products_2x2!(),
         // hi × mid
         "tileloadd tmm6, [{w} + {s}*1 + 2048]",
         "tileloadd tmm7, [{w} + {s}*1 + 3072]",
-        "tdpbf16ps tmm0, tmm4, tmm6",
-        "tdpbf16ps tmm1, tmm4, tmm7",
-        "tdpbf16ps tmm2, tmm5, tmm6",
-        "tdpbf16ps tmm3, tmm5, tmm7",
+        products_2x2!(),
         // mid × mid
         "tileloadd tmm4, [{am} + {s}*1]",
         "tileloadd tmm5, [{am} + {s}*1 + 1024]",
-        "tdpbf16ps tmm0, tmm4, tmm6",
-        "tdpbf16ps tmm1, tmm4, tmm7",
-        "tdpbf16ps tmm2, tmm5, tmm6",
-        "tdpbf16ps tmm3, tmm5, tmm7",
+        products_2x2!(),
         // mid × hi
         "tileloadd tmm6, [{w} + {s}*1]",
         "tileloadd tmm7, [{w} + {s}*1 + 1024]",
-        "tdpbf16ps tmm0, tmm4, tmm6",
-        "tdpbf16ps tmm1, tmm4, tmm7",
-        "tdpbf16ps tmm2, tmm5, tmm6",
-        "tdpbf16ps tmm3, tmm5, tmm7",
+        products_2x2!(),
         // lo × hi
         "tileloadd tmm4, [{al} + {s}*1]",
         "tileloadd tmm5, [{al} + {s}*1 + 1024]",
-        "tdpbf16ps tmm0, tmm4, tmm6",
-        "tdpbf16ps tmm1, tmm4, tmm7",
-        "tdpbf16ps tmm2, tmm5, tmm6",
-        "tdpbf16ps tmm3, tmm5, tmm7",
+        products_2x2!(),
         // hi × lo
         "tileloadd tmm4, [{ah} + {s}*1]",
         "tileloadd tmm5, [{ah} + {s}*1 + 1024]",
         "tileloadd tmm6, [{w} + {s}*1 + 4096]",
         "tileloadd tmm7, [{w} + {s}*1 + 5120]",
-        "tdpbf16ps tmm0, tmm4, tmm6",
-        "tdpbf16ps tmm1, tmm4, tmm7",
-        "tdpbf16ps tmm2, tmm5, tmm6",
-        "tdpbf16ps tmm3, tmm5, tmm7",
+        products_2x2!(),
         ah = in(reg) a[0],
         am = in(reg) a[1],
         al = in(reg) a[2],
