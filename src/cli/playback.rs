@@ -29,7 +29,7 @@ pub fn drain(handle: &mut SpeechHandle, arrivals: &mut Arrivals) -> Vec<f32> {
         } else if over {
             return audio;
         } else {
-            std::thread::sleep(Duration::from_micros(200));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use candle_core::{Device, Result, Tensor};
 
-use super::cpu::{cpu_slice, is_cpu_f32, OutPtr};
+use super::cpu::{self, chunked, cpu_slice, is_cpu_f32, OutPtr};
 use super::cpu_level::at_cpu_level;
 
 /// WaveNet's gated activation: `x` `[b, 2h, t]` → `tanh(x[:, :h]) · sigmoid(x[:, h:])` `[b, h, t]`
@@ -24,7 +24,7 @@ pub fn gated_tanh_sigmoid(x: &Tensor, h: usize) -> Result<Tensor> {
     let mut out = vec![0f32; b * h * t];
     let out_ptr = OutPtr(out.as_mut_ptr());
     // Rows in parallel on candle's CPU worker pool (the one its element-wise ops use).
-    candle_core::utils::barrier_pool().execute_chunked(b * h, |rows| {
+    chunked(b * h, |rows| {
         let mut gate = vec![0f32; t];
         for row in rows {
             let (bi, ch) = (row / h, row % h);
@@ -55,41 +55,115 @@ fn gate_portable(a: &[f32], g: &[f32], dst: &mut [f32], tmp: &mut [f32]) {
     }
 }
 
+/// What [`layer_norm_channels`] fuses around the norm: `after + act(norm(x + before))`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NormFused<'a> {
+    /// Added to the input first (a residual branch: the encoder's `norm(x + y)`), `x`'s shape.
+    pub before: Option<&'a Tensor>,
+    /// GELU (erf form, [`gelu_erf`]) on the normed values.
+    pub gelu: bool,
+    /// Added to the result last (DDSConv's residual), `x`'s shape.
+    pub after: Option<&'a Tensor>,
+}
+
+/// Most time steps per task of [`layer_norm_channels`].
+const NORM_BLOCK: usize = 128;
+
 /// Layer norm over the channel axis of `x` `[b, c, t]` with `gamma`, `beta` `[1, c, 1]` (VITS'
-/// channels-first `LayerNorm`), on the CPU. candle's reduction over a non-last axis walks the
-/// tensor with strides; here each time step's mean and variance accumulate row by row over
-/// contiguous memory, then one pass normalises.
-pub fn layer_norm_channels(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) -> Result<Tensor> {
+/// channels-first `LayerNorm`, eps `eps`), on the CPU, with the adds and GELU of `fused` in the
+/// same pass. candle's reduction over a non-last axis walks the tensor with strides; here each
+/// block of time steps accumulates its means and variances row by row over contiguous memory,
+/// then normalises; blocks run in parallel on candle's CPU worker pool.
+pub fn layer_norm_channels(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32, fused: NormFused<'_>) -> Result<Tensor> {
     let (b, c, t) = x.dims3()?;
-    let x = x.contiguous()?;
+    let same = |y: Option<&Tensor>| -> Result<Option<Tensor>> {
+        match y {
+            Some(y) if y.dims() != x.dims() => candle_core::bail!("layer_norm_channels: {:?} added to {:?}", y.dims(), x.dims()),
+            y => y.map(Tensor::contiguous).transpose(),
+        }
+    };
+    let (x, before, after) = (x.contiguous()?, same(fused.before)?, same(fused.after)?);
     let (storage, layout) = x.storage_and_layout();
     let xs = cpu_slice(&storage, layout)?;
+    let (before_guard, after_guard) = (before.as_ref().map(Tensor::storage_and_layout), after.as_ref().map(Tensor::storage_and_layout));
+    let add_before = before_guard.as_ref().map(|(s, l)| cpu_slice(s, l)).transpose()?;
+    let add_after = after_guard.as_ref().map(|(s, l)| cpu_slice(s, l)).transpose()?;
     let (g, be) = (gamma.flatten_all()?.to_vec1::<f32>()?, beta.flatten_all()?.to_vec1::<f32>()?);
-    let mut out = vec![0f32; b * c * t];
-    // Sums in f64: the statistics then do not depend on the order of accumulation.
-    let (mut mean, mut var) = (vec![0f64; t], vec![0f64; t]);
-    let (mut mean32, mut inv32) = (vec![0f32; t], vec![0f32; t]);
-    for (xb, ob) in xs.chunks_exact(c * t).zip(out.chunks_exact_mut(c * t)) {
-        mean.fill(0.0);
-        var.fill(0.0);
-        for row in xb.chunks_exact(t) {
-            mean.iter_mut().zip(row).for_each(|(m, &v)| *m += v as f64);
-        }
-        mean.iter_mut().for_each(|m| *m /= c as f64);
-        for row in xb.chunks_exact(t) {
-            var.iter_mut().zip(row).zip(&mean).for_each(|((s, &v), &m)| *s += (v as f64 - m) * (v as f64 - m));
-        }
-        for i in 0..t {
-            mean32[i] = mean[i] as f32;
-            inv32[i] = (1.0 / (var[i] / c as f64 + eps as f64).sqrt()) as f32;
-        }
-        for (ch, (row, orow)) in xb.chunks_exact(t).zip(ob.chunks_exact_mut(t)).enumerate() {
-            for (((o, &v), &m), &inv) in orow.iter_mut().zip(row).zip(&mean32).zip(&inv32) {
-                *o = (v - m) * inv * g[ch] + be[ch];
+    if g.len() != c || be.len() != c {
+        candle_core::bail!("layer_norm_channels: {} / {} parameters for {c} channels", g.len(), be.len());
+    }
+    let mut out: Vec<f32> = Vec::with_capacity(b * c * t);
+    let out_ptr = OutPtr(out.as_mut_ptr());
+    // Blocks of equal length, as many as a multiple of the threads (none idles at the end).
+    let threads = if b * c * t >= 1 << 14 { cpu::threads() } else { 1 };
+    let blocks = t.div_ceil(NORM_BLOCK).next_multiple_of(threads).min(t);
+    let block = t.div_ceil(blocks);
+    let blocks = t.div_ceil(block);
+    let unit = |u: usize| {
+        let (bi, t0) = (u / blocks, (u % blocks) * block);
+        let n = block.min(t - t0);
+        let at = |ch: usize| (bi * c + ch) * t + t0;
+        // The block's input [c, n]: x, plus `before` when given.
+        let mut v = Vec::with_capacity(c * n);
+        for ch in 0..c {
+            let row = &xs[at(ch)..][..n];
+            match add_before {
+                Some(y) => v.extend(row.iter().zip(&y[at(ch)..][..n]).map(|(&x, &y)| x + y)),
+                None => v.extend_from_slice(row),
             }
         }
+        norm_block(&mut v, n, &g, &be, eps, fused.gelu);
+        for (ch, row) in v.chunks_exact(n).enumerate() {
+            // SAFETY: this unit alone writes columns t0..t0+n of row (bi, ch).
+            let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(at(ch)), n) };
+            match add_after {
+                Some(y) => dst.iter_mut().zip(row).zip(&y[at(ch)..][..n]).for_each(|((d, &v), &y)| *d = v + y),
+                None => dst.copy_from_slice(row),
+            }
+        }
+    };
+    let units = b * blocks;
+    if threads > 1 {
+        chunked(units, |range| range.for_each(unit));
+    } else {
+        (0..units).for_each(unit);
     }
+    // SAFETY: the units wrote every column block of every row.
+    unsafe { out.set_len(b * c * t) };
     Tensor::from_vec(out, (b, c, t), &Device::Cpu)
+}
+
+at_cpu_level!(fn norm_block(v: &mut [f32], n: usize, g: &[f32], be: &[f32], eps: f32, gelu: bool) => norm_block_portable);
+
+/// In place on a block `v` `[c, n]` (c = `g.len()` channels × n time steps): each column
+/// normalised over the channels, scaled by `g` and shifted by `be` per channel, then GELU when
+/// `gelu`. Mean and variance are sums down the columns in channel order, so the same bits at
+/// every level (vectors run across columns; nothing is fused).
+#[inline(always)]
+fn norm_block_portable(v: &mut [f32], n: usize, g: &[f32], be: &[f32], eps: f32, gelu: bool) {
+    let c = g.len();
+    let (mut mean, mut inv) = ([0f32; NORM_BLOCK], [0f32; NORM_BLOCK]);
+    let (mean, inv) = (&mut mean[..n], &mut inv[..n]);
+    for row in v.chunks_exact(n) {
+        mean.iter_mut().zip(row).for_each(|(m, &x)| *m += x);
+    }
+    mean.iter_mut().for_each(|m| *m /= c as f32);
+    for row in v.chunks_exact(n) {
+        inv.iter_mut().zip(row).zip(mean.iter()).for_each(|((s, &x), &m)| *s += (x - m) * (x - m));
+    }
+    inv.iter_mut().for_each(|s| *s = 1.0 / (*s / c as f32 + eps).sqrt());
+    let mut normed = [0f32; NORM_BLOCK];
+    let normed = &mut normed[..n];
+    for (row, (&gc, &bc)) in v.chunks_exact_mut(n).zip(g.iter().zip(be)) {
+        for (((o, &x), &m), &inv) in normed.iter_mut().zip(row.iter()).zip(mean.iter()).zip(inv.iter()) {
+            *o = (x - m) * inv * gc + bc;
+        }
+        if gelu {
+            gelu_portable(normed, row);
+        } else {
+            row.copy_from_slice(normed);
+        }
+    }
 }
 
 /// GELU with the exact (erf) form, x · Φ(x) = x/2 · erfc(−x/√2), as one pass over a CPU f32
@@ -183,16 +257,35 @@ mod tests {
     #[test]
     fn layer_norm_matches_candle_ops() {
         let dev = Device::Cpu;
-        let x = (Tensor::randn(0f32, 2.0, (2, 7, 31), &dev).unwrap() + 3.0).unwrap();
-        let g = Tensor::randn(0f32, 1.0, (1, 7, 1), &dev).unwrap();
-        let b = Tensor::randn(0f32, 1.0, (1, 7, 1), &dev).unwrap();
-        let mean = x.mean_keepdim(1).unwrap();
-        let centered = x.broadcast_sub(&mean).unwrap();
-        let var = centered.sqr().unwrap().mean_keepdim(1).unwrap();
-        let want = centered.broadcast_div(&(var + 1e-5).unwrap().sqrt().unwrap()).unwrap().broadcast_mul(&g).unwrap().broadcast_add(&b).unwrap();
-        let got = layer_norm_channels(&x, &g, &b, 1e-5).unwrap();
-        let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-        assert!(err < 1e-5, "{err}");
+        // Short (one block, no threads) and long enough to split over the pool; two sequences.
+        for t in [31, 300] {
+            let x = (Tensor::randn(0f32, 2.0, (2, 70, t), &dev).unwrap() + 3.0).unwrap();
+            let before = Tensor::randn(0f32, 1.0, (2, 70, t), &dev).unwrap();
+            let after = Tensor::randn(0f32, 1.0, (2, 70, t), &dev).unwrap();
+            let g = Tensor::randn(0f32, 1.0, (1, 70, 1), &dev).unwrap();
+            let b = Tensor::randn(0f32, 1.0, (1, 70, 1), &dev).unwrap();
+            let norm = |x: &Tensor| {
+                let mean = x.mean_keepdim(1).unwrap();
+                let centered = x.broadcast_sub(&mean).unwrap();
+                let var = centered.sqr().unwrap().mean_keepdim(1).unwrap();
+                centered.broadcast_div(&(var + 1e-5).unwrap().sqrt().unwrap()).unwrap().broadcast_mul(&g).unwrap().broadcast_add(&b).unwrap()
+            };
+            let plain = norm(&x);
+            let fused = (norm(&(&x + &before).unwrap()).gelu_erf().unwrap() + &after).unwrap();
+            let cases = [
+                (NormFused::default(), plain),
+                (NormFused { before: Some(&before), gelu: true, after: Some(&after) }, fused),
+            ];
+            for (how, want) in cases {
+                let got = layer_norm_channels(&x, &g, &b, 1e-5, how).unwrap();
+                let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                assert!(err < 2e-5, "t {t}, {how:?}: {err}");
+            }
+        }
+        let wrong = Tensor::zeros((2, 70, 5), candle_core::DType::F32, &dev).unwrap();
+        let x = Tensor::zeros((2, 70, 6), candle_core::DType::F32, &dev).unwrap();
+        let g = Tensor::ones((1, 70, 1), candle_core::DType::F32, &dev).unwrap();
+        assert!(layer_norm_channels(&x, &g, &g, 1e-5, NormFused { after: Some(&wrong), ..Default::default() }).is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Raw access to CPU tensors for the hand-written kernels (`cpu_conv`, `activations`).
+//! Raw access to CPU tensors for the hand-written kernels (`cpu_conv`, `activations`), and how
+//! they share candle's CPU worker pool.
 
 use candle_core::{DType, Layout, Result, Storage, Tensor};
 
@@ -28,5 +29,88 @@ impl OutPtr {
     /// (A method, so closures capture the whole `Send + Sync` wrapper, not the raw field.)
     pub fn get(self) -> *mut f32 {
         self.0
+    }
+}
+
+thread_local! {
+    /// Set while this thread runs one task of [`each_alone`]: its kernels stay on this thread.
+    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Threads the CPU kernels may fan out over from this thread: candle's CPU worker pool (its
+/// "barrier pool", the one its element-wise ops use) and the caller, or 1 inside a task of
+/// [`each_alone`].
+pub fn threads() -> usize {
+    if ALONE.get() {
+        1
+    } else {
+        candle_core::utils::barrier_pool().n_workers() + 1
+    }
+}
+
+/// `f` over ranges covering `0..n` on candle's CPU worker pool, or as one range here inside a
+/// task of [`each_alone`] (the pool is busy with that task and its siblings).
+pub fn chunked<F: Fn(std::ops::Range<usize>) + Sync>(n: usize, f: F) {
+    if ALONE.get() {
+        if n > 0 {
+            f(0..n);
+        }
+    } else {
+        candle_core::utils::barrier_pool().execute_chunked(n, f);
+    }
+}
+
+/// `f(i)` for every i in `0..n`, spread over candle's CPU worker pool, each call with its
+/// kernels on its own thread ([`threads`] is 1 inside): for independent pieces of work too
+/// small to split well (one attention head), run side by side instead of one after another.
+/// Returns the first error any call gave (the others still run).
+pub fn each_alone<F: Fn(usize) -> Result<()> + Sync>(n: usize, f: F) -> Result<()> {
+    let failed = std::sync::Mutex::new(None);
+    chunked(n, |range| {
+        let was = ALONE.replace(true);
+        for i in range {
+            if let Err(e) = f(i) {
+                failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+            }
+        }
+        ALONE.set(was);
+    });
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::cpu_conv::{conv1d_slice, PackedWeights};
+
+    /// Kernels inside [`each_alone`] run on their own thread and compute what they compute
+    /// outside it; an error of one call comes back, the others still run.
+    #[test]
+    fn each_alone_runs_kernels_alone() {
+        let (c_in, c_out, l) = (24, 40, 300);
+        let x: Vec<f32> = (0..4 * c_in * l).map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0).collect();
+        let w: Vec<f32> = (0..c_out * c_in * 3).map(|i| ((i * 13 % 29) as f32 - 14.0) / 40.0).collect();
+        let packed = PackedWeights::from_slice(&w, c_out, c_in, 3, true);
+        let piece = |i: usize| conv1d_slice(&x[i * c_in * l..][..c_in * l], 1, l, &packed, None, 1, 1, Some(0.1), None);
+        let want: Vec<Vec<f32>> = (0..4).map(|i| piece(i).unwrap()).collect();
+        let got = std::sync::Mutex::new(vec![Vec::new(); 4]);
+        let ran = std::sync::atomic::AtomicUsize::new(0);
+        let result = each_alone(5, |i| {
+            ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(threads(), 1, "kernels inside stay on this thread");
+            if i == 4 {
+                candle_core::bail!("piece {i} fails");
+            }
+            let y = piece(i)?;
+            got.lock().unwrap()[i] = y;
+            Ok(())
+        });
+        assert!(result.is_err_and(|e| e.to_string().contains("piece 4 fails")));
+        assert_eq!(ran.into_inner(), 5);
+        assert_eq!(got.into_inner().unwrap(), want, "the same bits alone as on the pool");
+        assert!(threads() >= 1);
     }
 }

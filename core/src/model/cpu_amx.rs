@@ -29,7 +29,7 @@
 use std::arch::asm;
 use std::sync::OnceLock;
 
-use super::cpu::OutPtr;
+use super::cpu::{self, OutPtr};
 
 /// Parts a value is split into.
 const PARTS: usize = 3;
@@ -184,7 +184,7 @@ fn pack_input(x: &[f32], b: usize, c_in: usize, l: usize, padding: usize, slope:
     };
     let tasks = b * k_blocks * runs;
     if threads > 1 && tasks > 1 && b * c_in * l >= 1 << 14 {
-        candle_core::utils::barrier_pool().execute_chunked(tasks, |range| range.for_each(fill));
+        cpu::chunked(tasks, |range| range.for_each(fill));
     } else {
         (0..tasks).for_each(fill);
     }
@@ -355,8 +355,7 @@ pub fn conv1d(x: &[f32], b: usize, l: usize, w: &AmxWeights, bias: &[f32], paddi
     let l_out = l + 2 * padding - span;
     let (m_blocks, n_blocks, k_blocks) = (c_out.div_ceil(MB), l_out.div_ceil(NB), c_in.div_ceil(KB));
     let width = (n_blocks * NB + span).next_multiple_of(16);
-    let pool = candle_core::utils::barrier_pool();
-    let threads = pool.n_workers() + 1;
+    let threads = cpu::threads();
     let xp = pack_input(x, b, c_in, l, padding, pre_slope, width, threads);
     let xp: &[u32] = {
         let n = xp.len() * 16;
@@ -436,7 +435,7 @@ pub fn conv1d(x: &[f32], b: usize, l: usize, w: &AmxWeights, bias: &[f32], paddi
     };
     let units = rows_units * groups;
     if threads > 1 && units > 1 {
-        pool.execute_chunked(units, run);
+        cpu::chunked(units, run);
     } else {
         run(0..units);
     }
@@ -488,7 +487,7 @@ mod tests {
             let w: Vec<f32> = (0..c_out * c_in * k).map(|_| rng.random_range(-0.3f32..0.3)).collect();
             let bias: Vec<f32> = (0..c_out).map(|_| rng.random_range(-1.0f32..1.0)).collect();
             let res: Vec<f32> = (0..b * c_out * l_out).map(|_| rng.random_range(-1.0f32..1.0)).collect();
-            let pw = PackedWeights::from_slice(&w, c_out, c_in, k);
+            let pw = PackedWeights::from_slice(&w, c_out, c_in, k, true);
             if level() == CpuLevel::Amx {
                 assert_eq!(pw.on_tiles(), suits(c_out, c_in, k));
             }

@@ -17,7 +17,7 @@
 
 use candle_core::{Device, Result, Tensor};
 
-use super::cpu::{cpu_slice, OutPtr};
+use super::cpu::{self, cpu_slice, OutPtr};
 use super::cpu_amx as amx;
 use super::cpu_level::{self, CpuLevel};
 use super::cpu_microkernel::{self as micro, Seed, Tile};
@@ -66,9 +66,9 @@ impl PackedWeights {
         Ok(Self::from_values(&weight.flatten_all()?.to_vec1::<f32>()?, c_out, c_in, k, tiles))
     }
 
-    /// From the values of a weight `[c_out, c_in, k]`, row-major, tiles allowed.
-    pub fn from_slice(w: &[f32], c_out: usize, c_in: usize, k: usize) -> Self {
-        Self::from_values(w, c_out, c_in, k, true)
+    /// From the values of a weight `[c_out, c_in, k]`, row-major; on tiles as for [`Self::new`].
+    pub fn from_slice(w: &[f32], c_out: usize, c_in: usize, k: usize, tiles: bool) -> Self {
+        Self::from_values(w, c_out, c_in, k, tiles)
     }
 
     fn from_values(w: &[f32], c_out: usize, c_in: usize, k: usize, tiles: bool) -> Self {
@@ -153,8 +153,7 @@ pub fn conv1d_slice(
         Packed::Amx(w) => return Ok(amx::conv1d(x, b, l, w, bias, padding, dilation, pre_slope, res)),
         Packed::Fma { data, block } => (data, *block),
     };
-    let pool = candle_core::utils::barrier_pool();
-    let threads = pool.n_workers() + 1;
+    let threads = cpu::threads();
     // xa[b, i, padding + t] = act(x[b, i, t]), zero in the padding: [b, c_in, lp].
     let lp = l + 2 * padding;
     let xa = padded_activation(x, b * c_in, l, padding, pre_slope, threads);
@@ -206,7 +205,7 @@ pub fn conv1d_slice(
     };
     let tasks = b * n_blocks * n_row_blocks;
     if tasks > 1 && threads > 1 {
-        pool.execute_chunked(tasks, |range| range.for_each(run));
+        cpu::chunked(tasks, |range| range.for_each(run));
     } else {
         (0..tasks).for_each(run);
     }
@@ -234,7 +233,7 @@ fn padded_activation(x: &[f32], rows: usize, l: usize, padding: usize, slope: Op
         }
     };
     if threads > 1 && rows * l >= 1 << 16 {
-        candle_core::utils::barrier_pool().execute_chunked(rows, |range| range.for_each(fill));
+        cpu::chunked(rows, |range| range.for_each(fill));
     } else {
         (0..rows).for_each(fill);
     }
@@ -311,7 +310,7 @@ impl Polyphase {
         let ph = cpu_slice(&p_storage, p_layout)?;
         let mut out: Vec<f32> = Vec::with_capacity(b * c_out * len);
         let out_ptr = OutPtr(out.as_mut_ptr());
-        candle_core::utils::barrier_pool().execute_chunked(b * c_out, |rows| {
+        cpu::chunked(b * c_out, |rows| {
             for row in rows {
                 let (bi, o) = (row / c_out, row % c_out);
                 // SAFETY: each output row is written by exactly one task.
@@ -335,7 +334,8 @@ impl Polyphase {
 }
 
 /// Depthwise conv (groups = channels): `x` `[b, c, l]`, `weight` `[c, 1, k]`, `bias` `[c]` →
-/// `[b, c, l_out]`. candle runs grouped convs as one conv per group, which is slow for 192 groups.
+/// `[b, c, l_out]`, rows in parallel. candle runs grouped convs as one conv per group, which is
+/// slow for 192 groups.
 pub fn depthwise_conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize, dilation: usize) -> Result<Tensor> {
     let (b, c, l) = x.dims3()?;
     let (c_w, one, k) = weight.dims3()?;
@@ -347,15 +347,21 @@ pub fn depthwise_conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padd
         candle_core::bail!("depthwise_conv1d: input of {l} frames is shorter than the kernel span");
     }
     let l_out = l + 2 * padding - span;
-    let x = x.flatten_all()?.to_vec1::<f32>()?;
+    let x = x.contiguous()?;
+    let (x_storage, x_layout) = x.storage_and_layout();
+    let x = cpu_slice(&x_storage, x_layout)?;
     let w = weight.flatten_all()?.to_vec1::<f32>()?;
     let bias = match bias {
         Some(t) => t.to_vec1::<f32>()?,
         None => vec![0.0; c],
     };
-    let mut out = vec![0f32; b * c * l_out];
-    for (row, (y, x)) in out.chunks_exact_mut(l_out).zip(x.chunks_exact(l)).enumerate() {
+    let mut out: Vec<f32> = Vec::with_capacity(b * c * l_out);
+    let out_ptr = OutPtr(out.as_mut_ptr());
+    let run = |row: usize| {
         let ch = row % c;
+        // SAFETY: each output row (inside `out`'s capacity) is written whole by exactly one call.
+        let y = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(row * l_out), l_out) };
+        let x = &x[row * l..][..l];
         y.fill(bias[ch]);
         for tap in 0..k {
             let wv = w[ch * k + tap];
@@ -371,7 +377,14 @@ pub fn depthwise_conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padd
                 *yv += wv * xv;
             }
         }
+    };
+    if b * c * l >= 1 << 14 {
+        cpu::chunked(b * c, |rows| rows.for_each(run));
+    } else {
+        (0..b * c).for_each(run);
     }
+    // SAFETY: every row was written whole above.
+    unsafe { out.set_len(b * c * l_out) };
     Tensor::from_vec(out, (b, c, l_out), &Device::Cpu)
 }
 
@@ -427,7 +440,8 @@ mod tests {
     #[test]
     fn depthwise_matches_candle() {
         let dev = Device::Cpu;
-        for &(c, l, k, dil) in &[(6, 50, 3, 1), (6, 50, 3, 9), (4, 3, 3, 9), (3, 1, 3, 9), (2, 2, 3, 3)] {
+        // The last is large enough to split its rows over the pool.
+        for &(c, l, k, dil) in &[(6, 50, 3, 1), (6, 50, 3, 9), (4, 3, 3, 9), (3, 1, 3, 9), (2, 2, 3, 3), (96, 300, 3, 3)] {
             let pad = (k * dil - dil) / 2;
             let x = Tensor::randn(0f32, 1.0, (1, c, l), &dev).unwrap();
             let w = Tensor::randn(0f32, 1.0, (c, 1, k), &dev).unwrap();

@@ -7,10 +7,9 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::activations::gelu_erf;
 use super::config::{DurationConfig, VitsConfig};
 use super::lora::Adapters;
-use super::modules::{flip_channels, Conv1d, ConvSpec, LayerNorm};
+use super::modules::{flip_channels, Conv1d, ConvSpec, LayerNorm, NormFused};
 use super::style_state::Cond;
 use super::spline::rational_quadratic_inverse;
 
@@ -44,9 +43,8 @@ impl DdsConv {
             None => x.clone(),
         };
         for (sep, norm_1, pw, norm_2) in &self.layers {
-            let y = gelu_erf(&norm_1.forward(&sep.forward(&x, lora)?)?)?;
-            let y = gelu_erf(&norm_2.forward(&pw.forward(&y, lora)?)?)?;
-            x = (x + y)?;
+            let y = norm_1.forward_fused(&sep.forward(&x, lora)?, NormFused { gelu: true, ..Default::default() })?;
+            x = norm_2.forward_fused(&pw.forward(&y, lora)?, NormFused { gelu: true, after: Some(&x), ..Default::default() })?;
         }
         Ok(x)
     }

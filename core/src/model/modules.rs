@@ -9,6 +9,7 @@ use super::activations;
 use super::cpu::is_cpu_f32;
 use super::cpu_amx;
 use super::cpu_conv;
+pub use super::activations::NormFused;
 pub use super::cpu_conv::Fused;
 use super::lora::{Adapters, ParamId};
 
@@ -156,16 +157,35 @@ impl LayerNorm {
     }
 }
 
-impl Module for LayerNorm {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+impl LayerNorm {
+    /// `after + act(norm(x + before))` for `fused` ([`activations::NormFused`]), one pass on
+    /// the CPU.
+    pub fn forward_fused(&self, x: &Tensor, fused: NormFused<'_>) -> Result<Tensor> {
         if is_cpu_f32(x) {
-            return activations::layer_norm_channels(x, &self.gamma, &self.beta, 1e-5);
+            return activations::layer_norm_channels(x, &self.gamma, &self.beta, 1e-5, fused);
         }
+        let x = match fused.before {
+            Some(y) => (x + y)?,
+            None => x.clone(),
+        };
         let mean = x.mean_keepdim(1)?;
         let centered = x.broadcast_sub(&mean)?;
         let var = centered.sqr()?.mean_keepdim(1)?;
         let normed = centered.broadcast_div(&(var + 1e-5)?.sqrt()?)?;
-        normed.broadcast_mul(&self.gamma)?.broadcast_add(&self.beta)
+        let mut y = normed.broadcast_mul(&self.gamma)?.broadcast_add(&self.beta)?;
+        if fused.gelu {
+            y = y.gelu_erf()?;
+        }
+        match fused.after {
+            Some(a) => a + y,
+            None => Ok(y),
+        }
+    }
+}
+
+impl Module for LayerNorm {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_fused(x, NormFused::default())
     }
 }
 

@@ -25,12 +25,17 @@ impl Noise {
             return Ok(Tensor::zeros(shape, candle_core::DType::F32, device)?);
         }
         let n: usize = shape.iter().product();
-        let data: Vec<f32> = (0..n)
+        Ok(Tensor::from_vec(self.normal_values(n, scale), shape, device)?)
+    }
+
+    /// The next `n` samples of the stream times `scale` (what [`Self::normal`] draws for `n`
+    /// values, `scale` ≠ 0).
+    pub fn normal_values(&mut self, n: usize, scale: f32) -> Vec<f32> {
+        (0..n)
             .map(|_| {
                 let v: f32 = StandardNormal.sample(&mut self.rng);
                 scale * v
             })
-            .collect();
-        Ok(Tensor::from_vec(data, shape, device)?)
+            .collect()
     }
 }

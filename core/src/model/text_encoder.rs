@@ -1,15 +1,16 @@
 //! The text encoder `enc_p`: phoneme embedding, a relative-attention Transformer encoder
 //! (`enc_p.encoder`), and the projection to the prior's mean and log-std (`enc_p.proj`).
 
-use candle_core::{Module, Result, Tensor};
+use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::attention::{MultiHeadAttention, RelativeBand};
 use super::config::VitsConfig;
 use super::lora::Adapters;
-use super::modules::{Conv1d, ConvSpec, LayerNorm};
+use super::modules::{Conv1d, ConvSpec, Fused, LayerNorm, NormFused};
 
-/// `enc_p.encoder.ffn_layers.N`: conv → ReLU → conv, "same" padding.
+/// `enc_p.encoder.ffn_layers.N`: conv → ReLU → conv, "same" padding (the ReLU fused into the
+/// second conv's input pass as a LeakyReLU of slope 0).
 #[derive(Debug, Clone)]
 struct Ffn {
     conv_1: Conv1d,
@@ -28,7 +29,8 @@ impl Ffn {
 
 impl Ffn {
     fn forward(&self, x: &Tensor, lora: &Adapters) -> Result<Tensor> {
-        self.conv_2.forward(&self.conv_1.forward(x, lora)?.relu()?, lora)
+        let relu = Fused { pre_slope: Some(0.0), residual: None };
+        self.conv_2.forward_fused(&self.conv_1.forward(x, lora)?, relu, lora)
     }
 }
 
@@ -109,9 +111,9 @@ impl TextEncoder {
         let band = RelativeBand::new(t, self.window, b, self.n_heads, ids.device())?;
         for layer in &self.layers {
             let y = layer.attn.forward(&x, &band, lora)?;
-            x = layer.norm_1.forward(&(x + y)?)?;
+            x = layer.norm_1.forward_fused(&x, NormFused { before: Some(&y), ..Default::default() })?;
             let y = layer.ffn.forward(&x, lora)?;
-            x = layer.norm_2.forward(&(x + y)?)?;
+            x = layer.norm_2.forward_fused(&x, NormFused { before: Some(&y), ..Default::default() })?;
         }
         let stats = self.proj.forward(&x, lora)?;
         Ok(TextEncoding {

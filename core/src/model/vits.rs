@@ -8,7 +8,9 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
+use super::activations;
 use super::backbone::{Backbone, Declared, Prepared, StageSpec};
+use super::cpu::is_cpu_f32;
 use super::config::VitsConfig;
 use super::duration::DurationPredictor;
 use super::flow::Flow;
@@ -139,6 +141,10 @@ impl Vits {
             return Ok(Tensor::zeros((1, inter, 1), DType::F32, self.device())?);
         }
         let frames = index.len();
+        if noise_scale != 0.0 && is_cpu_f32(&text.m_p) {
+            let eps = noise.normal_values(inter * frames, noise_scale);
+            return Ok(prior_cpu(&text.m_p, &text.logs_p, &index, eps)?);
+        }
         let index = Tensor::from_vec(index, frames, self.device())?;
         let m = text.m_p.index_select(&index, 2)?;
         if noise_scale == 0.0 {
@@ -186,6 +192,24 @@ impl Vits {
         let z_p = self.text_side(ids, &[], &scales, noise, cx)?.input;
         Ok(self.flow_decode(&z_p, cx)?.to_vec1()?)
     }
+}
+
+/// [`Vits::prior`] on the CPU in one pass: `m_p`, `logs_p` `[1, inter, t]`, `index` the id of
+/// each frame, `eps` `[inter, frames]` (already scaled) → `m + eps · exp(logs)` `[1, inter,
+/// frames]`, exp(logs) taken once per id.
+fn prior_cpu(m_p: &Tensor, logs_p: &Tensor, index: &[u32], mut eps: Vec<f32>) -> candle_core::Result<Tensor> {
+    let (_, inter, t) = m_p.dims3()?;
+    let frames = index.len();
+    let m: Vec<f32> = m_p.flatten_all()?.to_vec1()?;
+    let mut scale: Vec<f32> = logs_p.flatten_all()?.to_vec1()?;
+    activations::exp_in_place(&mut scale);
+    for (c, row) in eps.chunks_exact_mut(frames).enumerate() {
+        let (m, s) = (&m[c * t..][..t], &scale[c * t..][..t]);
+        for (e, &i) in row.iter_mut().zip(index) {
+            *e = m[i as usize] + *e * s[i as usize];
+        }
+    }
+    Tensor::from_vec(eps, (1, inter, frames), m_p.device())
 }
 
 impl Backbone for Vits {
@@ -236,5 +260,29 @@ impl Backbone for Vits {
         let n = self.flow.steps();
         let cx = style.cond();
         Ok(if stage < n { self.flow.reverse_step(stage, x, cx)? } else { self.dec.stage(stage - n, x, cx)? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass prior is m + ε·exp(logs) gathered by frame, as the tensor ops compute it.
+    #[test]
+    fn prior_cpu_matches_the_tensor_ops() {
+        let dev = Device::Cpu;
+        let (inter, t) = (6, 5);
+        let m_p = Tensor::randn(0f32, 1.0, (1, inter, t), &dev).unwrap();
+        let logs_p = Tensor::randn(0f32, 0.5, (1, inter, t), &dev).unwrap();
+        let index: Vec<u32> = vec![0, 0, 1, 3, 3, 3, 4];
+        let frames = index.len();
+        let eps: Vec<f32> = (0..inter * frames).map(|i| (i as f32 * 0.37).sin()).collect();
+        let got = prior_cpu(&m_p, &logs_p, &index, eps.clone()).unwrap();
+        let idx = Tensor::from_vec(index.clone(), frames, &dev).unwrap();
+        let eps = Tensor::from_vec(eps, (1, inter, frames), &dev).unwrap();
+        let want = (m_p.index_select(&idx, 2).unwrap() + (eps * logs_p.index_select(&idx, 2).unwrap().exp().unwrap()).unwrap()).unwrap();
+        assert_eq!(got.dims(), &[1, inter, frames]);
+        let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(err < 1e-5, "{err}");
     }
 }
