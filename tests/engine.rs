@@ -94,6 +94,28 @@ fn streamed_audio_equals_whole_synthesis_with_marks() {
     assert_eq!(h.samples_written(), expected.len() as u64);
 }
 
+/// A long plain sentence starts streaming before its text side is done (its first window's
+/// event comes before its timing track: the durations of its first ids first, the rest after),
+/// and still gives whole synthesis' audio and track, noise in durations and prior included.
+#[test]
+fn a_long_sentence_streams_before_its_text_side_ends() {
+    let e = engine(EngineConfig::with_workers(1));
+    let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
+    let opts = SynthesisOptions::default().seed(11);
+    let whole = voice.synthesize(&Say::text(M), &opts).unwrap();
+    assert_eq!(whole.len(), 1);
+    let mut h = e.speak(Request::text("joe", M).options(opts));
+    let (audio, events) = read_all(&mut h);
+    assert_eq!(audio.len(), whole[0].audio.len());
+    let diff = common::max_abs_diff(&audio, &whole[0].audio);
+    assert!(diff <= 1e-4, "streamed vs whole: max abs diff {diff:e}");
+    let first_window = events.iter().position(|e| matches!(e, Event::Window { sentence: 0, .. })).unwrap();
+    let track = events.iter().position(|e| matches!(e, Event::Timings { index: 0, .. })).unwrap();
+    assert!(first_window < track, "the first window ran before the rest of the text side");
+    let Event::Timings { timings, .. } = &events[track] else { unreachable!() };
+    assert_eq!(timings, &whole[0].timings, "the same track as whole synthesis");
+}
+
 #[test]
 fn live_controls_reach_the_next_window() {
     // Little is computed ahead, so the windows after the change are computed after it.

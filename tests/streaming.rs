@@ -8,7 +8,7 @@ use std::sync::Arc;
 use candle_core::{Device, Tensor};
 use tvtts::core::checkpoint::Checkpoint;
 use tvtts::core::model::stream::{SentenceStream, WindowSchedule};
-use tvtts::core::model::{Backbone, Cond, Halo, Noise, Scales, StyleState, Vits, VitsConfig};
+use tvtts::core::model::{Backbone, Cond, Halo, Noise, Scales, StyleState, TextStart, Vits, VitsConfig};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -169,4 +169,76 @@ fn batched_windows_equal_each_sentence_alone() {
         assert!(diff <= TOLERANCE, "batched vs whole: {diff:e}");
     }
     assert!(streams.iter().all(|s| s.shared_runs() > 0), "every stream shared some stage runs");
+}
+
+/// The text side begun in parts (the first ids' durations and z_p first, the rest after, as the
+/// engine does for a faster first window) gives the same z_p and frames, bit for bit, as done
+/// whole: with noise in the durations and the prior, a rate on some ids, first parts of several
+/// sizes. And a log-duration computed over a part of the sentence and the predictor's reach
+/// equals the one computed over all of it.
+#[test]
+fn text_side_in_parts_equals_whole() {
+    let vits = model();
+    let reference = common::reference();
+    let ids = &reference.texts.iter().find(|t| t.name == "XL").unwrap().sentences[0].ids;
+    let scales = Scales { noise_scale: 0.667, length_scale: 1.1, noise_w: 0.8 };
+    let pace: Vec<f32> = (0..ids.len()).map(|i| if i % 7 == 3 { 1.3 } else { 1.0 }).collect();
+    let whole = vits.text_side(ids, &pace, &scales, &mut Noise::seeded(5), Cond::plain()).unwrap();
+    let total: usize = whole.frames.iter().sum();
+    let bits = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let mut begun = 0;
+    for wanted in [1, 60, 400, total + 1] {
+        let mut noise = Noise::seeded(5);
+        let got = match vits.start_text_side(ids, &pace, &scales, &mut noise, Cond::plain(), wanted).unwrap() {
+            TextStart::Done(p) => p,
+            TextStart::Begun { input, pending } => {
+                begun += 1;
+                let head = input.dim(2).unwrap();
+                assert!(head >= wanted && head < total, "first part: {head} frames for {wanted} wanted of {total}");
+                let p = vits.finish_text_side(pending, &mut noise, Cond::plain()).unwrap();
+                assert_eq!(bits(&input), bits(&p.input.narrow(2, 0, head).unwrap()), "the first part is the whole's head");
+                p
+            }
+        };
+        assert_eq!(got.frames, whole.frames, "{wanted} frames wanted");
+        assert_eq!(bits(&got.input), bits(&whole.input), "{wanted} frames wanted");
+    }
+    assert!(begun >= 2, "a long sentence is begun in parts for a short first window");
+
+    let text = vits.encode(ids, Cond::plain()).unwrap();
+    let t = ids.len();
+    let eps = Noise::seeded(1).normal(&[1, 2, t], 0.8, &Device::Cpu).unwrap();
+    let all = vits.log_durations(&text, &eps, 0, t, Cond::plain()).unwrap();
+    for (a, b) in [(0, 10), (40, 90), (100, 101), (t - 5, t)] {
+        let part = vits.log_durations(&text, &eps, a, b, Cond::plain()).unwrap();
+        assert_eq!(part.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), all[a..b].iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "ids {a}..{b}");
+    }
+}
+
+/// A stream begun with the first frames only (as the engine starts one whose text side is in
+/// parts) gives, window for window, the audio of the whole sentence: windows that fit in the
+/// known frames run before the rest is known, and one that does not is refused until then.
+#[test]
+fn stream_begun_with_the_first_frames_equals_whole() {
+    let vits = model();
+    let z_p = prior(&vits, "M");
+    let whole: Vec<f32> = vits.flow_decode(&z_p, Cond::plain()).unwrap().to_vec1().unwrap();
+    let style = plain(&vits);
+    for (head, w) in [(60, 8), (120, 16), (45, 1)] {
+        let mut s = SentenceStream::begin(&vits, z_p.narrow(2, 0, head).unwrap()).unwrap();
+        let mut out = Vec::new();
+        assert!(!s.is_complete() && !s.fits(head), "a window to the head's end needs frames after it");
+        while s.fits(w) {
+            out.extend(s.window(w, &style).unwrap());
+        }
+        assert!(!out.is_empty(), "head {head}: some windows ran before the rest was known");
+        assert!(s.window(w, &style).is_err(), "head {head}: a window past the known frames is refused");
+        s.complete_with(z_p.clone()).unwrap();
+        while let Some(a) = s.next_window(&WindowSchedule::fixed(w), 0, 1, &style).unwrap() {
+            out.extend(a);
+        }
+        assert_eq!(out.len(), whole.len());
+        let diff = common::max_abs_diff(&out, &whole);
+        assert!(diff <= TOLERANCE, "head {head}, windows of {w}: max diff {diff}");
+    }
 }

@@ -16,7 +16,7 @@ use crossbeam_channel::Sender;
 use super::controls::ControlValues;
 use super::handle::{Event, Shared, State};
 use super::outlet::{Outlet, Segment};
-use super::speaking::{scale, Current, Speaking};
+use super::speaking::{scale, Begun, Current, Speaking};
 use super::request::{Priority, Request};
 use super::EngineShared;
 use crate::error::{Error, Result};
@@ -140,6 +140,11 @@ impl Job {
         if self.speaking.is_none() {
             self.start(engine)?;
         }
+        // A sentence begun with its first frames' text side: the rest now, before anything
+        // else (one window ran on those frames in the step before).
+        if let Some(sp) = self.speaking.as_mut() {
+            finish_text_side(sp, &mut self.out)?;
+        }
         if self.wants_rewind(Instant::now()) {
             if self.rewind(engine)? {
                 return Ok(Step::More);
@@ -161,11 +166,17 @@ impl Job {
         let sp = speaking.as_mut().expect("started");
         loop {
             if let Some(mut cur) = sp.current.take() {
-                if let Some(at) = cur.stream.as_ref().filter(|s| s.remaining() > 0).map(SentenceStream::position) {
+                if let Some(at) = cur.stream.as_ref().filter(|s| s.remaining() > 0 || !s.is_complete()).map(SentenceStream::position) {
                     // One window, in the style in force at its first frame, ending where the
                     // style changes next.
                     let remaining = cur.stream.as_ref().map_or(0, SentenceStream::remaining);
                     let w = windows.window(lead, load, remaining);
+                    if cur.stream.as_ref().is_some_and(|s| !s.fits(w)) {
+                        // It needs frames whose text side is still to finish.
+                        sp.current = Some(cur);
+                        finish_text_side(sp, out)?;
+                        continue;
+                    }
                     let (audio, values) = sp.window(&mut cur, &set, w)?;
                     let audio = match cur.shifts.at(at).copied() {
                         None => audio,
@@ -228,21 +239,34 @@ impl Job {
             let voice = sp.palette.voice.clone();
             let silence = voice.silence_samples(&planned);
             let mut cur = Current::new(index, start_sample, silence);
-            let mut timings = if planned.speaks() {
-                // The text side of the sentence, in the styles of this step.
-                let (prepared, styles) = sp.text_side(&set, &planned)?;
-                cur.gain = Gain::new(&planned.gain_db(&sp.plan), &prepared.frames, hop, voice.sample_rate());
-                cur.styles = styles;
-                cur.stream = Some(SentenceStream::new(voice.model.as_ref(), prepared.input)?);
-                cur.shifts = Shifts::new(&planned.pitch_st(&sp.plan), &prepared.frames, hop);
-                let timings = Timings::sentence(&planned.ids, &prepared.frames, hop, 0, planned.word_owners());
-                timings.warped(|s| start_sample + cur.shifts.warp(s))
+            let timings = if planned.speaks() {
+                // The text side of the sentence, in the styles of this step: only as far as the
+                // first window needs where it can be split (its timing track then comes when
+                // the rest is done).
+                let wanted = SentenceStream::frames_needed(voice.model.as_ref(), windows.window(lead, load, usize::MAX));
+                match sp.begin_text_side(&set, &planned, index, start_sample, wanted)? {
+                    Begun::Whole(prepared, styles) => {
+                        cur.gain = Gain::new(&planned.gain_db(&sp.plan), &prepared.frames, hop, voice.sample_rate());
+                        cur.styles = styles;
+                        cur.stream = Some(SentenceStream::new(voice.model.as_ref(), prepared.input)?);
+                        cur.shifts = Shifts::new(&planned.pitch_st(&sp.plan), &prepared.frames, hop);
+                        let timings = Timings::sentence(&planned.ids, &prepared.frames, hop, 0, planned.word_owners());
+                        Some(timings.warped(|s| start_sample + cur.shifts.warp(s)))
+                    }
+                    Begun::Head(head, styles) => {
+                        cur.styles = styles;
+                        cur.stream = Some(SentenceStream::begin(voice.model.as_ref(), head)?);
+                        None
+                    }
+                }
             } else {
-                Timings::silence(start_sample, 0)
+                Some(Timings::silence(start_sample, 0))
             };
-            timings.add_silence(silence);
             out.emit(Event::SentenceStarted { index, phonemes: planned.phonemes, start_sample });
-            out.emit(Event::Timings { index, timings });
+            if let Some(mut timings) = timings {
+                timings.add_silence(silence);
+                out.emit(Event::Timings { index, timings });
+            }
             sp.current = Some(cur);
         }
     }
@@ -366,7 +390,7 @@ impl Job {
         if self.wants_rewind(Instant::now()) {
             return None;
         }
-        let sp = self.speaking.as_ref().filter(|sp| sp.mid_sentence())?;
+        let sp = self.speaking.as_ref().filter(|sp| sp.mid_sentence() && sp.pending.is_none())?;
         let plain_markup = sp.current.as_ref().is_some_and(Current::plain);
         let plain_weights = sp.styled.last().is_none_or(|s| s.state.runs_weights_of(&sp.palette.voice.model));
         (plain_markup && plain_weights).then_some(&sp.palette)
@@ -477,6 +501,7 @@ impl Job {
             resume: VecDeque::new(),
             last_rewind: None,
             styled: Vec::new(),
+            pending: None,
         });
         Ok(())
     }
@@ -509,9 +534,29 @@ impl Job {
             resume: VecDeque::new(),
             last_rewind: None,
             styled: Vec::new(),
+            pending: None,
         });
         Ok(())
     }
+}
+
+/// Finishes the text side of `sp`'s sentence under way if it was begun in parts
+/// ([`Speaking::begin_text_side`]): its stream learns the rest of its frames, and its timing
+/// track goes out.
+fn finish_text_side(sp: &mut Speaking, out: &mut Outlet) -> Result<()> {
+    let Some((prepared, p)) = sp.finish_text_side()? else { return Ok(()) };
+    let hop = sp.palette.voice.model.samples_per_frame();
+    let gain = Gain::new(&p.planned.gain_db(&sp.plan), &prepared.frames, hop, sp.palette.voice.sample_rate());
+    let shifts = Shifts::new(&p.planned.pitch_st(&sp.plan), &prepared.frames, hop);
+    let silence = sp.palette.voice.silence_samples(&p.planned);
+    let cur = sp.current.as_mut().filter(|c| c.index == p.index).ok_or_else(|| Error::invalid("stream", "a sentence begun in parts is no longer under way"))?;
+    let stream = cur.stream.as_mut().ok_or_else(|| Error::invalid("stream", "a sentence begun in parts has no stream"))?;
+    stream.complete_with(prepared.input)?;
+    (cur.gain, cur.shifts) = (gain, shifts);
+    let mut timings = Timings::sentence(&p.planned.ids, &prepared.frames, hop, 0, p.planned.word_owners()).warped(|s| p.start_sample + cur.shifts.warp(s));
+    timings.add_silence(silence);
+    out.emit(Event::Timings { index: p.index, timings });
+    Ok(())
 }
 
 /// Samples of a baked line sent per step.

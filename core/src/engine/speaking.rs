@@ -2,15 +2,18 @@
 //! markup's settings over the request's), and the sentence under way ([`Current`]), including
 //! the text side of a sentence whose markup switches style ([`Speaking::text_side`]).
 
+use std::any::Any;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
+
+use candle_core::Tensor;
 
 use super::controls::ControlValues;
 use crate::error::Result;
 use crate::line::{Gain, Plan, Planned, Shifts};
 use crate::model::stream::SentenceStream;
-use crate::model::{Noise, Prepared, StyleState};
+use crate::model::{Noise, Prepared, StyleState, TextStart};
 use crate::scales::Scales;
 use crate::style::{ControlId, Palette};
 
@@ -126,6 +129,31 @@ pub(super) struct Speaking {
     pub(super) last_rewind: Option<Instant>,
     /// Styles in use, the most recent last (a line with markup switches between a few).
     pub(super) styled: Vec<Styled>,
+    /// The sentence under way when its text side was begun in parts and not yet finished.
+    pub(super) pending: Option<PendingSentence>,
+}
+
+/// A sentence whose text side was begun in parts ([`Speaking::begin_text_side`]): its first
+/// frames stream while the rest waits for [`Speaking::finish_text_side`].
+pub(super) struct PendingSentence {
+    /// The backbone's state of the text side.
+    state: Box<dyn Any + Send>,
+    /// The style it was begun in.
+    style: Arc<StyleState>,
+    pub(super) planned: Planned,
+    /// The sentence's index and first sample.
+    pub(super) index: usize,
+    pub(super) start_sample: u64,
+}
+
+/// The start of a sentence's text side ([`Speaking::begin_text_side`]).
+pub(super) enum Begun {
+    /// All of it: the first stage's input, frames per id and the style changes by frame (as
+    /// [`Speaking::text_side`] gives them).
+    Whole(Prepared, Vec<(usize, usize)>),
+    /// The first frames' input only (the rest is in [`Speaking::pending`]), and the style
+    /// changes by frame (one).
+    Head(Tensor, Vec<(usize, usize)>),
 }
 
 /// Styles kept for reuse.
@@ -192,6 +220,39 @@ impl Speaking {
     /// Whether the sentence under way has frames left.
     pub(super) fn mid_sentence(&self) -> bool {
         self.current.as_ref().and_then(|c| c.stream.as_ref()).is_some_and(|s| s.remaining() > 0)
+    }
+
+    /// The text side of `planned` (sentence `index`, from sample `start_sample`), begun: for a
+    /// sentence in one style without markup's gain or pitch, only the durations and first
+    /// stage's input of its first frames (at least `frames_wanted`) when the backbone can split
+    /// it ([`crate::model::Backbone::prepare_start`]), so that its first window need not wait
+    /// for the rest; otherwise all of it ([`Self::text_side`]).
+    pub(super) fn begin_text_side(&mut self, set: &[f32], planned: &Planned, index: usize, start_sample: u64, frames_wanted: usize) -> Result<Begun> {
+        let changes = planned.style_changes(&self.plan);
+        let neutral = |v: Vec<f32>| v.iter().all(|&x| x == 0.0);
+        if changes.len() != 1 || !neutral(planned.gain_db(&self.plan)) || !neutral(planned.pitch_st(&self.plan)) {
+            let (prepared, styles) = self.text_side(set, planned)?;
+            return Ok(Begun::Whole(prepared, styles));
+        }
+        let prosody = changes[0].1;
+        let (style, _) = self.style(set, prosody)?;
+        let pace = planned.length(&self.plan);
+        match style.backbone().prepare_start(&planned.ids.ids, &pace, &self.scales, &mut self.noise, &style, frames_wanted)? {
+            TextStart::Done(prepared) => Ok(Begun::Whole(prepared, vec![(0, prosody)])),
+            TextStart::Begun { input, pending } => {
+                self.pending = Some(PendingSentence { state: pending, style, planned: planned.clone(), index, start_sample });
+                Ok(Begun::Head(input, vec![(0, prosody)]))
+            }
+        }
+    }
+
+    /// Finishes the text side [`Self::begin_text_side`] left pending, if any: the whole
+    /// sentence's input and frames per id, and what it was begun for.
+    pub(super) fn finish_text_side(&mut self) -> Result<Option<(Prepared, PendingSentence)>> {
+        let Some(mut p) = self.pending.take() else { return Ok(None) };
+        let state = std::mem::replace(&mut p.state, Box::new(()));
+        let prepared = p.style.backbone().prepare_finish(state, &mut self.noise, &p.style)?;
+        Ok(Some((prepared, p)))
     }
 
     /// The text side of `planned`: one pass per style its markup switches between, each

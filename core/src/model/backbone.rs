@@ -63,6 +63,15 @@ pub struct Prepared {
     pub frames: Vec<usize>,
 }
 
+/// The text side begun ([`Backbone::prepare_start`]).
+pub enum TextStart {
+    /// All of it.
+    Done(Prepared),
+    /// The first stage's input `[1, channels, frames]` for the sentence's first frames (at least
+    /// the frames asked for); [`Backbone::prepare_finish`] with `pending` gives the rest.
+    Begun { input: Tensor, pending: Box<dyn std::any::Any + Send> },
+}
+
 /// What a backbone declares about itself as data, held once by each implementation (cheap to
 /// clone: shared).
 #[derive(Debug, Clone)]
@@ -134,6 +143,22 @@ pub trait Backbone: Send + Sync + fmt::Debug {
     /// `pace` multiplies each id's duration on top of `scales.length_scale` (markup's rate;
     /// empty: 1 for every id).
     fn prepare(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, style: &StyleState) -> Result<Prepared>;
+
+    /// [`Self::prepare`] in two parts, so that the first window can start sooner: at least the
+    /// first `frames_wanted` frames' input now, the rest from [`Self::prepare_finish`] (with the
+    /// same `noise`, drawn from nowhere else in between). Together they give what `prepare`
+    /// gives. A backbone that cannot split its text side (the default) does it all now.
+    fn prepare_start(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, style: &StyleState, frames_wanted: usize) -> Result<TextStart> {
+        let _ = frames_wanted;
+        Ok(TextStart::Done(self.prepare(ids, pace, scales, noise, style)?))
+    }
+
+    /// The rest of a text side that [`Self::prepare_start`] began: the whole sentence's
+    /// [`Prepared`].
+    fn prepare_finish(&self, pending: Box<dyn std::any::Any + Send>, noise: &mut Noise, style: &StyleState) -> Result<Prepared> {
+        let _ = (pending, noise, style);
+        Err(crate::error::Error::invalid("text side", "this model does not begin text sides in parts"))
+    }
 
     /// Runs stage `stage` on `x` `[b, channels, positions]` (rows are independent sequences);
     /// the last stage gives audio `[b, 1, samples]`.

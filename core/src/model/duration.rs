@@ -158,6 +158,20 @@ impl DurationPredictor {
         }
     }
 
+    /// How many ids each side a log-duration depends on (its receptive field): each DDSConv
+    /// layer widens it by `(k−1)/2 · kⁱ`, and the stochastic predictor runs one DDSConv on the
+    /// text and one in each of its `n_flows − 1` spline flows, one after another; the
+    /// deterministic one has two convs of `k` taps.
+    pub fn reach(c: &VitsConfig) -> usize {
+        match c.duration {
+            DurationConfig::Stochastic { kernel_size: k, dds_layers, n_flows, .. } => {
+                let dds: usize = (0..dds_layers).map(|i| (k - 1) / 2 * k.pow(i as u32)).sum();
+                dds * n_flows
+            }
+            DurationConfig::Deterministic { kernel_size: k, .. } => 2 * ((k - 1) / 2),
+        }
+    }
+
     /// Log-durations `[1, 1, t]` from the encoder output `x` `[1, hidden, t]`, the speaker
     /// embedding `g` `[1, gin, 1]` and, for the stochastic predictor, `noise` `[1, 2, t]`
     /// already scaled by `noise_w`.

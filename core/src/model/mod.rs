@@ -31,7 +31,7 @@ pub mod toy;
 pub mod vits;
 mod vits_vocab;
 
-pub use backbone::{Backbone, Declared, GroupDef, Prepared, StageSpec, SteerPointDef};
+pub use backbone::{Backbone, Declared, GroupDef, Prepared, StageSpec, SteerPointDef, TextStart};
 pub use config::VitsConfig;
 pub use lora::{Adapter, Adapters};
 pub use noise::Noise;

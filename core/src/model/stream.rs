@@ -146,24 +146,31 @@ pub struct SentenceStream {
     spare: Vec<f32>,
     /// Stage runs this stream shared with other streams (batched).
     shared_runs: usize,
+    /// Whether `z_p` holds all the sentence's frames ([`Self::begin`] starts without).
+    complete: bool,
 }
 
 impl SentenceStream {
     /// Starts streaming `z_p` `[1, channels, frames]`, the input of `backbone`'s first stage.
     pub fn new(backbone: &dyn Backbone, z_p: Tensor) -> Result<Self> {
-        let frames = z_p.dim(D::Minus1)?;
-        let mut total = frames;
+        let mut stream = Self::begin(backbone, z_p)?;
+        stream.complete_with(stream.z_p.clone())?;
+        Ok(stream)
+    }
+
+    /// Starts streaming a sentence of which only the first frames' input `head` `[1, channels,
+    /// frames]` is known yet ([`Backbone::prepare_start`]): windows that need no more
+    /// ([`Self::fits`]) run as in a whole sentence; [`Self::complete_with`] gives the rest.
+    pub fn begin(backbone: &dyn Backbone, head: Tensor) -> Result<Self> {
+        let frames = head.dim(D::Minus1)?;
         let stages: Vec<Stage> = backbone
             .stages()
             .iter()
-            .map(|&spec| {
-                let stage = Stage { spec, total, input: None, start: 0, end: 0, done: 0 };
-                total *= spec.up;
-                stage
-            })
+            // Until the sentence's length is known, no stage is clipped at its end.
+            .map(|&spec| Stage { spec, total: usize::MAX, input: None, start: 0, end: 0, done: 0 })
             .collect();
         Ok(SentenceStream {
-            z_p,
+            z_p: head,
             fed: 0,
             stages,
             frames,
@@ -172,7 +179,45 @@ impl SentenceStream {
             windows: 0,
             spare: Vec::new(),
             shared_runs: 0,
+            complete: false,
         })
+    }
+
+    /// The whole sentence's input `z_p` (its first frames those the stream began with): from
+    /// now on the stream knows where the sentence ends.
+    pub fn complete_with(&mut self, z_p: Tensor) -> Result<()> {
+        let frames = z_p.dim(D::Minus1)?;
+        if frames < self.z_p.dim(D::Minus1)? || frames < self.fed {
+            return Err(Error::invalid("stream", format!("a sentence of {frames} frames is shorter than its first part")));
+        }
+        let mut total = frames;
+        for stage in &mut self.stages {
+            stage.total = total;
+            total *= stage.spec.up;
+        }
+        (self.z_p, self.frames, self.complete) = (z_p, frames, true);
+        Ok(())
+    }
+
+    /// Input frames of `backbone`'s first stage that a sentence's first window of `w` frames
+    /// needs (its frames and every stage's reach after them).
+    pub fn frames_needed(backbone: &dyn Backbone, w: usize) -> usize {
+        let mut need = w.max(1) * backbone.samples_per_frame();
+        for spec in backbone.stages().iter().rev() {
+            need = need.div_ceil(spec.up) + spec.right;
+        }
+        need
+    }
+
+    /// Whether the stream knows all its sentence's frames.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Whether the next window of `w` frames needs only frames already known (always, once
+    /// complete).
+    pub fn fits(&self, w: usize) -> bool {
+        self.complete || (self.next + w.max(1) <= self.frames && self.reach_back(self.next + w.max(1)).1 <= self.frames)
     }
 
     /// Stage runs this stream shared with others in [`Self::window_batch`].
@@ -309,6 +354,21 @@ impl SentenceStream {
     /// the first stage the input frames that needs, with `style`'s steering.
     fn plan(&mut self, w: usize, style: &StyleState) -> Result<(usize, Vec<usize>)> {
         let b = (self.next + w.max(1)).min(self.frames);
+        let (upto, need) = self.reach_back(b);
+        if need > self.fed {
+            if need > self.z_p.dim(D::Minus1)? {
+                return Err(Error::invalid("stream", format!("a window to frame {b} needs input frames up to {need}, not known yet")));
+            }
+            let z_p = self.z_p.narrow(2, self.fed, need - self.fed)?;
+            self.stages[0].append(style.steer(0, z_p)?)?;
+            self.fed = need;
+        }
+        Ok((b, upto))
+    }
+
+    /// For a window ending at frame `b`: how far each stage's outputs must reach, and the input
+    /// frames that needs.
+    fn reach_back(&self, b: usize) -> (Vec<usize>, usize) {
         let n = self.stages.len();
         let mut upto = vec![0; n];
         let mut need = b * self.hop; // outputs of the last stage
@@ -317,12 +377,7 @@ impl SentenceStream {
             upto[s] = need.div_ceil(st.spec.up).min(st.total).max(st.done);
             need = (upto[s] + st.spec.right).min(st.total);
         }
-        if need > self.fed {
-            let z_p = self.z_p.narrow(2, self.fed, need - self.fed)?;
-            self.stages[0].append(style.steer(0, z_p)?)?;
-            self.fed = need;
-        }
-        Ok((b, upto))
+        (upto, need)
     }
 
     /// The audio of frames `[next, b)`, now computed.

@@ -1,6 +1,7 @@
 //! VITS (Piper's voices) as a [`Backbone`]: the text side `enc_p` → `dp` → prior, then the
 //! streaming stages of `flow` (reverse) and `dec`, named after the checkpoint's modules.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
 use super::activations;
-use super::backbone::{Backbone, Declared, Prepared, StageSpec};
+use super::backbone::{Backbone, Declared, Prepared, StageSpec, TextStart};
 use super::cpu::is_cpu_f32;
 use super::config::VitsConfig;
 use super::duration::DurationPredictor;
@@ -120,38 +121,50 @@ impl Vits {
     pub fn durations(&self, text: &TextEncoding, length_scale: f32, pace: &[f32], noise_w: f32, noise: &mut Noise, cx: Cond<'_>) -> Result<Vec<usize>> {
         let t = text.x.dim(2)?;
         let eps = noise.normal(&[1, 2, t], noise_w, self.device())?;
-        let logw = self.dp.log_durations(&text.x, cx, &eps)?;
-        let logw: Vec<f32> = logw.flatten_all()?.to_vec1()?;
-        // NaN → 0 frames; absurd values are capped at MAX_FRAMES_PER_PHONEME (`as` saturates).
-        let pace = |i: usize| pace.get(i).copied().unwrap_or(1.0);
-        Ok(logw.iter().enumerate().map(|(i, &l)| ((l.exp() * (length_scale * pace(i))).ceil() as usize).min(MAX_FRAMES_PER_PHONEME)).collect())
+        let logw = self.log_durations(text, &eps, 0, t, cx)?;
+        Ok(frames_of(&logw, 0, length_scale, pace))
+    }
+
+    /// Log-durations of ids `[a, b)` from the encoding and the duration noise `eps` `[1, 2, t]`,
+    /// computed over those ids and the predictor's reach each side ([`DurationPredictor::reach`]):
+    /// the same values as over the whole sentence (every step of the predictor treats each
+    /// position alike), for less work when `[a, b)` is a part of it.
+    pub fn log_durations(&self, text: &TextEncoding, eps: &Tensor, a: usize, b: usize, cx: Cond<'_>) -> Result<Vec<f32>> {
+        let t = text.x.dim(2)?;
+        let reach = DurationPredictor::reach(&self.config);
+        let (from, to) = (a.saturating_sub(reach), (b + reach).min(t));
+        let (x, eps) = if (from, to) == (0, t) { (text.x.clone(), eps.clone()) } else { (text.x.narrow(2, from, to - from)?.contiguous()?, eps.narrow(2, from, to - from)?.contiguous()?) };
+        let logw: Vec<f32> = self.dp.log_durations(&x, cx, &eps)?.flatten_all()?.to_vec1()?;
+        Ok(logw[a - from..b - from].to_vec())
     }
 
     /// A prior sample z_p `[1, inter, frames]`: each phoneme's m_p repeated for its duration, plus
     /// `noise_scale`-scaled noise times exp(logs_p). At least one frame, as in VITS.
     pub fn prior(&self, text: &TextEncoding, durations: &[usize], noise_scale: f32, noise: &mut Noise) -> Result<Tensor> {
-        let index: Vec<u32> = durations
-            .iter()
-            .enumerate()
-            .flat_map(|(i, &d)| std::iter::repeat_n(i as u32, d))
-            .collect();
-        let inter = self.config.inter_channels;
+        let index = frame_ids(durations, 0);
         if index.is_empty() {
             // VITS clamps the length to 1 frame whose prior mean is all zeros.
-            return Ok(Tensor::zeros((1, inter, 1), DType::F32, self.device())?);
+            return Ok(Tensor::zeros((1, self.config.inter_channels, 1), DType::F32, self.device())?);
         }
-        let frames = index.len();
+        self.prior_frames(text, &index, noise_scale, noise)
+    }
+
+    /// z_p `[1, inter, n]` for frames whose ids are `index`. The noise is drawn frame by frame
+    /// (all channels of a frame, then the next frame), so a sentence's frames can be drawn in
+    /// pieces, in order, and get the same values as drawn at once.
+    fn prior_frames(&self, text: &TextEncoding, index: &[u32], noise_scale: f32, noise: &mut Noise) -> Result<Tensor> {
+        let (inter, frames) = (self.config.inter_channels, index.len());
         if noise_scale != 0.0 && is_cpu_f32(&text.m_p) {
-            let eps = noise.normal_values(inter * frames, noise_scale);
-            return Ok(prior_cpu(&text.m_p, &text.logs_p, &index, eps)?);
+            let eps = noise.normal_values(frames * inter, noise_scale);
+            return Ok(prior_cpu(&text.m_p, &text.logs_p, index, &eps)?);
         }
-        let index = Tensor::from_vec(index, frames, self.device())?;
+        let index = Tensor::from_vec(index.to_vec(), frames, self.device())?;
         let m = text.m_p.index_select(&index, 2)?;
         if noise_scale == 0.0 {
             return Ok(m);
         }
         let logs = text.logs_p.index_select(&index, 2)?;
-        let eps = noise.normal(&[1, inter, frames], noise_scale, self.device())?;
+        let eps = noise.normal(&[1, frames, inter], noise_scale, self.device())?.transpose(1, 2)?;
         Ok((m + (eps * logs.exp()?)?)?)
     }
 
@@ -161,6 +174,50 @@ impl Vits {
         let text = self.encode(ids, cx)?;
         let frames = self.durations(&text, scales.length_scale, pace, scales.noise_w, noise, cx)?;
         let input = self.prior(&text, &frames, scales.noise_scale, noise)?;
+        Ok(Prepared { input, frames })
+    }
+
+    /// [`Self::text_side`] begun: the encoder, then durations of the first ids only (doubling
+    /// from [`FIRST_IDS`] until their frames reach `frames_wanted`) and z_p of their frames, so
+    /// that the first window can start before the rest of the sentence's durations are known
+    /// ([`Self::finish_text_side`] gives the rest). The same values as [`Self::text_side`]:
+    /// the same noise in the same order, durations computed over each part and the predictor's
+    /// reach. A sentence too short to gain is done whole ([`TextStart::Done`]).
+    pub fn start_text_side(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, cx: Cond<'_>, frames_wanted: usize) -> Result<TextStart> {
+        let text = self.encode(ids, cx)?;
+        let t = text.x.dim(2)?;
+        let eps = noise.normal(&[1, 2, t], scales.noise_w, self.device())?;
+        let reach = DurationPredictor::reach(&self.config);
+        let mut first = FIRST_IDS;
+        let (first, frames) = loop {
+            if first + 2 * reach >= t {
+                // Done whole (the parts would cost more than the sentence).
+                let frames = frames_of(&self.log_durations(&text, &eps, 0, t, cx)?, 0, scales.length_scale, pace);
+                let input = self.prior(&text, &frames, scales.noise_scale, noise)?;
+                return Ok(TextStart::Done(Prepared { input, frames }));
+            }
+            let frames = frames_of(&self.log_durations(&text, &eps, 0, first, cx)?, 0, scales.length_scale, pace);
+            if frames.iter().sum::<usize>() >= frames_wanted.max(1) {
+                break (first, frames);
+            }
+            first *= 2;
+        };
+        let input = self.prior_frames(&text, &frame_ids(&frames, 0), scales.noise_scale, noise)?;
+        let pending = PendingText { text, eps, first, frames, head: input.clone(), length_scale: scales.length_scale, pace: pace.to_vec(), noise_scale: scales.noise_scale };
+        Ok(TextStart::Begun { input, pending: Box::new(pending) })
+    }
+
+    /// The rest of a text side begun with [`Self::start_text_side`] (the noise stream where that
+    /// left it): the whole sentence's z_p and frames, as [`Self::text_side`] gives them.
+    pub fn finish_text_side(&self, pending: Box<dyn Any + Send>, noise: &mut Noise, cx: Cond<'_>) -> Result<Prepared> {
+        let p = pending.downcast::<PendingText>().map_err(|_| Error::invalid("text side", "finished with another model's state"))?;
+        let t = p.text.x.dim(2)?;
+        let rest = frames_of(&self.log_durations(&p.text, &p.eps, p.first, t, cx)?, p.first, p.length_scale, &p.pace);
+        let mut frames = p.frames;
+        let done: usize = frames.len();
+        frames.extend_from_slice(&rest);
+        let tail = frame_ids(&rest, done);
+        let input = if tail.is_empty() { p.head } else { Tensor::cat(&[&p.head, &self.prior_frames(&p.text, &tail, p.noise_scale, noise)?], 2)? };
         Ok(Prepared { input, frames })
     }
 
@@ -194,22 +251,57 @@ impl Vits {
     }
 }
 
-/// [`Vits::prior`] on the CPU in one pass: `m_p`, `logs_p` `[1, inter, t]`, `index` the id of
-/// each frame, `eps` `[inter, frames]` (already scaled) → `m + eps · exp(logs)` `[1, inter,
-/// frames]`, exp(logs) taken once per id.
-fn prior_cpu(m_p: &Tensor, logs_p: &Tensor, index: &[u32], mut eps: Vec<f32>) -> candle_core::Result<Tensor> {
+/// Ids whose durations [`Vits::start_text_side`] computes first (doubled until their frames
+/// cover the first window): few enough that the duration predictor's reach each side costs
+/// about as much again.
+pub const FIRST_IDS: usize = 32;
+
+/// A text side begun by [`Vits::start_text_side`]: what finishing it needs.
+#[derive(Debug)]
+struct PendingText {
+    text: TextEncoding,
+    /// The duration noise `[1, 2, t]` (drawn whole at the start).
+    eps: Tensor,
+    /// Ids whose frames are known: `[0, first)`.
+    first: usize,
+    frames: Vec<usize>,
+    /// z_p of their frames.
+    head: Tensor,
+    length_scale: f32,
+    pace: Vec<f32>,
+    noise_scale: f32,
+}
+
+/// Frames of ids `first..` from their log-durations: ceil(exp(logw) · length_scale · pace), NaN
+/// → 0, absurd values capped at [`MAX_FRAMES_PER_PHONEME`] (`as` saturates). `pace`: per id of
+/// the sentence, empty for 1.
+fn frames_of(logw: &[f32], first: usize, length_scale: f32, pace: &[f32]) -> Vec<usize> {
+    let pace = |i: usize| pace.get(first + i).copied().unwrap_or(1.0);
+    logw.iter().enumerate().map(|(i, &l)| ((l.exp() * (length_scale * pace(i))).ceil() as usize).min(MAX_FRAMES_PER_PHONEME)).collect()
+}
+
+/// The id of each frame: id `first + i` repeated `durations[i]` times.
+fn frame_ids(durations: &[usize], first: usize) -> Vec<u32> {
+    durations.iter().enumerate().flat_map(|(i, &d)| std::iter::repeat_n((first + i) as u32, d)).collect()
+}
+
+/// [`Vits::prior_frames`] on the CPU in one pass: `m_p`, `logs_p` `[1, inter, t]`, `index` the
+/// id of each frame, `eps` `[frames, inter]` (frame by frame, already scaled) → `m + eps ·
+/// exp(logs)` `[1, inter, frames]`, exp(logs) taken once per id.
+fn prior_cpu(m_p: &Tensor, logs_p: &Tensor, index: &[u32], eps: &[f32]) -> candle_core::Result<Tensor> {
     let (_, inter, t) = m_p.dims3()?;
     let frames = index.len();
     let m: Vec<f32> = m_p.flatten_all()?.to_vec1()?;
     let mut scale: Vec<f32> = logs_p.flatten_all()?.to_vec1()?;
     activations::exp_in_place(&mut scale);
-    for (c, row) in eps.chunks_exact_mut(frames).enumerate() {
+    let mut out = vec![0f32; inter * frames];
+    for (c, row) in out.chunks_exact_mut(frames).enumerate() {
         let (m, s) = (&m[c * t..][..t], &scale[c * t..][..t]);
-        for (e, &i) in row.iter_mut().zip(index) {
-            *e = m[i as usize] + *e * s[i as usize];
+        for (f, (o, &i)) in row.iter_mut().zip(index).enumerate() {
+            *o = m[i as usize] + eps[f * inter + c] * s[i as usize];
         }
     }
-    Tensor::from_vec(eps, (1, inter, frames), m_p.device())
+    Tensor::from_vec(out, (1, inter, frames), m_p.device())
 }
 
 impl Backbone for Vits {
@@ -256,6 +348,14 @@ impl Backbone for Vits {
         self.text_side(ids, pace, scales, noise, style.cond())
     }
 
+    fn prepare_start(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, style: &StyleState, frames_wanted: usize) -> Result<TextStart> {
+        self.start_text_side(ids, pace, scales, noise, style.cond(), frames_wanted)
+    }
+
+    fn prepare_finish(&self, pending: Box<dyn Any + Send>, noise: &mut Noise, style: &StyleState) -> Result<Prepared> {
+        self.finish_text_side(pending, noise, style.cond())
+    }
+
     fn run_stage(&self, stage: usize, x: &Tensor, style: &StyleState) -> Result<Tensor> {
         let n = self.flow.steps();
         let cx = style.cond();
@@ -267,7 +367,8 @@ impl Backbone for Vits {
 mod tests {
     use super::*;
 
-    /// The one-pass prior is m + ε·exp(logs) gathered by frame, as the tensor ops compute it.
+    /// The one-pass prior is m + ε·exp(logs) gathered by frame, as the tensor ops compute it
+    /// (ε frame by frame).
     #[test]
     fn prior_cpu_matches_the_tensor_ops() {
         let dev = Device::Cpu;
@@ -276,10 +377,11 @@ mod tests {
         let logs_p = Tensor::randn(0f32, 0.5, (1, inter, t), &dev).unwrap();
         let index: Vec<u32> = vec![0, 0, 1, 3, 3, 3, 4];
         let frames = index.len();
-        let eps: Vec<f32> = (0..inter * frames).map(|i| (i as f32 * 0.37).sin()).collect();
-        let got = prior_cpu(&m_p, &logs_p, &index, eps.clone()).unwrap();
+        // Frame by frame: [frames, inter].
+        let eps: Vec<f32> = (0..frames * inter).map(|i| (i as f32 * 0.37).sin()).collect();
+        let got = prior_cpu(&m_p, &logs_p, &index, &eps).unwrap();
         let idx = Tensor::from_vec(index.clone(), frames, &dev).unwrap();
-        let eps = Tensor::from_vec(eps, (1, inter, frames), &dev).unwrap();
+        let eps = Tensor::from_vec(eps, (1, frames, inter), &dev).unwrap().transpose(1, 2).unwrap();
         let want = (m_p.index_select(&idx, 2).unwrap() + (eps * logs_p.index_select(&idx, 2).unwrap().exp().unwrap()).unwrap()).unwrap();
         assert_eq!(got.dims(), &[1, inter, frames]);
         let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
