@@ -16,7 +16,7 @@ use tvtts_core::Voice;
 use crate::preset::{PresetDef, PresetProblem};
 
 /// Version of the baked-line key: bump when the key's inputs or the rendering they imply change.
-pub const BAKE_KEY_VERSION: u32 = 1;
+pub const BAKE_KEY_VERSION: u32 = 2;
 
 /// The asset paths (besides the voice) whose bytes `def` needs: its vectors and its lexicon.
 pub fn files_named(def: &PresetDef) -> Vec<String> {

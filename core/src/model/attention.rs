@@ -20,6 +20,9 @@ pub struct MultiHeadAttention {
     conv_k: Conv1d,
     conv_v: Conv1d,
     conv_o: Conv1d,
+    /// `conv_q` (scaled by 1/√k_channels), `conv_k` and `conv_v` as one conv, for passes without
+    /// adapters on them.
+    qkv: Conv1d,
     /// `[2w+1, k_channels]`
     emb_rel_k: Tensor,
     /// `[2w+1, k_channels]`
@@ -34,11 +37,15 @@ impl MultiHeadAttention {
     pub fn load(vb: VarBuilder, channels: usize, n_heads: usize, window: usize) -> Result<Self> {
         let conv = |name| Conv1d::load(vb.pp(name), channels, channels, 1, ConvSpec::pointwise(), true);
         let k_channels = channels / n_heads;
+        let (conv_q, conv_k, conv_v) = (conv("conv_q")?, conv("conv_k")?, conv("conv_v")?);
+        let scale = 1.0 / (k_channels as f64).sqrt();
+        let qkv = Conv1d::stacked(&[(&conv_q, scale), (&conv_k, 1.0), (&conv_v, 1.0)], &format!("{}.qkv", vb.prefix()))?;
         Ok(MultiHeadAttention {
-            conv_q: conv("conv_q")?,
-            conv_k: conv("conv_k")?,
-            conv_v: conv("conv_v")?,
+            conv_q,
+            conv_k,
+            conv_v,
             conv_o: conv("conv_o")?,
+            qkv,
             emb_rel_k: vb.get((1, 2 * window + 1, k_channels), "emb_rel_k")?.squeeze(0)?,
             emb_rel_v: vb.get((1, 2 * window + 1, k_channels), "emb_rel_v")?.squeeze(0)?,
             n_heads,
@@ -49,10 +56,15 @@ impl MultiHeadAttention {
 
     /// `[b, c, t]` → `[b, c, t]`; `band` is [`RelativeBand::new`] for this `b`, `t` and window.
     pub fn forward(&self, x: &Tensor, band: &RelativeBand, lora: &Adapters) -> Result<Tensor> {
-        let kc = x.dim(1)? / self.n_heads;
-        let q = (self.conv_q.forward(x, lora)? / (kc as f64).sqrt())?;
-        let k = self.conv_k.forward(x, lora)?;
-        let v = self.conv_v.forward(x, lora)?;
+        let c = x.dim(1)?;
+        let (q, k, v) = if [&self.conv_q, &self.conv_k, &self.conv_v].iter().any(|conv| lora.has(conv.id())) {
+            let q = (self.conv_q.forward(x, lora)? / ((c / self.n_heads) as f64).sqrt())?;
+            (q, self.conv_k.forward(x, lora)?, self.conv_v.forward(x, lora)?)
+        } else {
+            // One pass over the input for all three (and the query's scale in its weights).
+            let qkv = self.qkv.forward(x, lora)?;
+            (qkv.narrow(1, 0, c)?, qkv.narrow(1, c, c)?, qkv.narrow(1, 2 * c, c)?)
+        };
         let out = match &band.gather {
             None => {
                 let rel = match self.rel_packed.get() {
@@ -168,8 +180,16 @@ mod tests {
             let got = attn.forward(&x, &band, &lora).unwrap();
             let gathered = RelativeBand { gather: Some(BandGather::new(t, w, b, heads, &dev).unwrap()) };
             let want = attn.forward(&x, &gathered, &lora).unwrap();
-            let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            let err = (got.clone() - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             assert!(err < 1e-5, "b {b}, t {t}: max diff {err}");
+            // An adapter on conv_q (here one that adds nothing) takes the three separate convs
+            // instead of the stacked one: the same result but for rounding.
+            let mut with_adapter = Adapters::default();
+            let zero = |dims: (usize, usize, usize)| Tensor::zeros(dims, candle_core::DType::F32, &dev).unwrap();
+            with_adapter.add("conv_q.weight", crate::model::lora::Adapter { a: zero((1, c, 1)), b: zero((c, 1, 1)), alpha: 1.0 });
+            let separate = attn.forward(&x, &band, &with_adapter).unwrap();
+            let err = (got - separate).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            assert!(err < 1e-5, "b {b}, t {t}: stacked vs separate q, k, v: max diff {err}");
         }
     }
 }

@@ -48,6 +48,11 @@ impl Adapters {
         entry.terms.push(adapter);
     }
 
+    /// Whether the conv whose weight is `id` has adapters.
+    pub fn has(&self, id: ParamId) -> bool {
+        self.0.contains_key(&id)
+    }
+
     /// No adapters at all.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -57,6 +57,26 @@ impl Conv1d {
 }
 
 impl Conv1d {
+    /// The id its LoRA adapters are keyed by (its weight's path).
+    pub fn id(&self) -> ParamId {
+        self.id
+    }
+
+    /// One conv giving the outputs of `convs` (which read the same input the same way) stacked
+    /// in order, each conv's weights and bias scaled by its factor; keyed by the path `path`.
+    pub fn stacked(convs: &[(&Conv1d, f64)], path: &str) -> Result<Self> {
+        let first = convs.first().ok_or_else(|| candle_core::Error::Msg("stacked: no convs".into()))?.0;
+        if convs.iter().any(|(c, _)| c.spec != first.spec || c.bias.is_some() != first.bias.is_some()) {
+            candle_core::bail!("stacked: convs of different kinds at {path}");
+        }
+        let weights = convs.iter().map(|(c, s)| &c.weight * *s).collect::<Result<Vec<_>>>()?;
+        let bias = match first.bias {
+            Some(_) => Some(Tensor::cat(&convs.iter().map(|(c, s)| c.bias.as_ref().expect("checked") * *s).collect::<Result<Vec<_>>>()?, 0)?),
+            None => None,
+        };
+        Ok(Conv1d { weight: Tensor::cat(&weights, 0)?, bias, spec: first.spec, id: ParamId::of(path), packed: Default::default(), tiles: first.tiles })
+    }
+
     /// `[b, in, t]` → `[b, out, t]` (for "same" padding), plus this conv's `lora` adapters.
     pub fn forward(&self, x: &Tensor, lora: &Adapters) -> Result<Tensor> {
         self.forward_fused(x, Fused::default(), lora)
