@@ -63,17 +63,25 @@ pub fn chunked<F: Fn(std::ops::Range<usize>) + Sync>(n: usize, f: F) {
 /// `f(i)` for every i in `0..n`, spread over candle's CPU worker pool, each call with its
 /// kernels on its own thread ([`threads`] is 1 inside): for independent pieces of work too
 /// small to split well (one attention head), run side by side instead of one after another.
-/// Returns the first error any call gave (the others still run).
+/// Inside `f`, use only kernels that share the pool through [`chunked`], not candle's tensor
+/// ops: those may call into the pool, which is busy with `f`'s siblings (from the calling
+/// thread, a deadlock). Returns the first error any call gave (the others still run).
 pub fn each_alone<F: Fn(usize) -> Result<()> + Sync>(n: usize, f: F) -> Result<()> {
+    /// Puts the thread's flag back when its task ends, even by a panic.
+    struct Alone(bool);
+    impl Drop for Alone {
+        fn drop(&mut self) {
+            ALONE.set(self.0);
+        }
+    }
     let failed = std::sync::Mutex::new(None);
     chunked(n, |range| {
-        let was = ALONE.replace(true);
+        let _alone = Alone(ALONE.replace(true));
         for i in range {
             if let Err(e) = f(i) {
                 failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
             }
         }
-        ALONE.set(was);
     });
     match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some(e) => Err(e),
@@ -111,6 +119,6 @@ mod tests {
         assert!(result.is_err_and(|e| e.to_string().contains("piece 4 fails")));
         assert_eq!(ran.into_inner(), 5);
         assert_eq!(got.into_inner().unwrap(), want, "the same bits alone as on the pool");
-        assert!(threads() >= 1);
+        assert_eq!(threads(), candle_core::utils::barrier_pool().n_workers() + 1, "the calling thread fans out again afterwards");
     }
 }
