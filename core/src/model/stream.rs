@@ -217,7 +217,8 @@ impl SentenceStream {
     /// Whether the next window of `w` frames needs only frames already known (always, once
     /// complete).
     pub fn fits(&self, w: usize) -> bool {
-        self.complete || (self.next + w.max(1) <= self.frames && self.reach_back(self.next + w.max(1)).1 <= self.frames)
+        // The input it needs reaches at least to its own last frame.
+        self.complete || self.reach_back(self.next + w.max(1)).1 <= self.frames
     }
 
     /// Stage runs this stream shared with others in [`Self::window_batch`].
