@@ -64,8 +64,8 @@ fn latency(a: &BenchStreamArgs, text: &str) -> anyhow::Result<serde_json::Value>
 
         let mut h = engine.speak(Request::text("voice", text).options(SynthesisOptions::quiet()));
         let mut arrivals = Arrivals::new();
-        let audio = drain(&mut h, &mut arrivals);
-        if let Some(Event::Failed(e)) = h.events().find(|e| matches!(e, Event::Failed(_))) {
+        let (audio, events) = drain(&mut h, &mut arrivals);
+        if let Some(Event::Failed(e)) = events.into_iter().find(|e| matches!(e, Event::Failed(_))) {
             return Err(e.into());
         }
         anyhow::ensure!(audio.len() == samples, "streamed {} samples, whole {samples}", audio.len());

@@ -198,10 +198,10 @@ fn say_streamed(a: &SayArgs, text: Option<String>, opts: SynthesisOptions) -> an
     let request = Request { controls, ..Request::new("voice", say.clone()).options(opts) };
     let mut handle = engine.speak(request);
     let mut arrivals = Arrivals::new();
-    let audio = drain(&mut handle, &mut arrivals);
+    let (audio, events) = drain(&mut handle, &mut arrivals);
     let mut sentences = 0;
     let mut timings = Timings::default();
-    for event in handle.events() {
+    for event in events {
         match event {
             Event::Failed(e) => return Err(e.into()),
             Event::SentenceStarted { .. } => sentences += 1,
