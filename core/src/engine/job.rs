@@ -158,7 +158,7 @@ impl Job {
         let lead = self.lead_frames(Instant::now(), hop);
         let set = self.shared.controls.values();
         let windows = engine.config.windows;
-        if self.recovering && lead >= windows.window(0, self.load, usize::MAX) {
+        if self.recovering && lead >= windows.least(self.load) {
             self.recovering = false;
         }
         let load = if self.recovering { 1 } else if self.out.produced() == 0 { self.load.min(FIRST_WINDOW_LOAD) } else { self.load };
