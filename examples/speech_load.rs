@@ -41,7 +41,7 @@ struct Args {
     /// Ring buffer between the engine and the audio thread, in samples (default: the engine's).
     #[arg(long)]
     ring_samples: Option<usize>,
-    /// Nice value of the synthesis threads (default: the engine's, 0 = the game's priority).
+    /// Nice value of the synthesis threads (default: the plugin's, 10; 0 = the game's priority).
     #[arg(long)]
     worker_nice: Option<i32>,
     /// Largest synthesis window in frames of 256 samples (default: the engine's, 256).

@@ -72,6 +72,13 @@ pub struct TvTtsPlugin {
     pub baked: Option<std::path::PathBuf>,
 }
 
+/// Nice value of the plugin's synthesis workers (Linux). At 8 NPCs talking on 2 cores the game's
+/// main-thread p99 frame time was 3.4–4.4 ms with the workers at the game's priority and
+/// 0.5–2.1 ms at nice 10 (2-core Xeon VM, `speech_load`, alternated runs). The price: while the
+/// game's own threads keep every core busy, speech gets about a tenth of a contended core and
+/// underruns; `TvTtsPlugin::engine.worker_nice = 0` shares the cores evenly instead.
+pub const GAME_FIRST_NICE: i32 = 10;
+
 impl Default for TvTtsPlugin {
     /// CPU, one worker per physical core, the default sound card, and buffering tuned for live
     /// α (see [`TvTtsPlugin::responsive`]).
@@ -87,10 +94,11 @@ impl TvTtsPlugin {
     /// (which recomputes the look-ahead) does not waste much synthesis, and short steps, so a
     /// worker soon turns to a speaker whose α changed. How late the change is heard depends on
     /// the ring buffer (`ring_samples`) and those steps, not on the look-ahead (measured by
-    /// `examples/speech_load.rs`; see the README).
+    /// `examples/speech_load.rs`; see the README). The synthesis workers run at nice
+    /// [`GAME_FIRST_NICE`], so the game's threads come first when both want every core.
     pub fn responsive(engine: EngineConfig) -> EngineConfig {
         let windows = WindowSchedule { max: 64, ..engine.windows };
-        EngineConfig { ahead_samples: 16_384, windows, ..engine }
+        EngineConfig { ahead_samples: 16_384, windows, worker_nice: GAME_FIRST_NICE, ..engine }
     }
 
     /// The same on `device` (`"cpu"`, `"cuda"`, `"cuda:N"`; CUDA needs the `cuda` feature).
