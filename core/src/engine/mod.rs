@@ -176,7 +176,8 @@ pub struct Engine {
 
 impl Engine {
     /// Starts the dispatcher and `config.workers` workers (and makes the process keep freed
-    /// memory for reuse: [`crate::memory::keep_freed_memory`]).
+    /// memory for reuse: [`crate::memory::keep_freed_memory`]; each worker maps some heap in
+    /// before its first job: [`crate::memory::warm_thread_heap`]).
     pub fn new(config: EngineConfig) -> Result<Self> {
         config.validate()?;
         crate::threads::set_kernel_threads(config.kernel_threads);
@@ -191,6 +192,7 @@ impl Engine {
             let (shared, work_rx, done_tx) = (shared.clone(), work_rx.clone(), done_tx.clone());
             threads.push(spawn(format!("tvtts-worker-{i}"), move || {
                 crate::threads::lower_this_thread(shared.config.worker_nice);
+                crate::memory::warm_thread_heap(crate::memory::WORKER_HEAP_WARMUP);
                 worker::run(&shared, &work_rx, &done_tx)
             })?);
         }
