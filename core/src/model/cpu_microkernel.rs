@@ -158,6 +158,11 @@ trait Lanes {
     /// register file.
     const G: usize;
     const NV: usize;
+    /// Rows per register tile for runs of 1, 2, 3 vectors (a short window's few time steps;
+    /// index 0 unused): more rows read each loaded input vector, so a tile still has enough
+    /// independent sums in flight. Multiples of G (whole blocks of the packed weights), at
+    /// most 12, rows × vectors accumulators + vectors + 1 within the register file.
+    const G_SHORT: [usize; 4];
     /// The first `left` lanes (all for `left` ≥ WIDTH).
     unsafe fn mask(left: usize) -> Self::Mask;
     unsafe fn zero() -> Self::V;
@@ -175,11 +180,19 @@ trait Lanes {
 }
 
 /// [`tile`] for one instruction set: time in runs of NV vectors (the last run as many as are
-/// left, its last vector masked), rows in groups of G.
+/// left, its last vector masked), rows in groups of G (G_SHORT for runs of 1 to 3 vectors).
+/// The group sizes change only which sums share a register tile, not any sum.
 #[inline(always)]
 unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
     // The vector counts instantiated below (a const generic cannot be L::NV itself).
-    const { assert!(L::NV <= 6 && L::G <= 6) };
+    const {
+        assert!(L::NV <= 6 && L::G <= 6);
+        let mut nv = 1;
+        while nv < 4 {
+            assert!(L::G_SHORT[nv] <= 12 && L::G_SHORT[nv] % L::G == 0);
+            nv += 1;
+        }
+    };
     debug_assert_eq!(s.block, L::G, "weights packed for another level");
     let per = chunk_channels(s.c_in, s.k);
     let mut t = 0;
@@ -188,13 +201,14 @@ unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed:
         let left = n - t;
         let nv = left.div_ceil(L::WIDTH).min(L::NV);
         let mask = L::mask(left - (nv - 1) * L::WIDTH);
+        let group = if nv <= 3 { L::G_SHORT[nv] } else { L::G };
         // One chunk of input channels for every row group before the next chunk: the chunk's
         // input (≈ CHUNK_TERMS / k rows of the run) stays in L1 while all rows read it. Each
         // output still adds its chunks in order.
         for i0 in (0..s.c_in).step_by(per) {
             let chunk = (i0, (i0 + per).min(s.c_in));
-            for g in (0..rows).step_by(L::G) {
-                let (yg, seed_g, rows_g) = (y.add(g * s.y_row + t), seed.at(s, g, t), L::G.min(rows - g));
+            for g in (0..rows).step_by(group) {
+                let (yg, seed_g, rows_g) = (y.add(g * s.y_row + t), seed.at(s, g, t), group.min(rows - g));
                 // On the first run of time steps, the weights the run after this one reads
                 // first (the next row group's in this chunk, or the first group's in the next
                 // chunk) are fetched while this one runs: each run's weights are a short
@@ -204,14 +218,15 @@ unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed:
                 // find them in L2, where the extra instructions only cost.
                 let next = if t > 0 {
                     None
-                } else if g + L::G < rows {
-                    Some(weights_at::<L>(s, wp, g + L::G, i0))
+                } else if g + group < rows {
+                    Some(weights_at::<L>(s, wp, g + group, i0))
                 } else if chunk.1 < s.c_in {
                     Some(weights_at::<L>(s, wp, 0, chunk.1))
                 } else {
                     None
                 };
-                // Const-generic instances for every row count of a group and vector count of a run.
+                // Const-generic instances for every row count of a group and vector count of a run
+                // (7 to 12 rows only in runs of 1 to 3 vectors).
                 macro_rules! rows {
                     ($nv:expr) => {
                         match rows_g {
@@ -220,14 +235,26 @@ unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed:
                             3 => run::<L, 3, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
                             4 => run::<L, 4, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
                             5 => run::<L, 5, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
-                            _ => run::<L, 6, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
+                            6 => run::<L, 6, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
+                            _ => unreachable!("groups of more than 6 rows only in short runs"),
+                        }
+                    };
+                    (short $nv:expr) => {
+                        match rows_g {
+                            7 => run::<L, 7, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
+                            8 => run::<L, 8, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
+                            9 => run::<L, 9, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
+                            10 => run::<L, 10, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
+                            11 => run::<L, 11, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
+                            12 => run::<L, 12, { $nv }>(s, yg, seed_g, xa.add(t), wp, g, chunk, mask, next),
+                            _ => rows!($nv),
                         }
                     };
                 }
                 match nv {
-                    1 => rows!(1),
-                    2 => rows!(2),
-                    3 if L::NV >= 3 => rows!(3),
+                    1 => rows!(short 1),
+                    2 => rows!(short 2),
+                    3 if L::NV >= 3 => rows!(short 3),
                     4 if L::NV >= 4 => rows!(4),
                     5 if L::NV >= 5 => rows!(5),
                     _ if L::NV >= 6 => rows!(6),
@@ -245,15 +272,19 @@ unsafe fn weights_at<L: Lanes>(s: Tile, wp: *const f32, g: usize, i: usize) -> *
     wp.add((g / L::G) * s.c_in * s.k * L::G + i * s.k * L::G)
 }
 
-/// R rows (from row `g`, R ≤ 6) × NV vectors, the sum over input channels `chunk` = [i0, i1)
-/// added to them; `mask` selects the time steps of the last vector (all of them but at a tail).
-/// While it runs, the first `i1 − i0` channels' weights from `next` on are prefetched.
+/// R rows (from row `g`, a multiple of G; R ≤ 12, over one or more blocks of the packed weights)
+/// × NV vectors, the sum over input channels `chunk` = [i0, i1) added to them; `mask` selects
+/// the time steps of the last vector (all of them but at a tail). While it runs, the first
+/// `i1 − i0` channels' weights from `next` on are prefetched (of as many blocks as R spans).
 // Index loops over the register tile: the compiler keeps acc[r][v] in registers.
 #[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, chunk: (usize, usize), mask: L::Mask, next: Option<*const f32>) {
     // Rows g.. are rows 0.. of packed block g / G (the caller checked s.block == G).
     let w = wp.add((g / L::G) * s.c_in * s.k * L::G);
+    // Row r's weights lie in block r / G, a block's length on for each block.
+    let block_len = s.c_in * s.k * L::G;
+    let blocks = R.div_ceil(L::G);
     let full = L::mask(L::WIDTH);
     let (i0, i1) = chunk;
     {
@@ -265,8 +296,10 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
                 // line once (16 f32 a line). The next run may hold fewer channels: its end may
                 // pass the packed array's (wrapping: only an address, never read).
                 let off = (i - i0) * per_channel;
-                for line in (off.next_multiple_of(16)..off + per_channel).step_by(16) {
-                    L::prefetch(next.wrapping_add(line));
+                for blk in 0..blocks {
+                    for line in (off.next_multiple_of(16)..off + per_channel).step_by(16) {
+                        L::prefetch(next.wrapping_add(blk * block_len + line));
+                    }
                 }
             }
             let xrow = xa.add(i * s.xa_row);
@@ -278,7 +311,7 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
                     xv[v] = L::load(x.add(L::WIDTH * v), if v + 1 == NV { mask } else { full });
                 }
                 for r in 0..R {
-                    let wv = L::splat(*w.add(at + r));
+                    let wv = L::splat(*w.add((r / L::G) * block_len + at + r % L::G));
                     for v in 0..NV {
                         acc[r][v] = L::fma(wv, xv[v], acc[r][v]);
                     }
@@ -319,6 +352,7 @@ mod avx512 {
         const WIDTH: usize = 16;
         const G: usize = 4;
         const NV: usize = 6;
+        const G_SHORT: [usize; 4] = [0, 12, 12, 8];
         #[inline(always)]
         unsafe fn mask(left: usize) -> __mmask16 {
             if left >= 16 { 0xffff } else { ((1u32 << left) - 1) as __mmask16 }
@@ -380,6 +414,8 @@ mod avx2 {
         const WIDTH: usize = 8;
         const G: usize = 6;
         const NV: usize = 2;
+        // 16 registers: no room for more rows.
+        const G_SHORT: [usize; 4] = [0, 6, 6, 6];
         #[inline(always)]
         unsafe fn mask(left: usize) -> Mask {
             // Lane j on (all bits set) where j < left.
@@ -457,7 +493,7 @@ mod tests {
             seed ^= seed << 17;
             (seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
         };
-        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60), (9, 200, 3, 1, 100), (5, 300, 1, 1, 40)] {
+        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60), (9, 200, 3, 1, 100), (5, 300, 1, 1, 40), (19, 40, 5, 1, 24), (23, 30, 5, 2, 47)] {
             let lp = n + (k - 1) * dil;
             let w: Vec<f32> = (0..c_out * c_in * k).map(|_| rand()).collect();
             let xa: Vec<f32> = (0..c_in * lp).map(|_| rand()).collect();
