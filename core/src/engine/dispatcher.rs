@@ -60,6 +60,8 @@ impl Dispatcher {
             }
             self.admit();
             self.tend();
+            let jobs = self.active.len() + self.running_jobs;
+            self.engine.load.store(jobs.div_ceil(self.engine.config.workers), Ordering::Relaxed);
             self.dispatch();
             self.wait();
         }

@@ -161,7 +161,8 @@ impl Job {
         if self.recovering && lead >= windows.least(self.load) {
             self.recovering = false;
         }
-        let load = if self.recovering { 1 } else if self.out.produced() == 0 { self.load.min(FIRST_WINDOW_LOAD) } else { self.load };
+        let first_window = !self.recovering && self.out.produced() == 0;
+        let mut load = if self.recovering { 1 } else if first_window { self.load.min(FIRST_WINDOW_LOAD) } else { self.load };
         let Job { speaking, out, computed_all, .. } = self;
         let sp = speaking.as_mut().expect("started");
         loop {
@@ -170,6 +171,12 @@ impl Job {
                     // One window, in the style in force at its first frame, ending where the
                     // style changes next.
                     let remaining = cur.stream.as_ref().map_or(0, SentenceStream::remaining);
+                    if first_window {
+                        // Requests that came while this one's text side ran share the workers
+                        // now: a first window sized for a worker alone (`start`) would run dry
+                        // before this job's next turn.
+                        load = load.max(engine.load.load(Ordering::Relaxed).min(FIRST_WINDOW_LOAD));
+                    }
                     let w = windows.window(lead, load, remaining);
                     if cur.stream.as_ref().is_some_and(|s| !s.fits(w)) {
                         // It needs frames whose text side is still to finish.

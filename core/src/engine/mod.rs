@@ -162,6 +162,10 @@ impl EngineConfig {
 pub(crate) struct EngineShared {
     pub config: EngineConfig,
     pub voices: Voices,
+    /// Jobs per worker as the dispatcher last counted them (admitted, waiting or at a worker):
+    /// a step reads it to size a line's first window by the crowd now, not the one it was
+    /// handed out in.
+    pub load: std::sync::atomic::AtomicUsize,
 }
 
 /// The streaming engine. Dropping it stops its threads; requests still running end with
@@ -182,7 +186,7 @@ impl Engine {
         config.validate()?;
         crate::threads::set_kernel_threads(config.kernel_threads);
         crate::memory::keep_freed_memory();
-        let shared = Arc::new(EngineShared { config, voices: Voices::default() });
+        let shared = Arc::new(EngineShared { config, voices: Voices::default(), load: Default::default() });
         let (intake, intake_rx): (Vec<_>, Vec<_>) = Priority::ALL.iter().map(|_| bounded(shared.config.queue_limit)).unzip();
         let (shutdown, shutdown_rx) = bounded(0);
         let (work_tx, work_rx) = unbounded();
