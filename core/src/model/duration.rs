@@ -9,7 +9,7 @@ use candle_nn::VarBuilder;
 
 use super::config::{DurationConfig, VitsConfig};
 use super::lora::Adapters;
-use super::modules::{flip_channels, Conv1d, ConvSpec, LayerNorm, NormFused};
+use super::modules::{flip_channels, Conv1d, ConvSpec, LayerNorm, NormFused, Trim};
 use super::style_state::Cond;
 use super::spline::rational_quadratic_inverse;
 
@@ -36,17 +36,37 @@ impl DdsConv {
         Ok(DdsConv { layers })
     }
 
-    /// `[b, c, t]`, optional conditioning `[b, c, t]` added first → `[b, c, t]`.
-    fn forward(&self, x: &Tensor, g: Option<&Tensor>, lora: &Adapters) -> Result<Tensor> {
+    /// `[b, c, t]`, optional conditioning `[b, c, t]` added first → `[b, c, t − trim.left −
+    /// trim.right]`: the outputs of positions `[trim.left, t − trim.right)`. Each layer computes
+    /// only the positions the layers after it read (its input's ends less the reach still to
+    /// come, never past `t`'s ends, where the input meets the sentence's and is zero-padded as
+    /// over the whole sentence), so each output is the same as there.
+    fn forward(&self, x: &Tensor, g: Option<&Tensor>, trim: Trim, lora: &Adapters) -> Result<Tensor> {
         let mut x = match g {
             Some(g) => (x + g)?,
             None => x.clone(),
         };
-        for (sep, norm_1, pw, norm_2) in &self.layers {
-            let y = norm_1.forward_fused(&sep.forward(&x, lora)?, NormFused { gelu: true, ..Default::default() })?;
-            x = norm_2.forward_fused(&pw.forward(&y, lora)?, NormFused { gelu: true, after: Some(&x), ..Default::default() })?;
+        let t = x.dim(2)?;
+        let reach: Vec<usize> = self.layers.iter().map(|(sep, ..)| sep.padding()).collect();
+        // Positions `x` holds.
+        let (mut lo, mut hi) = (0, t);
+        for (i, (sep, norm_1, pw, norm_2)) in self.layers.iter().enumerate() {
+            let (p, rest) = (reach[i], reach[i + 1..].iter().sum::<usize>());
+            let (next_lo, next_hi) = (trim.left.saturating_sub(rest), t - trim.right.saturating_sub(rest));
+            let (pad_left, pad_right) = (p - (next_lo - lo), p - (hi - next_hi));
+            let pad = pad_left.max(pad_right);
+            let a = sep.forward_padded(&x, pad, lora)?.narrow(2, pad - pad_left, next_hi - next_lo)?;
+            let y = norm_1.forward_fused(&a, NormFused { gelu: true, ..Default::default() })?;
+            let x_kept = x.narrow(2, next_lo - lo, next_hi - next_lo)?;
+            x = norm_2.forward_fused(&pw.forward(&y, lora)?, NormFused { gelu: true, after: Some(&x_kept), ..Default::default() })?;
+            (lo, hi) = (next_lo, next_hi);
         }
         Ok(x)
+    }
+
+    /// Positions each side one output depends on.
+    fn reach(&self) -> usize {
+        self.layers.iter().map(|(sep, ..)| sep.padding()).sum()
     }
 }
 
@@ -62,13 +82,15 @@ struct ConvFlow {
 }
 
 impl ConvFlow {
-    /// Reverse pass: `z` `[1, 2, t]`, conditioning `[1, filter, t]` → `[1, 2, t]`.
-    fn reverse(&self, z: &Tensor, cond: &Tensor, lora: &Adapters) -> Result<Tensor> {
+    /// Reverse pass: `z` `[1, 2, t]`, conditioning `[1, filter, t]` → `[1, 2, t − trim.left −
+    /// trim.right]`, for positions `[trim.left, t − trim.right)`.
+    fn reverse(&self, z: &Tensor, cond: &Tensor, trim: Trim, lora: &Adapters) -> Result<Tensor> {
         let x0 = z.narrow(1, 0, 1)?;
         let x1 = z.narrow(1, 1, 1)?;
-        let h = self.convs.forward(&self.pre.forward(&x0, lora)?, Some(cond), lora)?;
-        let h = self.proj.forward(&h, lora)?; // [1, 3·bins − 1, t]
+        let h = self.convs.forward(&self.pre.forward(&x0, lora)?, Some(cond), trim, lora)?;
+        let h = self.proj.forward(&h, lora)?; // [1, 3·bins − 1, t']
         let t = h.dim(2)?;
+        let (x0, x1) = (x0.narrow(2, trim.left, t)?, x1.narrow(2, trim.left, t)?);
         let params: Vec<Vec<f32>> = h.squeeze(0)?.t()?.to_vec2()?; // [t][3·bins − 1]
         let x1v: Vec<f32> = x1.flatten_all()?.to_vec1()?;
         let scale = (self.filter_channels as f32).sqrt();
@@ -172,10 +194,13 @@ impl DurationPredictor {
         }
     }
 
-    /// Log-durations `[1, 1, t]` from the encoder output `x` `[1, hidden, t]`, the speaker
-    /// embedding `g` `[1, gin, 1]` and, for the stochastic predictor, `noise` `[1, 2, t]`
-    /// already scaled by `noise_w`.
-    pub fn log_durations(&self, x: &Tensor, cx: Cond<'_>, noise: &Tensor) -> Result<Tensor> {
+    /// Log-durations `[1, 1, t − trim.left − trim.right]` of positions `[trim.left, t −
+    /// trim.right)` from the encoder output `x` `[1, hidden, t]`, the speaker embedding `g`
+    /// `[1, gin, 1]` and, for the stochastic predictor, `noise` `[1, 2, t]` already scaled by
+    /// `noise_w`. Positions trimmed away are context only: the stochastic predictor computes
+    /// each of its layers just where the layers after it read (the same values as over all of
+    /// `x`); the deterministic one computes all and cuts.
+    pub fn log_durations(&self, x: &Tensor, cx: Cond<'_>, noise: &Tensor, trim: Trim) -> Result<Tensor> {
         let (g, lora) = (cx.g, cx.lora);
         match &self.0 {
             Variant::Stochastic { pre, convs, proj, cond, affine_m, affine_logs, flows } => {
@@ -183,11 +208,27 @@ impl DurationPredictor {
                 if let (Some(cond), Some(g)) = (cond, g) {
                     h = h.broadcast_add(&cond.forward(g, lora)?)?;
                 }
-                let h = proj.forward(&convs.forward(&h, None, lora)?, lora)?;
+                // Positions each step's outputs must cover: the trim less the reach of the flows
+                // after it (none past the ends of `x`).
+                let t = x.dim(2)?;
+                let trims: Vec<Trim> = (0..=flows.len())
+                    .map(|step| {
+                        let rest: usize = flows[step.min(flows.len())..].iter().map(|f| f.convs.reach()).sum();
+                        Trim { left: trim.left.saturating_sub(rest), right: trim.right.saturating_sub(rest) }
+                    })
+                    .collect();
+                // h (the flows' conditioning) where the first flow reads it.
+                let h = proj.forward(&convs.forward(&h, None, trims[0], lora)?, lora)?;
+                let at = |tr: Trim| (tr.left, t - tr.left - tr.right);
                 // Reverse order: Flip, ConvFlow(2n−1), …, Flip, ElementwiseAffine (flows.1 skipped).
-                let mut z = noise.clone();
-                for flow in flows {
-                    z = flow.reverse(&flip_channels(&z)?, &h, lora)?;
+                let (from, len) = at(trims[0]);
+                let mut z = noise.narrow(2, from, len)?.contiguous()?;
+                for (j, flow) in flows.iter().enumerate() {
+                    // z and h hold [trims[j].left, t − trims[j].right); its outputs, trims[j + 1]'s.
+                    let (from, len) = at(trims[j]);
+                    let h_j = h.narrow(2, from - trims[0].left, len)?;
+                    let step = Trim { left: trims[j + 1].left - trims[j].left, right: trims[j + 1].right - trims[j].right };
+                    z = flow.reverse(&flip_channels(&z)?, &h_j, step, lora)?;
                 }
                 z = flip_channels(&z)?;
                 z = z.broadcast_sub(affine_m)?.broadcast_mul(&affine_logs.neg()?.exp()?)?;
@@ -200,7 +241,7 @@ impl DurationPredictor {
                 }
                 let x = norm_1.forward(&conv_1.forward(&x, lora)?.relu()?)?;
                 let x = norm_2.forward(&conv_2.forward(&x, lora)?.relu()?)?;
-                proj.forward(&x, lora)
+                trim.cut(&proj.forward(&x, lora)?)
             }
         }
     }

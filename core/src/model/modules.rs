@@ -85,14 +85,27 @@ impl Conv1d {
     /// [`Self::forward`] with an optional LeakyReLU on the input and a residual added to the
     /// output, fused into one pass on the CPU.
     pub fn forward_fused(&self, x: &Tensor, fused: Fused<'_>, lora: &Adapters) -> Result<Tensor> {
-        let y = self.forward_base(x, fused)?;
-        let s = self.spec;
+        self.forward_with(x, fused, self.spec, lora)
+    }
+
+    /// [`Self::forward`] with `padding` zeros each side instead of its own: `[b, in, t]` →
+    /// `[b, out, t + 2·padding − dilation·(k − 1)]`.
+    pub fn forward_padded(&self, x: &Tensor, padding: usize, lora: &Adapters) -> Result<Tensor> {
+        self.forward_with(x, Fused::default(), ConvSpec { padding, ..self.spec }, lora)
+    }
+
+    /// Its own zero padding each side (for a "same" conv, the positions each side an output reads).
+    pub fn padding(&self) -> usize {
+        self.spec.padding
+    }
+
+    fn forward_with(&self, x: &Tensor, fused: Fused<'_>, s: ConvSpec, lora: &Adapters) -> Result<Tensor> {
+        let y = self.forward_base(x, fused, s)?;
         lora.apply(self.id, || pre_activate(x, fused.pre_slope), y, s.padding, s.dilation)
     }
 
     /// The conv with its own weights only.
-    fn forward_base(&self, x: &Tensor, fused: Fused<'_>) -> Result<Tensor> {
-        let s = self.spec;
+    fn forward_base(&self, x: &Tensor, fused: Fused<'_>, s: ConvSpec) -> Result<Tensor> {
         if is_cpu_f32(x) && s.groups == 1 {
             let packed = match self.packed.get() {
                 Some(p) => p,
@@ -123,6 +136,27 @@ fn pre_activate(x: &Tensor, slope: Option<f32>) -> Result<Tensor> {
     match slope {
         Some(slope) => leaky_relu(x, slope as f64),
         None => Ok(x.clone()),
+    }
+}
+
+/// Positions at each end of a sequence whose outputs are not wanted: where they lie inside the
+/// sentence they are the context of the wanted ones (a stack of "same" convs then computes each
+/// layer only where the layers after it read); where the input reaches the sentence's end they
+/// are fewer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trim {
+    pub left: usize,
+    pub right: usize,
+}
+
+impl Trim {
+    /// `y` `[b, ch, positions]` without the trimmed positions.
+    pub fn cut(self, y: &Tensor) -> Result<Tensor> {
+        let len = y.dim(2)?;
+        match len.checked_sub(self.left + self.right) {
+            Some(keep) => y.narrow(2, self.left, keep),
+            None => candle_core::bail!("{self:?} of {len} positions"),
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use super::config::VitsConfig;
 use super::duration::DurationPredictor;
 use super::flow::Flow;
 use super::generator::Generator;
+use super::modules::Trim;
 use super::noise::Noise;
 use super::style_state::{Cond, StyleState};
 use super::text_encoder::{TextEncoder, TextEncoding};
@@ -134,8 +135,8 @@ impl Vits {
         let reach = DurationPredictor::reach(&self.config);
         let (from, to) = (a.saturating_sub(reach), (b + reach).min(t));
         let (x, eps) = if (from, to) == (0, t) { (text.x.clone(), eps.clone()) } else { (text.x.narrow(2, from, to - from)?.contiguous()?, eps.narrow(2, from, to - from)?.contiguous()?) };
-        let logw: Vec<f32> = self.dp.log_durations(&x, cx, &eps)?.flatten_all()?.to_vec1()?;
-        Ok(logw[a - from..b - from].to_vec())
+        let trim = Trim { left: a - from, right: to - b };
+        Ok(self.dp.log_durations(&x, cx, &eps, trim)?.flatten_all()?.to_vec1()?)
     }
 
     /// A prior sample z_p `[1, inter, frames]`: each phoneme's m_p repeated for its duration, plus
