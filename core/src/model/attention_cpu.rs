@@ -1,6 +1,6 @@
 //! The attention core of [`super::attention`] on the CPU, every product on the convolution
-//! kernel ([`super::cpu_conv`]) and channels-first throughout, so nothing is transposed but
-//! one head's keys.
+//! kernel ([`super::cpu_conv`]) and channels-first throughout, so nothing is transposed (the
+//! keys are packed as the scores' weights straight from their `[kc, t]` rows).
 //!
 //! For one head with queries Q, keys K, values V `[kc, t]` (channels × positions) and the
 //! relative embeddings E_k, E_v `[2w+1, kc]`, with keys j as rows and queries i as columns:
@@ -38,7 +38,7 @@ impl RelativePacked {
         let ev = emb_rel_v.flatten_all()?.to_vec1::<f32>()?;
         Ok(RelativePacked {
             keys: PackedWeights::from_slice(&ek, band, kc, 1, false),
-            values_t: PackedWeights::from_slice(&transpose(&ev, band, kc), kc, band, 1, false),
+            values_t: PackedWeights::from_transposed(&ev, band, kc),
             window,
         })
     }
@@ -62,7 +62,7 @@ pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, heads: usize, rel: &RelativePa
     each_alone(b * heads, |head| {
         let at = head * kc * t; // [b, h, kc, t] is [b, c, t] with c split into heads
         let (qh, kh, vh) = (&qs[at..][..kc * t], &ks[at..][..kc * t], &vs[at..][..kc * t]);
-        let keys = PackedWeights::from_slice(&transpose(kh, kc, t), t, kc, 1, false);
+        let keys = PackedWeights::from_transposed(kh, kc, t); // Kᵀ as weights [t, kc]
         let mut scores = conv1d_slice(qh, 1, t, &keys, None, 0, 1, None, None)?; // Sᵀ [t, t]
         let rel_logits = conv1d_slice(qh, 1, t, &rel.keys, None, 0, 1, None, None)?; // R [2w+1, t]
         let band = softmax_keys(&mut scores, &rel_logits, t, rel.window); // Pᵀ, B
@@ -74,17 +74,6 @@ pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, heads: usize, rel: &RelativePa
         Ok(())
     })?;
     Tensor::from_vec(out, (b, c, t), &Device::Cpu)
-}
-
-/// `x` `[rows, cols]` → `[cols, rows]`.
-fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0f32; rows * cols];
-    for (r, row) in x.chunks_exact(cols).enumerate() {
-        for (c, &v) in row.iter().enumerate() {
-            out[c * rows + r] = v;
-        }
-    }
-    out
 }
 
 /// Columns of queries per task of [`softmax_keys`].

@@ -71,6 +71,14 @@ impl PackedWeights {
         Self::from_values(w, c_out, c_in, k, tiles)
     }
 
+    /// From the values of a 1×1 weight's transpose `[c_in, c_out]`, row-major (keys `[kc, t]` as
+    /// the weights `[t, kc]` of attention scores), for the FMA kernel: the same as
+    /// [`Self::from_slice`] of the transpose, without making it.
+    pub fn from_transposed(wt: &[f32], c_in: usize, c_out: usize) -> Self {
+        let block = micro::block_rows(cpu_level::level());
+        PackedWeights { packed: Packed::Fma { data: micro::pack_weights_transposed(wt, c_out, c_in, block), block }, c_out, c_in, k: 1 }
+    }
+
     fn from_values(w: &[f32], c_out: usize, c_in: usize, k: usize, tiles: bool) -> Self {
         let level = cpu_level::level();
         let packed = if tiles && level == CpuLevel::Amx && amx::suits(c_out, c_in, k) {

@@ -72,6 +72,20 @@ pub fn pack_weights(w: &[f32], c_out: usize, c_in: usize, k: usize, b: usize) ->
     p
 }
 
+/// [`pack_weights`] of a 1×1 weight given as its transpose `wt` `[c_in, c_out]`: each block's
+/// rows for one input channel are `b` consecutive values of `wt`'s row.
+pub fn pack_weights_transposed(wt: &[f32], c_out: usize, c_in: usize, b: usize) -> Vec<f32> {
+    let blocks = c_out.div_ceil(b);
+    let mut p = vec![0f32; blocks * c_in * b];
+    for blk in 0..blocks {
+        let (o0, n) = (blk * b, b.min(c_out - blk * b));
+        for i in 0..c_in {
+            p[(blk * c_in + i) * b..][..n].copy_from_slice(&wt[i * c_out + o0..][..n]);
+        }
+    }
+    p
+}
+
 /// Where a tile's sums start: `bias[r]` (+ `res[r·y_row + t]` when `res` is not null).
 #[derive(Debug, Clone, Copy)]
 pub struct Seed {
@@ -461,6 +475,16 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Packing a 1×1 weight from its transpose gives what packing the weight gives.
+    #[test]
+    fn packing_from_the_transpose_is_packing() {
+        for &(c_out, c_in, b) in &[(267, 96, 4), (13, 5, 6), (4, 3, 4), (1, 7, 4)] {
+            let w: Vec<f32> = (0..c_out * c_in).map(|i| (i as f32 * 0.37).sin()).collect();
+            let wt: Vec<f32> = (0..c_in * c_out).map(|j| w[(j % c_out) * c_in + j / c_out]).collect();
+            assert_eq!(pack_weights_transposed(&wt, c_out, c_in, b), pack_weights(&w, c_out, c_in, 1, b), "{c_out} × {c_in}, blocks of {b}");
+        }
+    }
 
     /// The definition, in f64.
     #[allow(clippy::too_many_arguments)]
