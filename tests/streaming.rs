@@ -171,10 +171,11 @@ fn batched_windows_equal_each_sentence_alone() {
     assert!(streams.iter().all(|s| s.shared_runs() > 0), "every stream shared some stage runs");
 }
 
-/// The text side begun in parts (the first ids' durations and z_p first, the rest after, as the
-/// engine does for a faster first window) gives the same z_p and frames, bit for bit, as done
-/// whole: with noise in the durations and the prior, a rate on some ids, first parts of several
-/// sizes. And a log-duration computed over a part of the sentence and the predictor's reach
+/// The text side begun in parts (the encoder's last layer and the durations and z_p of the
+/// first ids first, the rest after, as the engine does for a faster first window) gives the same
+/// z_p and frames, bit for bit, as done whole: with noise in the durations and the prior, a rate
+/// on some ids, first parts of several sizes (some within the encoder's first part, some past
+/// it). And a log-duration computed over a part of the sentence and the predictor's reach
 /// equals the one computed over all of it.
 #[test]
 fn text_side_in_parts_equals_whole() {

@@ -56,7 +56,14 @@ impl MultiHeadAttention {
 
     /// `[b, c, t]` → `[b, c, t]`; `band` is [`RelativeBand::new`] for this `b`, `t` and window.
     pub fn forward(&self, x: &Tensor, band: &RelativeBand, lora: &Adapters) -> Result<Tensor> {
-        let c = x.dim(1)?;
+        self.forward_queries(x, x.dim(2)?, band, lora)
+    }
+
+    /// [`Self::forward`]'s outputs at the first `tq` positions only, `[b, c, tq]` (every key
+    /// and value still from all of `x`): the same values as there. On devices other than the
+    /// CPU, `tq` must be all.
+    pub fn forward_queries(&self, x: &Tensor, tq: usize, band: &RelativeBand, lora: &Adapters) -> Result<Tensor> {
+        let (c, t) = (x.dim(1)?, x.dim(2)?);
         let (q, k, v) = if [&self.conv_q, &self.conv_k, &self.conv_v].iter().any(|conv| lora.has(conv.id())) {
             let q = (self.conv_q.forward(x, lora)? / ((c / self.n_heads) as f64).sqrt())?;
             (q, self.conv_k.forward(x, lora)?, self.conv_v.forward(x, lora)?)
@@ -74,8 +81,10 @@ impl MultiHeadAttention {
                         self.rel_packed.get_or_init(|| r)
                     }
                 };
+                let q = if tq < t { q.narrow(2, 0, tq)? } else { q };
                 attention_cpu::attend(&q, &k, &v, self.n_heads, rel)?
             }
+            Some(_) if tq != t => candle_core::bail!("attention: {tq} of {t} queries off the CPU"),
             Some(g) => self.attend_gathered(&q, &k, &v, g)?,
         };
         self.conv_o.forward(&out, lora)
@@ -125,6 +134,12 @@ impl RelativeBand {
     pub fn new(t: usize, w: usize, b: usize, h: usize, device: &Device) -> Result<Self> {
         let gather = (!device.is_cpu()).then(|| BandGather::new(t, w, b, h, device)).transpose()?;
         Ok(RelativeBand { gather })
+    }
+
+    /// Whether attention runs on the CPU core ([`attention_cpu`]), which may take fewer
+    /// queries than keys.
+    pub fn on_cpu(&self) -> bool {
+        self.gather.is_none()
     }
 }
 

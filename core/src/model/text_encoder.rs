@@ -28,6 +28,11 @@ impl Ffn {
 }
 
 impl Ffn {
+    /// Positions each side one output reads.
+    fn reach(&self) -> usize {
+        self.conv_1.padding() + self.conv_2.padding()
+    }
+
     fn forward(&self, x: &Tensor, lora: &Adapters) -> Result<Tensor> {
         let relu = Fused { pre_slope: Some(0.0), residual: None };
         self.conv_2.forward_fused(&self.conv_1.forward(x, lora)?, relu, lora)
@@ -52,6 +57,14 @@ pub struct TextEncoding {
     pub m_p: Tensor,
     /// Prior log-std `[b, inter, t]`.
     pub logs_p: Tensor,
+}
+
+/// The input of the encoder's last layer `[b, h, t]` and the band it attends with: what
+/// [`TextEncoder::finish`] completes a [`TextEncoder::forward_head`] from.
+#[derive(Debug, Clone)]
+pub struct EncoderRest {
+    x: Tensor,
+    band: RelativeBand,
 }
 
 /// Checkpoint path of the phoneme embedding `[n_vocab, hidden]` (what `rewrite` vectors act on,
@@ -100,6 +113,28 @@ impl TextEncoder {
     /// `[b, t]` (a phoneme rewrite's) whose embeddings are mixed in, each at its α:
     /// `emb[ids] + Σ α·(emb[other] − emb[ids])`.
     pub fn forward(&self, ids: &Tensor, lora: &Adapters, blends: &[(Tensor, f32)]) -> Result<TextEncoding> {
+        let rest = self.before_last(ids, lora, blends)?;
+        self.last(&rest, rest.x.dim(2)?, lora)
+    }
+
+    /// [`Self::forward`]'s outputs at the first `n` positions only (the text side's first ids),
+    /// and what [`Self::finish`] needs for all of them. Every layer but the last runs over the
+    /// whole sentence (its keys and values are all positions'); the last computes its queries,
+    /// FFN and projection just where those outputs read them. The same values as `forward`'s
+    /// there. On the CPU only (`n` is all elsewhere).
+    pub fn forward_head(&self, ids: &Tensor, lora: &Adapters, blends: &[(Tensor, f32)], n: usize) -> Result<(TextEncoding, EncoderRest)> {
+        let rest = self.before_last(ids, lora, blends)?;
+        let n = if rest.band.on_cpu() { n.min(rest.x.dim(2)?) } else { rest.x.dim(2)? };
+        Ok((self.last(&rest, n, lora)?, rest))
+    }
+
+    /// All of [`Self::forward`]'s outputs from what [`Self::forward_head`] left.
+    pub fn finish(&self, rest: &EncoderRest, lora: &Adapters) -> Result<TextEncoding> {
+        self.last(rest, rest.x.dim(2)?, lora)
+    }
+
+    /// Embedding and every layer but the last: the last layer's input `[b, h, t]`.
+    fn before_last(&self, ids: &Tensor, lora: &Adapters, blends: &[(Tensor, f32)]) -> Result<EncoderRest> {
         let (b, t) = ids.dims2()?;
         let embed = |ids: &Tensor| self.emb.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.hidden));
         let mut x = embed(ids)?;
@@ -109,17 +144,41 @@ impl TextEncoder {
         }
         let mut x = (x * (self.hidden as f64).sqrt())?.transpose(1, 2)?.contiguous()?; // [b, h, t]
         let band = RelativeBand::new(t, self.window, b, self.n_heads, ids.device())?;
-        for layer in &self.layers {
-            let y = layer.attn.forward(&x, &band, lora)?;
-            x = layer.norm_1.forward_fused(&x, NormFused { before: Some(&y), ..Default::default() })?;
-            let y = layer.ffn.forward(&x, lora)?;
-            x = layer.norm_2.forward_fused(&x, NormFused { before: Some(&y), ..Default::default() })?;
+        let (_, layers) = self.layers.split_last().ok_or_else(|| candle_core::Error::Msg("encoder with no layers".into()))?;
+        for layer in layers {
+            x = layer.forward(&x, x.dim(2)?, &band, lora)?;
         }
+        Ok(EncoderRest { x, band })
+    }
+
+    /// The last layer and the projection, outputs at positions `[0, n)`.
+    fn last(&self, rest: &EncoderRest, n: usize, lora: &Adapters) -> Result<TextEncoding> {
+        let layer = self.layers.last().ok_or_else(|| candle_core::Error::Msg("encoder with no layers".into()))?;
+        let x = layer.forward(&rest.x, n, &rest.band, lora)?;
         let stats = self.proj.forward(&x, lora)?;
         Ok(TextEncoding {
             m_p: stats.narrow(1, 0, self.inter)?,
             logs_p: stats.narrow(1, self.inter, self.inter)?,
             x,
         })
+    }
+}
+
+impl EncoderLayer {
+    /// `[b, h, t]` → the layer's outputs at positions `[0, n)`, `[b, h, n]`: attention queries
+    /// and the FFN only where those read them (the FFN's reach past `n`, within `t`).
+    fn forward(&self, x: &Tensor, n: usize, band: &RelativeBand, lora: &Adapters) -> Result<Tensor> {
+        let t = x.dim(2)?;
+        let tq = (n + self.ffn.reach()).min(t);
+        let y = self.attn.forward_queries(x, tq, band, lora)?;
+        let x = if tq < t { x.narrow(2, 0, tq)?.contiguous()? } else { x.clone() };
+        let x = self.norm_1.forward_fused(&x, NormFused { before: Some(&y), ..Default::default() })?;
+        let y = self.ffn.forward(&x, lora)?;
+        let x = self.norm_2.forward_fused(&x, NormFused { before: Some(&y), ..Default::default() })?;
+        if n < tq {
+            x.narrow(2, 0, n)?.contiguous()
+        } else {
+            Ok(x)
+        }
     }
 }

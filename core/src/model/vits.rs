@@ -19,7 +19,7 @@ use super::generator::Generator;
 use super::modules::Trim;
 use super::noise::Noise;
 use super::style_state::{Cond, StyleState};
-use super::text_encoder::{TextEncoder, TextEncoding};
+use super::text_encoder::{EncoderRest, TextEncoder, TextEncoding};
 use super::vits_vocab;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
@@ -101,6 +101,12 @@ impl Vits {
 
     /// Runs the text encoder on one sentence's phoneme ids.
     pub fn encode(&self, ids: &[i64], cx: Cond<'_>) -> Result<TextEncoding> {
+        self.encode_head(ids, cx, usize::MAX).map(|(text, _)| text)
+    }
+
+    /// [`Self::encode`]'s outputs for the first `n` ids (all where fewer, or off the CPU), and
+    /// what [`TextEncoder::finish`] completes them from ([`TextEncoder::forward_head`]).
+    fn encode_head(&self, ids: &[i64], cx: Cond<'_>, n: usize) -> Result<(TextEncoding, Option<EncoderRest>)> {
         let ids_tensor = |ids: &[i64]| -> Result<Tensor> {
             let n_vocab = self.config.n_vocab;
             let ids_u32 = ids
@@ -114,7 +120,11 @@ impl Vits {
             return Err(Error::invalid("phoneme ids", "empty sequence"));
         }
         let blends = cx.rewrites.iter().map(|(r, alpha)| Ok((ids_tensor(&r.apply(ids))?, *alpha))).collect::<Result<Vec<_>>>()?;
-        Ok(self.enc_p.forward(&ids_tensor(ids)?, cx.lora, &blends)?)
+        if n >= ids.len() {
+            return Ok((self.enc_p.forward(&ids_tensor(ids)?, cx.lora, &blends)?, None));
+        }
+        let (text, rest) = self.enc_p.forward_head(&ids_tensor(ids)?, cx.lora, &blends, n)?;
+        Ok((text, Some(rest)))
     }
 
     /// Frames per phoneme: ceil(exp(logw) · length_scale · pace), with `noise_w`-scaled noise
@@ -185,12 +195,19 @@ impl Vits {
     /// the same noise in the same order, durations computed over each part and the predictor's
     /// reach. A sentence too short to gain is done whole ([`TextStart::Done`]).
     pub fn start_text_side(&self, ids: &[i64], pace: &[f32], scales: &Scales, noise: &mut Noise, cx: Cond<'_>, frames_wanted: usize) -> Result<TextStart> {
-        let text = self.encode(ids, cx)?;
-        let t = text.x.dim(2)?;
-        let eps = noise.normal(&[1, 2, t], scales.noise_w, self.device())?;
+        let t = ids.len();
         let reach = DurationPredictor::reach(&self.config);
+        // The encoder's outputs for the first ids' durations (the ids and the predictor's reach),
+        // the rest when they are needed: first, where the first ids are too few (below), or
+        // when the text side finishes.
+        let (mut text, mut rest) = self.encode_head(ids, cx, FIRST_IDS + reach)?;
+        let eps = noise.normal(&[1, 2, t], scales.noise_w, self.device())?;
         let mut first = FIRST_IDS;
         let (first, frames) = loop {
+            if (first + 2 * reach >= t || first + reach > text.x.dim(2)?) && rest.is_some() {
+                text = self.enc_p.finish(rest.as_ref().expect("checked"), cx.lora)?;
+                rest = None;
+            }
             if first + 2 * reach >= t {
                 // Done whole (the parts would cost more than the sentence).
                 let frames = frames_of(&self.log_durations(&text, &eps, 0, t, cx)?, 0, scales.length_scale, pace);
@@ -204,14 +221,17 @@ impl Vits {
             first *= 2;
         };
         let input = self.prior_frames(&text, &frame_ids(&frames, 0), scales.noise_scale, noise)?;
-        let pending = PendingText { text, eps, first, frames, head: input.clone(), length_scale: scales.length_scale, pace: pace.to_vec(), noise_scale: scales.noise_scale };
+        let pending = PendingText { text, rest, eps, first, frames, head: input.clone(), length_scale: scales.length_scale, pace: pace.to_vec(), noise_scale: scales.noise_scale };
         Ok(TextStart::Begun { input, pending: Box::new(pending) })
     }
 
     /// The rest of a text side begun with [`Self::start_text_side`] (the noise stream where that
     /// left it): the whole sentence's z_p and frames, as [`Self::text_side`] gives them.
     pub fn finish_text_side(&self, pending: Box<dyn Any + Send>, noise: &mut Noise, cx: Cond<'_>) -> Result<Prepared> {
-        let p = pending.downcast::<PendingText>().map_err(|_| Error::invalid("text side", "finished with another model's state"))?;
+        let mut p = pending.downcast::<PendingText>().map_err(|_| Error::invalid("text side", "finished with another model's state"))?;
+        if let Some(rest) = p.rest.take() {
+            p.text = self.enc_p.finish(&rest, cx.lora)?;
+        }
         let t = p.text.x.dim(2)?;
         let rest = frames_of(&self.log_durations(&p.text, &p.eps, p.first, t, cx)?, p.first, p.length_scale, &p.pace);
         let mut frames = p.frames;
@@ -260,7 +280,9 @@ pub const FIRST_IDS: usize = 32;
 /// A text side begun by [`Vits::start_text_side`]: what finishing it needs.
 #[derive(Debug)]
 struct PendingText {
+    /// The encoder's outputs: all, or the first ids' with `rest` to complete them.
     text: TextEncoding,
+    rest: Option<EncoderRest>,
     /// The duration noise `[1, 2, t]` (drawn whole at the start).
     eps: Tensor,
     /// Ids whose frames are known: `[0, first)`.
