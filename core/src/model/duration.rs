@@ -213,7 +213,7 @@ impl DurationPredictor {
                 let t = x.dim(2)?;
                 let trims: Vec<Trim> = (0..=flows.len())
                     .map(|step| {
-                        let rest: usize = flows[step.min(flows.len())..].iter().map(|f| f.convs.reach()).sum();
+                        let rest: usize = flows[step..].iter().map(|f| f.convs.reach()).sum();
                         Trim { left: trim.left.saturating_sub(rest), right: trim.right.saturating_sub(rest) }
                     })
                     .collect();

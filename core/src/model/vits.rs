@@ -124,7 +124,8 @@ impl Vits {
             return Ok((self.enc_p.forward(&ids_tensor(ids)?, cx.lora, &blends)?, None));
         }
         let (text, rest) = self.enc_p.forward_head(&ids_tensor(ids)?, cx.lora, &blends, n)?;
-        Ok((text, Some(rest)))
+        let complete = text.x.dim(2)? == ids.len();
+        Ok((text, (!complete).then_some(rest)))
     }
 
     /// Frames per phoneme: ceil(exp(logw) · length_scale · pace), with `noise_w`-scaled noise
@@ -188,7 +189,8 @@ impl Vits {
         Ok(Prepared { input, frames })
     }
 
-    /// [`Self::text_side`] begun: the encoder, then durations of the first ids only (doubling
+    /// [`Self::text_side`] begun: the encoder (its last layer only where the first ids'
+    /// durations read it, [`TextEncoder::forward_head`]), then durations of the first ids only (doubling
     /// from [`FIRST_IDS`] until their frames reach `frames_wanted`) and z_p of their frames, so
     /// that the first window can start before the rest of the sentence's durations are known
     /// ([`Self::finish_text_side`] gives the rest). The same values as [`Self::text_side`]:
