@@ -21,6 +21,7 @@ use super::cpu::{self, cpu_slice, OutPtr};
 use super::cpu_amx as amx;
 use super::cpu_level::{self, CpuLevel};
 use super::cpu_microkernel::{self as micro, Seed, Tile};
+use super::cpu_winograd as winograd;
 
 /// What to fuse around the convolution.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,6 +57,8 @@ enum Packed {
     /// `[⌈c_out/block⌉][c_in][k][block]` for the FMA microkernels.
     Fma { data: Vec<f32>, block: usize },
     Amx(amx::AmxWeights),
+    /// A 3-tap weight for Winograd's F(4, 3) on the FMA microkernels.
+    Winograd(winograd::WinogradWeights),
 }
 
 impl PackedWeights {
@@ -77,6 +80,20 @@ impl PackedWeights {
     pub fn from_transposed(wt: &[f32], c_in: usize, c_out: usize) -> Self {
         let block = micro::block_rows(cpu_level::level());
         PackedWeights { packed: Packed::Fma { data: micro::pack_weights_transposed(wt, c_out, c_in, block), block }, c_out, c_in, k: 1 }
+    }
+
+    /// [`Self::new`] for a 3-tap conv with "same" padding that is always run over whole
+    /// sequences: where it would not be on AMX tiles, Winograd's F(4, 3) ([`winograd`]: half
+    /// the products, a little more rounding, and an output's bits depend on the rest of its
+    /// tile of four steps, so a conv over part of a sequence differs from one over the whole).
+    pub fn winograd(weight: &Tensor, tiles: bool) -> Result<Self> {
+        let (c_out, c_in, k) = weight.dims3()?;
+        let w = weight.flatten_all()?.to_vec1::<f32>()?;
+        let amx = tiles && cpu_level::level() == CpuLevel::Amx && amx::suits(c_out, c_in, k);
+        if k != 3 || amx {
+            return Ok(Self::from_values(&w, c_out, c_in, k, tiles));
+        }
+        Ok(PackedWeights { packed: Packed::Winograd(winograd::WinogradWeights::new(&w, c_out, c_in)), c_out, c_in, k })
     }
 
     fn from_values(w: &[f32], c_out: usize, c_in: usize, k: usize, tiles: bool) -> Self {
@@ -159,6 +176,8 @@ pub fn conv1d_slice(
 
     let (wp, block_rows) = match &weight.packed {
         Packed::Amx(w) => return Ok(amx::conv1d(x, b, l, w, bias, padding, dilation, pre_slope, res)),
+        Packed::Winograd(w) if padding == 1 && dilation == 1 => return Ok(winograd::conv3(x, b, l, w, bias, pre_slope, res)),
+        Packed::Winograd(_) => candle_core::bail!("cpu_conv: Winograd weights run with padding 1 and dilation 1, not {padding} and {dilation}"),
         Packed::Fma { data, block } => (data, *block),
     };
     let threads = cpu::threads();

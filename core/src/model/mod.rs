@@ -16,6 +16,7 @@ pub mod cpu_amx;
 pub mod cpu_conv;
 pub mod cpu_level;
 pub mod cpu_microkernel;
+pub mod cpu_winograd;
 pub mod duration;
 pub mod flow;
 pub mod generator;

@@ -44,6 +44,8 @@ pub struct Conv1d {
     packed: std::sync::OnceLock<cpu_conv::PackedWeights>,
     /// Whether that layout may be AMX tiles ([`cpu_amx::tiles_for`] of the module's path).
     tiles: bool,
+    /// Whether a 3-tap conv may run as Winograd's F(4, 3) off the tiles ([`Self::whole_sequences`]).
+    winograd: bool,
 }
 
 impl Conv1d {
@@ -52,7 +54,15 @@ impl Conv1d {
         let weight = vb.get((out_ch, in_ch / spec.groups, kernel), "weight")?;
         let bias = if bias { Some(vb.get(out_ch, "bias")?) } else { None };
         let tiles = cpu_amx::tiles_for(&vb.prefix());
-        Ok(Conv1d { weight, bias, spec, id: ParamId::of(&format!("{}.weight", vb.prefix())), packed: Default::default(), tiles })
+        Ok(Conv1d { weight, bias, spec, id: ParamId::of(&format!("{}.weight", vb.prefix())), packed: Default::default(), tiles, winograd: false })
+    }
+
+    /// Marks a conv that is only ever run over whole sequences, never over a part whose
+    /// outputs must equal the whole's bit for bit (a window, a prefix): on the CPU's FMA levels
+    /// a 3-tap "same" conv then runs as Winograd's F(4, 3) ([`cpu_conv::PackedWeights::winograd`]).
+    pub fn whole_sequences(mut self) -> Self {
+        self.winograd = self.spec == ConvSpec::same(3, 1) && self.weight.dim(2).is_ok_and(|k| k == 3);
+        self
     }
 }
 
@@ -74,7 +84,7 @@ impl Conv1d {
             Some(_) => Some(Tensor::cat(&convs.iter().map(|(c, s)| c.bias.as_ref().expect("checked") * *s).collect::<Result<Vec<_>>>()?, 0)?),
             None => None,
         };
-        Ok(Conv1d { weight: Tensor::cat(&weights, 0)?, bias, spec: first.spec, id: ParamId::of(path), packed: Default::default(), tiles: first.tiles })
+        Ok(Conv1d { weight: Tensor::cat(&weights, 0)?, bias, spec: first.spec, id: ParamId::of(path), packed: Default::default(), tiles: first.tiles, winograd: false })
     }
 
     /// `[b, in, t]` → `[b, out, t]` (for "same" padding), plus this conv's `lora` adapters.
@@ -110,7 +120,7 @@ impl Conv1d {
             let packed = match self.packed.get() {
                 Some(p) => p,
                 None => {
-                    let p = cpu_conv::PackedWeights::new(&self.weight, self.tiles)?;
+                    let p = if self.winograd { cpu_conv::PackedWeights::winograd(&self.weight, self.tiles)? } else { cpu_conv::PackedWeights::new(&self.weight, self.tiles)? };
                     self.packed.get_or_init(|| p)
                 }
             };

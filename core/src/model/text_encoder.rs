@@ -10,7 +10,10 @@ use super::lora::Adapters;
 use super::modules::{Conv1d, ConvSpec, Fused, LayerNorm, NormFused};
 
 /// `enc_p.encoder.ffn_layers.N`: conv → ReLU → conv, "same" padding (the ReLU fused into the
-/// second conv's input pass as a LeakyReLU of slope 0).
+/// second conv's input pass as a LeakyReLU of slope 0). Every layer but the last runs over the
+/// whole sentence, always (its outputs are the next layer's keys), so its convs may take
+/// Winograd's F(4, 3) ([`Conv1d::whole_sequences`]); the last one's run over the first ids
+/// alone ([`TextEncoder::forward_head`]) must equal the whole's, so it stays direct.
 #[derive(Debug, Clone)]
 struct Ffn {
     conv_1: Conv1d,
@@ -18,12 +21,13 @@ struct Ffn {
 }
 
 impl Ffn {
-    fn load(vb: VarBuilder, channels: usize, filter: usize, kernel: usize) -> Result<Self> {
+    fn load(vb: VarBuilder, channels: usize, filter: usize, kernel: usize, whole: bool) -> Result<Self> {
         let spec = ConvSpec::same(kernel, 1);
-        Ok(Ffn {
-            conv_1: Conv1d::load(vb.pp("conv_1"), channels, filter, kernel, spec, true)?,
-            conv_2: Conv1d::load(vb.pp("conv_2"), filter, channels, kernel, spec, true)?,
-        })
+        let load = |name: &str, c_in: usize, c_out: usize| {
+            let conv = Conv1d::load(vb.pp(name), c_in, c_out, kernel, spec, true)?;
+            Ok::<_, candle_core::Error>(if whole { conv.whole_sequences() } else { conv })
+        };
+        Ok(Ffn { conv_1: load("conv_1", channels, filter)?, conv_2: load("conv_2", filter, channels)? })
     }
 }
 
@@ -93,7 +97,7 @@ impl TextEncoder {
                 Ok(EncoderLayer {
                     attn: MultiHeadAttention::load(enc.pp(format!("attn_layers.{l}")), h, c.n_heads, c.window_size)?,
                     norm_1: LayerNorm::load(enc.pp(format!("norm_layers_1.{l}")), h)?,
-                    ffn: Ffn::load(enc.pp(format!("ffn_layers.{l}")), h, c.filter_channels, c.kernel_size)?,
+                    ffn: Ffn::load(enc.pp(format!("ffn_layers.{l}")), h, c.filter_channels, c.kernel_size, l + 1 < c.n_layers)?,
                     norm_2: LayerNorm::load(enc.pp(format!("norm_layers_2.{l}")), h)?,
                 })
             })
