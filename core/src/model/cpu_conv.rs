@@ -66,12 +66,12 @@ impl PackedWeights {
     /// and `tiles` (see [`amx::tiles_for`]).
     pub fn new(weight: &Tensor, tiles: bool) -> Result<Self> {
         let (c_out, c_in, k) = weight.dims3()?;
-        Ok(Self::from_values(&weight.flatten_all()?.to_vec1::<f32>()?, c_out, c_in, k, tiles))
+        Ok(Self::from_values(&weight.flatten_all()?.to_vec1::<f32>()?, c_out, c_in, k, tiles, false))
     }
 
     /// From the values of a weight `[c_out, c_in, k]`, row-major; on tiles as for [`Self::new`].
     pub fn from_slice(w: &[f32], c_out: usize, c_in: usize, k: usize, tiles: bool) -> Self {
-        Self::from_values(w, c_out, c_in, k, tiles)
+        Self::from_values(w, c_out, c_in, k, tiles, false)
     }
 
     /// From the values of a 1×1 weight's transpose `[c_in, c_out]`, row-major (keys `[kc, t]` as
@@ -88,18 +88,17 @@ impl PackedWeights {
     /// tile of four steps, so a conv over part of a sequence differs from one over the whole).
     pub fn winograd(weight: &Tensor, tiles: bool) -> Result<Self> {
         let (c_out, c_in, k) = weight.dims3()?;
-        let w = weight.flatten_all()?.to_vec1::<f32>()?;
-        let amx = tiles && cpu_level::level() == CpuLevel::Amx && amx::suits(c_out, c_in, k);
-        if k != 3 || amx {
-            return Ok(Self::from_values(&w, c_out, c_in, k, tiles));
-        }
-        Ok(PackedWeights { packed: Packed::Winograd(winograd::WinogradWeights::new(&w, c_out, c_in)), c_out, c_in, k })
+        Ok(Self::from_values(&weight.flatten_all()?.to_vec1::<f32>()?, c_out, c_in, k, tiles, true))
     }
 
-    fn from_values(w: &[f32], c_out: usize, c_in: usize, k: usize, tiles: bool) -> Self {
+    /// On AMX tiles where the level and shape allow it and `tiles`; else, for a 3-tap weight
+    /// and `winograd`, Winograd's F(4, 3); else for the FMA microkernel.
+    fn from_values(w: &[f32], c_out: usize, c_in: usize, k: usize, tiles: bool, winograd: bool) -> Self {
         let level = cpu_level::level();
         let packed = if tiles && level == CpuLevel::Amx && amx::suits(c_out, c_in, k) {
             Packed::Amx(amx::AmxWeights::new(w, c_out, c_in, k))
+        } else if winograd && k == 3 {
+            Packed::Winograd(winograd::WinogradWeights::new(w, c_out, c_in))
         } else {
             let block = micro::block_rows(level);
             Packed::Fma { data: micro::pack_weights(w, c_out, c_in, k, block), block }

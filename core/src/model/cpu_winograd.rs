@@ -123,7 +123,6 @@ at_cpu_level!(fn output_transform(m: &[f32], point_stride: usize, bias: f32, res
 /// `x` `[b, c_in, l]` → `[b, c_out, l]`: the 3-tap conv with one step of zero padding each side
 /// (dilation 1) of `w`, plus `bias` `[c_out]`, `res` (the output's shape) when given, LeakyReLU
 /// with `pre_slope` on the input when given.
-#[allow(clippy::too_many_arguments)]
 pub fn conv3(x: &[f32], b: usize, l: usize, w: &WinogradWeights, bias: &[f32], pre_slope: Option<f32>, res: Option<&[f32]>) -> Vec<f32> {
     let (c_in, c_out) = (w.c_in, w.c_out);
     let level = cpu_level::level();
