@@ -4,7 +4,8 @@ use candle_core::Device;
 
 use crate::error::{Error, Result};
 
-/// `"cpu"`, `"cuda"` or `"cuda:N"` → a device. CUDA needs the `cuda` feature.
+/// `"cpu"`, `"cuda"` or `"cuda:N"` → a device (the same one for the same GPU every time). CUDA
+/// needs the `cuda` feature.
 pub fn parse(name: &str) -> Result<Device> {
     match name {
         "cpu" => Ok(Device::Cpu),
@@ -19,9 +20,22 @@ pub fn parse(name: &str) -> Result<Device> {
     }
 }
 
+/// One candle device per GPU for the whole process, made on first use. candle treats two
+/// `Device::new_cuda(0)` as different devices (an op mixing their tensors fails with a device
+/// mismatch), and each makes its own cuBLAS and cuRAND handles and kernel cache: the engine's
+/// device and a voice loaded with `parse` must be the same one.
 #[cfg(feature = "cuda")]
 fn cuda_device(ordinal: usize) -> Result<Device> {
-    Ok(Device::new_cuda(ordinal)?)
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    static DEVICES: OnceLock<Mutex<HashMap<usize, Device>>> = OnceLock::new();
+    let mut devices = DEVICES.get_or_init(Default::default).lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(device) = devices.get(&ordinal) {
+        return Ok(device.clone());
+    }
+    let device = Device::new_cuda(ordinal)?;
+    devices.insert(ordinal, device.clone());
+    Ok(device)
 }
 
 #[cfg(not(feature = "cuda"))]

@@ -130,7 +130,11 @@ impl Conv1d {
             return cpu_conv::depthwise_conv1d(x, &self.weight, self.bias.as_ref(), s.padding, s.dilation);
         }
         let x = pre_activate(x, fused.pre_slope)?;
-        let mut y = x.conv1d(&self.weight, s.padding, 1, s.dilation, s.groups)?;
+        let mut y = if !x.device().is_cpu() && s.groups > 1 && s.groups == x.dim(1)? && self.weight.dim(0)? == s.groups {
+            depthwise_by_taps(&x, &self.weight, s.padding, s.dilation)?
+        } else {
+            x.conv1d(&self.weight, s.padding, 1, s.dilation, s.groups)?
+        };
         if let Some(b) = &self.bias {
             y = y.broadcast_add(&b.reshape((1, (), 1))?)?;
         }
@@ -139,6 +143,26 @@ impl Conv1d {
             None => Ok(y),
         }
     }
+}
+
+/// A depthwise conv (`groups` = channels, weight `[c, 1, k]`) as `k` shifted products summed:
+/// `[b, c, t]` → `[b, c, t + 2·padding − dilation·(k − 1)]`, no bias. candle's conv1d runs
+/// groups one by one (a conv per channel: 192 per layer of the duration predictor's DDSConv,
+/// ≈ 20 ms per stack on an H200); this is 2k + 1 element-wise kernels whatever the channels.
+pub fn depthwise_by_taps(x: &Tensor, weight: &Tensor, padding: usize, dilation: usize) -> Result<Tensor> {
+    let (_, c, t) = x.dims3()?;
+    let k = weight.dim(2)?;
+    let out = (t + 2 * padding)
+        .checked_sub(dilation * (k - 1))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| candle_core::Error::Msg(format!("depthwise conv: {t} steps are too few for {k} taps at dilation {dilation}")))?;
+    let x = x.pad_with_zeros(2, padding, padding)?;
+    let w = weight.reshape((1, c, k))?;
+    let mut y = x.narrow(2, 0, out)?.broadcast_mul(&w.narrow(2, 0, 1)?)?;
+    for j in 1..k {
+        y = (y + x.narrow(2, j * dilation, out)?.broadcast_mul(&w.narrow(2, j, 1)?)?)?;
+    }
+    Ok(y)
 }
 
 /// The optional LeakyReLU a fused conv applies to its input, for the device-generic paths.
@@ -258,4 +282,31 @@ pub fn flip_channels(x: &Tensor) -> Result<Tensor> {
     let c = x.dim(1)?;
     let idx: Vec<u32> = (0..c as u32).rev().collect();
     x.index_select(&Tensor::new(idx, x.device())?, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor};
+
+    use super::depthwise_by_taps;
+
+    /// The GPU's depthwise path equals candle's grouped conv1d (run here on the CPU), for the
+    /// DDSConv's kernel and dilations, "same" padding and none.
+    #[test]
+    fn depthwise_by_taps_equals_grouped_conv1d() {
+        let dev = Device::Cpu;
+        let (c, t) = (6, 40);
+        let x = Tensor::randn(0f32, 1.0, (2, c, t), &dev).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (c, 1, 3), &dev).unwrap();
+        for dilation in [1, 3, 9] {
+            for padding in [0, dilation] {
+                let want = x.conv1d(&w, padding, 1, dilation, c).unwrap();
+                let got = depthwise_by_taps(&x, &w, padding, dilation).unwrap();
+                assert_eq!(got.dims(), want.dims(), "dilation {dilation}, padding {padding}");
+                let err = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                assert!(err < 1e-5, "dilation {dilation}, padding {padding}: {err}");
+            }
+        }
+        assert!(depthwise_by_taps(&x.narrow(2, 0, 5).unwrap(), &w, 0, 3).is_err(), "too short for its taps");
+    }
 }
