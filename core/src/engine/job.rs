@@ -137,6 +137,7 @@ impl Job {
     /// Computes the next piece of audio into the outlet: first, when α changed since the audio
     /// not yet in the ring buffer was computed, that audio again ([`Self::rewind`]).
     pub fn step(&mut self, engine: &EngineShared) -> Result<Step> {
+        let step_started = Instant::now();
         if self.speaking.is_none() {
             self.start(engine)?;
         }
@@ -177,14 +178,26 @@ impl Job {
                         // before this job's next turn.
                         load = load.max(engine.load.load(Ordering::Relaxed).min(FIRST_WINDOW_LOAD));
                     }
-                    let w = windows.window(lead, load, remaining);
+                    let mut w = windows.window(lead, load, remaining);
+                    if first_window {
+                        let crowd = Crowd {
+                            load: engine.load.load(Ordering::Relaxed),
+                            text_side: step_started.elapsed(),
+                            frame_cost: Duration::from_nanos(engine.frame_ns.load(Ordering::Relaxed)),
+                            margin: engine.config.first_audio_target,
+                        }
+                        .first_frames(w, self.shared.sample_rate.load(Ordering::Relaxed), hop);
+                        w = windows.at_least(w, crowd.min(windows.least(FIRST_WINDOW_LOAD + 1)), remaining);
+                    }
                     if cur.stream.as_ref().is_some_and(|s| !s.fits(w)) {
                         // It needs frames whose text side is still to finish.
                         sp.current = Some(cur);
                         finish_text_side(sp, out)?;
                         continue;
                     }
+                    let computing = Instant::now();
                     let (audio, values) = sp.window(&mut cur, &set, w)?;
+                    engine.note_window(computing.elapsed(), w);
                     let audio = match cur.shifts.at(at).copied() {
                         None => audio,
                         Some(shift) => {
@@ -598,7 +611,86 @@ const REWIND_MAX_LOAD: usize = 4;
 /// this often (each costs about `REWIND_AHEAD` samples of synthesis).
 const REWIND_INTERVAL: Duration = Duration::from_millis(40);
 
+/// What sizes a line's first window while jobs outnumber workers ([`Crowd::first_frames`]).
+struct Crowd {
+    /// Jobs per worker now.
+    load: usize,
+    /// This job's text side, just computed.
+    text_side: Duration,
+    /// The recent compute time of one frame of a window (zero before any was timed).
+    frame_cost: Duration,
+    /// The least lead the dispatcher leaves a listener before it counts as about to run dry
+    /// (`first_audio_target`; two steps where that is longer, [`super::dispatcher`]).
+    margin: Duration,
+}
+
+impl Crowd {
+    /// Frames a first window of `w` frames needs (0 alone): audio that lasts while each of the
+    /// `load` jobs per worker has its start (a text side like this one's and a first window)
+    /// and then the dispatcher's margin: f·frame ≥ load·(text_side + f·cost) + margin.
+    /// Shorter, the crowd's first listeners run dry before the last ones have started, and
+    /// those then wait behind every refill. Near the workers' capacity this grows without
+    /// bound (`usize::MAX` past it; the caller caps it). On the 2-core Zen 4 VM, 16 starts of
+    /// L's first sentence took ≈ 48 ms each: 32-frame first windows gave the last first audio
+    /// at ≈ 0.78 s, 48 frames at ≈ 0.54–0.62 s.
+    fn first_frames(&self, w: usize, rate: u32, hop: usize) -> usize {
+        if self.load <= 1 || rate == 0 || hop == 0 || w == 0 {
+            return 0;
+        }
+        let (load, frame, a) = (self.load as f64, hop as f64 / rate as f64, self.text_side.as_secs_f64());
+        // Before any window was timed, a first window costs about its text side.
+        let cost = if self.frame_cost.is_zero() { a / w as f64 } else { self.frame_cost.as_secs_f64() };
+        let margin = self.margin.as_secs_f64().max(2.0 * (a + cost * w as f64));
+        let room = frame - load * cost;
+        if room <= 0.0 {
+            return usize::MAX;
+        }
+        ((load * a + margin) / room).ceil().min(1e9) as usize
+    }
+}
+
 /// A line's first window is sized as if at most this many jobs shared its worker, so that a
 /// crowd starting at once gets its first audio sooner; it then lasts until the job's next turn
 /// as the windows grow with what the listener has left.
 const FIRST_WINDOW_LOAD: usize = 2;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Crowd;
+
+    fn crowd(load: usize, text_side_ms: f64, frame_cost_ms: f64) -> Crowd {
+        Crowd {
+            load,
+            text_side: Duration::from_secs_f64(text_side_ms / 1e3),
+            frame_cost: Duration::from_secs_f64(frame_cost_ms / 1e3),
+            margin: Duration::from_millis(100),
+        }
+    }
+
+    /// A crowd's first window lasts through everyone's start plus the margin (checked against
+    /// its own inequality), alone it asks nothing, slow machines ask more, and past the
+    /// workers' capacity it asks for everything.
+    #[test]
+    fn crowd_first_windows_last_through_everyones_start() {
+        let (rate, hop) = (22_050, 256);
+        let frame = hop as f64 / rate as f64;
+        assert_eq!(crowd(1, 20.0, 0.8).first_frames(32, rate, hop), 0, "alone");
+        for (load, a, cost) in [(8, 22.0, 0.8), (8, 10.0, 0.45), (4, 22.0, 0.8)] {
+            let f = crowd(load, a, cost).first_frames(32, rate, hop);
+            let lasts = |f: usize| f as f64 * frame;
+            let needs = |f: usize| load as f64 * (a + f as f64 * cost) / 1e3 + 0.1f64.max(2.0 * (a + 32.0 * cost) / 1e3);
+            assert!(lasts(f) >= needs(f), "load {load}: {f} frames last {} s, need {} s", lasts(f), needs(f));
+            assert!(lasts(f - 1) < needs(f - 1), "load {load}: {f} frames is not the least");
+        }
+        // The Zen 4 VM's 16 starts on 2 workers want more than the default 32 frames; the
+        // Xeon's, and 8 starts, fewer.
+        assert!(crowd(8, 22.0, 0.8).first_frames(32, rate, hop) > 48);
+        assert!(crowd(8, 10.0, 0.45).first_frames(32, rate, hop) < 32);
+        assert!(crowd(4, 22.0, 0.8).first_frames(32, rate, hop) < 32);
+        assert_eq!(crowd(8, 22.0, 2.0).first_frames(32, rate, hop), usize::MAX, "past capacity");
+        // No window timed yet: a first window is taken to cost its text side.
+        assert_eq!(crowd(8, 22.0, 0.0).first_frames(32, rate, hop), crowd(8, 22.0, 22.0 / 32.0).first_frames(32, rate, hop));
+    }
+}

@@ -166,6 +166,24 @@ pub(crate) struct EngineShared {
     /// a step reads it to size a line's first window by the crowd now, not the one it was
     /// handed out in.
     pub load: std::sync::atomic::AtomicUsize,
+    /// The recent compute time of one frame of a window, in nanoseconds (0 before any window;
+    /// [`Self::note_window`]): a crowd's first windows are sized by it.
+    pub frame_ns: std::sync::atomic::AtomicU64,
+}
+
+impl EngineShared {
+    /// A window of `frames` took `took`: folds its time per frame into `frame_ns`, an average
+    /// over the last ten or so windows (two workers storing at once may drop one; it is a
+    /// sizing hint).
+    pub fn note_window(&self, took: std::time::Duration, frames: usize) {
+        if frames == 0 {
+            return;
+        }
+        let ns = u64::try_from(took.as_nanos() / frames as u128).unwrap_or(u64::MAX);
+        let old = self.frame_ns.load(std::sync::atomic::Ordering::Relaxed);
+        let new = if old == 0 { ns } else { old.saturating_mul(9).saturating_add(ns) / 10 };
+        self.frame_ns.store(new, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The streaming engine. Dropping it stops its threads; requests still running end with
@@ -186,7 +204,7 @@ impl Engine {
         config.validate()?;
         crate::threads::set_kernel_threads(config.kernel_threads);
         crate::memory::keep_freed_memory();
-        let shared = Arc::new(EngineShared { config, voices: Voices::default(), load: Default::default() });
+        let shared = Arc::new(EngineShared { config, voices: Voices::default(), load: Default::default(), frame_ns: Default::default() });
         let (intake, intake_rx): (Vec<_>, Vec<_>) = Priority::ALL.iter().map(|_| bounded(shared.config.queue_limit)).unzip();
         let (shutdown, shutdown_rx) = bounded(0);
         let (work_tx, work_rx) = unbounded();

@@ -83,6 +83,19 @@ impl WindowSchedule {
         }
     }
 
+    /// `w` (a [`Self::window`]) widened to `frames` where that is more, at most `max`, still
+    /// leaving no remainder shorter than `first`.
+    pub fn at_least(&self, w: usize, frames: usize, remaining: usize) -> usize {
+        let want = frames.min(self.max);
+        if want <= w {
+            w
+        } else if remaining.saturating_sub(want) < self.first {
+            remaining
+        } else {
+            want
+        }
+    }
+
     /// The least window with `load` jobs per worker once the listener has audio: alone, `first`;
     /// sharing a worker, enough to last until this job's next turn, which comes after ~`load`
     /// other steps.
@@ -452,5 +465,17 @@ mod tests {
         assert!(WindowSchedule { start: 0, ..s }.validate().is_err());
         assert!(WindowSchedule::fixed(24).validate().is_ok());
         assert_eq!(WindowSchedule::fixed(24).window(0, 1, 1000), 24);
+    }
+
+    /// Widening a window: never narrower, never past `max`, and no sliver left at the end.
+    #[test]
+    fn at_least_widens_within_max_without_slivers() {
+        let s = WindowSchedule::default();
+        assert_eq!(s.at_least(32, 20, 1000), 32, "already wide enough");
+        assert_eq!(s.at_least(32, 48, 1000), 48);
+        assert_eq!(s.at_least(32, 10_000, 1000), s.max);
+        assert_eq!(s.at_least(32, 48, 48 + s.first - 1), 48 + s.first - 1, "the remainder goes along");
+        assert_eq!(s.at_least(32, 48, 40), 40, "the sentence ends first");
+        assert_eq!(WindowSchedule::fixed(24).at_least(24, 48, 1000), 24);
     }
 }
