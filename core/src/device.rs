@@ -20,6 +20,23 @@ pub fn parse(name: &str) -> Result<Device> {
     }
 }
 
+/// Makes `device`'s GPU context current on the calling thread (nothing on the CPU). cudarc
+/// 0.19 frees a GPU tensor's memory on whatever thread drops it without making the context
+/// current there; where none is, the free fails and the error is kept and returned by the
+/// next GPU call on any thread. So a thread that drops GPU tensors without having computed on
+/// that GPU calls this first: the engine's dispatcher, which ends jobs (and drops their
+/// streams' caches) but never computes. On an H200, `bench-stream --device cuda` failed with
+/// CUDA_ERROR_INVALID_CONTEXT at the first upload after a finished request, which fits this
+/// (not yet re-run on a GPU).
+pub fn bind_to_this_thread(device: &Device) {
+    if !device.is_cpu() {
+        // A stream synchronisation binds the context (and waits for nothing on a new thread).
+        if let Err(e) = device.synchronize() {
+            log::warn!("could not make the GPU's context current on this thread: {e}");
+        }
+    }
+}
+
 /// One candle device per GPU for the whole process, made on first use. candle treats two
 /// `Device::new_cuda(0)` as different devices (an op mixing their tensors fails with a device
 /// mismatch), and each makes its own cuBLAS and cuRAND handles and kernel cache: the engine's

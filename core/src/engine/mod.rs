@@ -213,13 +213,19 @@ impl Engine {
         for i in 0..shared.config.workers {
             let (shared, work_rx, done_tx) = (shared.clone(), work_rx.clone(), done_tx.clone());
             threads.push(spawn(format!("tvtts-worker-{i}"), move || {
+                crate::device::bind_to_this_thread(&shared.config.device);
                 crate::threads::lower_this_thread(shared.config.worker_nice);
                 crate::memory::warm_thread_heap(crate::memory::WORKER_HEAP_WARMUP);
                 worker::run(&shared, &work_rx, &done_tx)
             })?);
         }
         let d = dispatcher::Dispatcher::new(shared.clone(), intake_rx, shutdown_rx, work_tx, done_rx);
-        threads.push(spawn("tvtts-dispatcher".into(), move || d.run())?);
+        let device = shared.config.device.clone();
+        threads.push(spawn("tvtts-dispatcher".into(), move || {
+            // It drops ended jobs' tensors: see `bind_to_this_thread`.
+            crate::device::bind_to_this_thread(&device);
+            d.run()
+        })?);
         Ok(Engine { shared, intake, shutdown: Some(shutdown), threads, next_id: AtomicU64::new(0) })
     }
 
