@@ -20,11 +20,11 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import onnxruntime as ort
+
+import ort_timing
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "reference.json"
 
@@ -50,38 +50,15 @@ def main() -> None:
     if args.provider not in available:
         sys.exit(f"this onnxruntime has no {args.provider} (it has {', '.join(available)})")
 
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = args.threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    session = ort.InferenceSession(str(args.voice), so, providers=[args.provider])
-    feeds = [
-        {
-            "input": np.array([s["ids"]], dtype=np.int64),
-            "input_lengths": np.array([len(s["ids"])], dtype=np.int64),
-            "scales": np.array([0.0, 1.0, 0.0], dtype=np.float32),
-        }
-        for s in text["sentences"]
-    ]
-
-    def one_run() -> tuple[list[float], list[int]]:
-        times, samples = [], []
-        for feed in feeds:
-            t = time.perf_counter()
-            audio = session.run(None, feed)[0]
-            times.append(time.perf_counter() - t)
-            samples.append(int(audio.size))
-        return times, samples
-
-    one_run()  # warm-up
-    runs = [one_run() for _ in range(args.runs)]
-    samples = runs[0][1]
+    session = ort_timing.session(args.voice, args.threads, args.provider)
+    feeds = [ort_timing.feed(s["ids"]) for s in text["sentences"]]
+    samples, per_run = ort_timing.time_runs(session, feeds, args.runs)
     sentences = []
     for i, n in enumerate(samples):
-        synth = statistics.median(r[0][i] for r in runs)
+        synth = statistics.median(r[i] for r in per_run)
         sentences.append({"audio_s": n / rate, "synth_s": synth, "rtf": synth / (n / rate)})
     audio_s = sum(samples) / rate
-    total = statistics.median(sum(r[0]) for r in runs)
+    total = statistics.median(sum(r) for r in per_run)
     out = {
         "provider": args.provider,
         "providers": available,

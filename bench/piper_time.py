@@ -28,10 +28,11 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
 import onnxruntime as ort
 from piper.config import PiperConfig
 from piper.voice import PiperVoice
+
+import ort_timing
 
 
 def main() -> None:
@@ -47,39 +48,15 @@ def main() -> None:
     config = PiperConfig.from_dict(
         json.loads(Path(str(args.voice) + ".json").read_text(encoding="utf-8"))
     )
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = args.threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     t0 = time.perf_counter()
-    session = ort.InferenceSession(str(args.voice), so, providers=["CPUExecutionProvider"])
+    session = ort_timing.session(args.voice, args.threads)
     load_s = time.perf_counter() - t0
     voice = PiperVoice(session=session, config=config)
 
     # Phonemize once (not timed): one id sequence per sentence, as PiperVoice.synthesize does.
     sentences = [p for p in voice.phonemize(text) if p]
-    feeds = []
-    for phonemes in sentences:
-        ids = voice.phonemes_to_ids(phonemes)
-        feeds.append(
-            {
-                "input": np.array([ids], dtype=np.int64),
-                "input_lengths": np.array([len(ids)], dtype=np.int64),
-                "scales": np.array([0.0, 1.0, 0.0], dtype=np.float32),
-            }
-        )
-
-    def one_run() -> tuple[list[float], list[int]]:
-        times, samples = [], []
-        for feed in feeds:
-            t = time.perf_counter()
-            audio = session.run(None, feed)[0]
-            times.append(time.perf_counter() - t)
-            samples.append(int(audio.size))
-        return times, samples
-
-    _, samples = one_run()  # warm-up
-    per_run = [one_run()[0] for _ in range(args.runs)]
+    feeds = [ort_timing.feed(voice.phonemes_to_ids(phonemes)) for phonemes in sentences]
+    samples, per_run = ort_timing.time_runs(session, feeds, args.runs)
 
     sr = config.sample_rate
     sent_json = []
