@@ -187,6 +187,8 @@ impl Job {
                             margin: engine.config.first_audio_target,
                         }
                         .first_frames(w, self.shared.sample_rate.load(Ordering::Relaxed), hop);
+                        // At most 1.5× the crowd's usual first window: near capacity the bound
+                        // diverges, and longer starts then cost more than their lead buys.
                         w = windows.at_least(w, crowd.min(windows.least(FIRST_WINDOW_LOAD + 1)), remaining);
                     }
                     if cur.stream.as_ref().is_some_and(|s| !s.fits(w)) {
