@@ -40,12 +40,6 @@ fn stream_all(vits: &Vits, z_p: &Tensor, schedule: &WindowSchedule) -> (Vec<f32>
     (out, s.windows_done())
 }
 
-/// Frames `[j0, j1)` of `a` and `b` differ by at most `tol` (hop samples per frame).
-fn frames_equal(a: &[f32], b: &[f32], hop: usize, frames: std::ops::Range<usize>, tol: f32) -> bool {
-    let (s, e) = (frames.start * hop, (frames.end * hop).min(a.len()));
-    s >= e || common::max_abs_diff(&a[s..e], &b[s..e]) <= tol
-}
-
 #[test]
 fn streamed_windows_equal_whole_sentence() {
     let vits = model();
@@ -103,7 +97,24 @@ fn seeking_gives_the_same_audio_from_the_sought_frame() {
     }
 }
 
-/// Perturbing one input frame changes no output beyond the halo: flow and decoder measured apart.
+/// Changes smaller than this share of a bump's largest effect are rounding: the 3- and
+/// 5-tap convs of the flow and decoder run as Winograd's F(4, k) on the CPU (`cpu_winograd`),
+/// where an output's rounding depends on the other inputs of its tile of four steps, so a bump
+/// moves outputs beyond the receptive field by rounding (measured on S: at most 1.9e-5 in z
+/// against the bump's 3.9 there, 5e-6 of it). Above this share, the bump's effect reaches
+/// ±10–15 frames (flow and decoder alike), so a halo short by more than that still fails.
+const ROUNDING: f32 = 1e-4;
+
+/// The frames of `a` and `b` (audio of `hop` samples per frame) that differ by more than
+/// [`ROUNDING`] of their largest difference.
+fn frames_changed(a: &[f32], b: &[f32], hop: usize) -> Vec<usize> {
+    let frame_diff: Vec<f32> = a.chunks(hop).zip(b.chunks(hop)).map(|(x, y)| common::max_abs_diff(x, y)).collect();
+    let largest = frame_diff.iter().copied().fold(0f32, f32::max);
+    (0..frame_diff.len()).filter(|&i| frame_diff[i] > ROUNDING * largest).collect()
+}
+
+/// Perturbing one input frame changes no output beyond the halo (above rounding): flow and
+/// decoder measured apart.
 #[test]
 fn halo_covers_the_receptive_field() {
     let vits = model();
@@ -118,12 +129,14 @@ fn halo_covers_the_receptive_field() {
         let mask = Tensor::from_vec(mask, (1, 1, frames), &Device::Cpu).unwrap();
         x.broadcast_add(&mask).unwrap()
     };
+    // [1, ch, frames] → per frame, its channels.
+    let by_frame = |x: &Tensor| -> Vec<f32> { x.squeeze(0).unwrap().t().unwrap().flatten_all().unwrap().to_vec1().unwrap() };
 
     // Flow: z at frames outside [j − flow, j + flow] is unchanged.
     let z = vits.flow_reverse(&z_p, Cond::plain()).unwrap();
     let z2 = vits.flow_reverse(&bump(&z_p), Cond::plain()).unwrap();
-    let diff = (&z - &z2).unwrap().abs().unwrap().max(1).unwrap().squeeze(0).unwrap().to_vec1::<f32>().unwrap();
-    let changed: Vec<usize> = (0..frames).filter(|&i| diff[i] > 0.0).collect();
+    let channels = z.dim(1).unwrap();
+    let changed = frames_changed(&by_frame(&z), &by_frame(&z2), channels);
     eprintln!("flow: frames changed {:?}..={:?} for a bump at {j}", changed.first(), changed.last());
     assert!(changed.contains(&j));
     assert!(changed.iter().all(|&i| i + halo.flow >= j && i <= j + halo.flow), "flow reaches beyond its halo");
@@ -131,14 +144,11 @@ fn halo_covers_the_receptive_field() {
     // Decoder: audio of frames outside [j − dec_right, j + dec_left] is unchanged.
     let a: Vec<f32> = vits.decode(&z, Cond::plain()).unwrap().to_vec1().unwrap();
     let b: Vec<f32> = vits.decode(&bump(&z), Cond::plain()).unwrap().to_vec1().unwrap();
-    let first = j.saturating_sub(halo.dec_right);
-    let last = j + halo.dec_left;
-    assert!(frames_equal(&a, &b, hop, 0..first, 0.0), "decoder reaches left of its halo");
-    assert!(frames_equal(&a, &b, hop, last + 1..frames, 0.0), "decoder reaches right of its halo");
-    assert!(!frames_equal(&a, &b, hop, j..j + 1, 1e-6), "the bumped frame itself changes");
-    // The halo is not wildly loose: the frames just inside it still change.
-    let reach = (0..frames).filter(|&i| !frames_equal(&a, &b, hop, i..i + 1, 0.0)).collect::<Vec<_>>();
+    let reach = frames_changed(&a, &b, hop);
     eprintln!("decoder: frames changed {:?}..={:?} for a bump at {j}; halo {halo:?}", reach.first(), reach.last());
+    assert!(reach.contains(&j), "the bumped frame itself changes");
+    assert!(reach.iter().all(|&i| i + halo.dec_right >= j && i <= j + halo.dec_left), "decoder reaches beyond its halo");
+    // The halo is not wildly loose: the frames just inside it still change.
     assert!(reach.first().unwrap() + halo.dec_right <= j + 3 && reach.last().unwrap() + 3 >= j + halo.dec_left);
 }
 

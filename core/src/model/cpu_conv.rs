@@ -57,8 +57,9 @@ enum Packed {
     /// `[⌈c_out/block⌉][c_in][k][block]` for the FMA microkernels.
     Fma { data: Vec<f32>, block: usize },
     Amx(amx::AmxWeights),
-    /// A 3-tap weight for Winograd's F(4, 3) on the FMA microkernels.
-    Winograd(winograd::WinogradWeights),
+    /// A 3- or 5-tap weight for Winograd's F(4, k) on the FMA microkernels, and, where short
+    /// sequences run faster direct ([`winograd::WinogradWeights::direct_below`]), for those.
+    Winograd { weights: winograd::WinogradWeights, direct: Option<(Vec<f32>, usize)> },
 }
 
 impl PackedWeights {
@@ -82,23 +83,26 @@ impl PackedWeights {
         PackedWeights { packed: Packed::Fma { data: micro::pack_weights_transposed(wt, c_out, c_in, block), block }, c_out, c_in, k: 1 }
     }
 
-    /// [`Self::new`] for a 3-tap conv with "same" padding that is always run over whole
-    /// sequences: where it would not be on AMX tiles, Winograd's F(4, 3) ([`winograd`]: half
-    /// the products, a little more rounding, and an output's bits depend on the rest of its
-    /// tile of four steps, so a conv over part of a sequence differs from one over the whole).
+    /// [`Self::new`] for a conv whose outputs may differ from the direct kernel's within
+    /// rounding: where it would not be on AMX tiles, Winograd's F(4, k) for 3 or 5 taps
+    /// ([`winograd`]: 2–2.5× fewer products, a little more rounding, and an output's bits depend
+    /// on the rest of its tile of four steps, so a conv over part of a sequence differs from one
+    /// over the whole within rounding).
     pub fn winograd(weight: &Tensor, tiles: bool) -> Result<Self> {
         let (c_out, c_in, k) = weight.dims3()?;
         Ok(Self::from_values(&weight.flatten_all()?.to_vec1::<f32>()?, c_out, c_in, k, tiles, true))
     }
 
-    /// On AMX tiles where the level and shape allow it and `tiles`; else, for a 3-tap weight
-    /// and `winograd`, Winograd's F(4, 3); else for the FMA microkernel.
+    /// On AMX tiles where the level and shape allow it and `tiles`; else, for a 3- or 5-tap
+    /// weight and `winograd`, Winograd's F(4, k); else for the FMA microkernel.
     fn from_values(w: &[f32], c_out: usize, c_in: usize, k: usize, tiles: bool, winograd: bool) -> Self {
         let level = cpu_level::level();
         let packed = if tiles && level == CpuLevel::Amx && amx::suits(c_out, c_in, k) {
             Packed::Amx(amx::AmxWeights::new(w, c_out, c_in, k))
-        } else if winograd && k == 3 {
-            Packed::Winograd(winograd::WinogradWeights::new(w, c_out, c_in))
+        } else if let Some(weights) = winograd.then(|| winograd::WinogradWeights::new(w, c_out, c_in, k)).flatten() {
+            let block = micro::block_rows(level);
+            let direct = (weights.direct_below() > 0).then(|| (micro::pack_weights(w, c_out, c_in, k, block), block));
+            Packed::Winograd { weights, direct }
         } else {
             let block = micro::block_rows(level);
             Packed::Fma { data: micro::pack_weights(w, c_out, c_in, k, block), block }
@@ -175,8 +179,10 @@ pub fn conv1d_slice(
 
     let (wp, block_rows) = match &weight.packed {
         Packed::Amx(w) => return Ok(amx::conv1d(x, b, l, w, bias, padding, dilation, pre_slope, res)),
-        Packed::Winograd(w) if padding == 1 && dilation == 1 => return Ok(winograd::conv3(x, b, l, w, bias, pre_slope, res)),
-        Packed::Winograd(_) => candle_core::bail!("cpu_conv: Winograd weights run with padding 1 and dilation 1, not {padding} and {dilation}"),
+        Packed::Winograd { weights, direct } => match direct {
+            Some((data, block)) if l_out.div_ceil(dilation) < weights.direct_below() => (data, *block),
+            _ => return Ok(winograd::conv(x, b, l, weights, bias, padding, dilation, pre_slope, res)),
+        },
         Packed::Fma { data, block } => (data, *block),
     };
     let threads = cpu::threads();

@@ -27,7 +27,7 @@ impl Wn {
         let mut res_skip_layers = Vec::with_capacity(n);
         for i in 0..n {
             let spec = ConvSpec::same(k, c.flow.dilation_rate.pow(i as u32));
-            in_layers.push(Conv1d::load(vb.pp(format!("in_layers.{i}")), h, 2 * h, k, spec, true)?);
+            in_layers.push(Conv1d::load(vb.pp(format!("in_layers.{i}")), h, 2 * h, k, spec, true)?.winograd());
             let out = if i + 1 < n { 2 * h } else { h };
             res_skip_layers.push(Conv1d::load(vb.pp(format!("res_skip_layers.{i}")), h, out, 1, ConvSpec::pointwise(), true)?);
         }

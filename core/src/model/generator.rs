@@ -25,10 +25,10 @@ impl ResBlock {
             .iter()
             .enumerate()
             .map(|(s, &d)| match kind {
-                ResBlockKind::Two => Ok((Conv1d::load(vb.pp(format!("convs.{s}")), ch, ch, kernel, ConvSpec::same(kernel, d), true)?, None)),
+                ResBlockKind::Two => Ok((Conv1d::load(vb.pp(format!("convs.{s}")), ch, ch, kernel, ConvSpec::same(kernel, d), true)?.winograd(), None)),
                 ResBlockKind::One => Ok((
-                    Conv1d::load(vb.pp(format!("convs1.{s}")), ch, ch, kernel, ConvSpec::same(kernel, d), true)?,
-                    Some(Conv1d::load(vb.pp(format!("convs2.{s}")), ch, ch, kernel, ConvSpec::same(kernel, 1), true)?),
+                    Conv1d::load(vb.pp(format!("convs1.{s}")), ch, ch, kernel, ConvSpec::same(kernel, d), true)?.winograd(),
+                    Some(Conv1d::load(vb.pp(format!("convs2.{s}")), ch, ch, kernel, ConvSpec::same(kernel, 1), true)?.winograd()),
                 )),
             })
             .collect::<Result<Vec<_>>>()?;

@@ -9,6 +9,7 @@ use super::activations;
 use super::cpu::is_cpu_f32;
 use super::cpu_amx;
 use super::cpu_conv;
+use super::cpu_winograd;
 pub use super::activations::NormFused;
 pub use super::cpu_conv::Fused;
 use super::lora::{Adapters, ParamId};
@@ -44,7 +45,7 @@ pub struct Conv1d {
     packed: std::sync::OnceLock<cpu_conv::PackedWeights>,
     /// Whether that layout may be AMX tiles ([`cpu_amx::tiles_for`] of the module's path).
     tiles: bool,
-    /// Whether a 3-tap conv may run as Winograd's F(4, 3) off the tiles ([`Self::whole_sequences`]).
+    /// Whether it may run as Winograd's F(4, k) off the tiles ([`Self::winograd`]).
     winograd: bool,
 }
 
@@ -57,11 +58,13 @@ impl Conv1d {
         Ok(Conv1d { weight, bias, spec, id: ParamId::of(&format!("{}.weight", vb.prefix())), packed: Default::default(), tiles, winograd: false })
     }
 
-    /// Marks a conv that is only ever run over whole sequences, never over a part whose
-    /// outputs must equal the whole's bit for bit (a window, a prefix): on the CPU's FMA levels
-    /// a 3-tap "same" conv then runs as Winograd's F(4, 3) ([`cpu_conv::PackedWeights::winograd`]).
-    pub fn whole_sequences(mut self) -> Self {
-        self.winograd = self.spec == ConvSpec::same(3, 1) && self.weight.dim(2).is_ok_and(|k| k == 3);
+    /// Lets a conv run as Winograd's F(4, k) on the CPU's FMA levels where that is faster
+    /// ([`cpu_winograd::pays`]: 3 or 5 taps, 64 or more input channels;
+    /// [`cpu_conv::PackedWeights::winograd`]). Its outputs then equal the direct conv's within
+    /// rounding, but an output's bits depend on the other steps of its tile: don't mark a conv
+    /// whose run over part of a sequence must equal the whole's bit for bit.
+    pub fn winograd(mut self) -> Self {
+        self.winograd = self.spec.groups == 1 && self.weight.dims3().is_ok_and(|(_, c_in, k)| cpu_winograd::pays(c_in, k));
         self
     }
 }

@@ -12,8 +12,9 @@ use super::modules::{Conv1d, ConvSpec, Fused, LayerNorm, NormFused};
 /// `enc_p.encoder.ffn_layers.N`: conv → ReLU → conv, "same" padding (the ReLU fused into the
 /// second conv's input pass as a LeakyReLU of slope 0). Every layer but the last runs over the
 /// whole sentence, always (its outputs are the next layer's keys), so its convs may take
-/// Winograd's F(4, 3) ([`Conv1d::whole_sequences`]); the last one's run over the first ids
-/// alone ([`TextEncoder::forward_head`]) must equal the whole's, so it stays direct.
+/// Winograd's F(4, 3) ([`Conv1d::winograd`]); the last one's run over the first ids alone
+/// ([`TextEncoder::forward_head`]) must equal the whole's bit for bit (the sentence's first
+/// frames are computed from it before the rest), so it stays direct.
 #[derive(Debug, Clone)]
 struct Ffn {
     conv_1: Conv1d,
@@ -25,7 +26,7 @@ impl Ffn {
         let spec = ConvSpec::same(kernel, 1);
         let load = |name: &str, c_in: usize, c_out: usize| {
             let conv = Conv1d::load(vb.pp(name), c_in, c_out, kernel, spec, true)?;
-            Ok::<_, candle_core::Error>(if whole { conv.whole_sequences() } else { conv })
+            Ok::<_, candle_core::Error>(if whole { conv.winograd() } else { conv })
         };
         Ok(Ffn { conv_1: load("conv_1", channels, filter)?, conv_2: load("conv_2", filter, channels)? })
     }
