@@ -16,6 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tvtts_core::memory::keep_freed_memory();
     // (what, c_out, c_in, taps, dilation, steps)
     let shapes = [
+        ("enc_p ffn conv_1, 40 ids", 768, 192, 3, 1, 40),
+        ("enc_p ffn conv_2, 40 ids", 192, 768, 3, 1, 40),
         ("enc_p ffn conv_1, 75 ids", 768, 192, 3, 1, 75),
         ("enc_p ffn conv_2, 75 ids", 192, 768, 3, 1, 75),
         ("enc_p ffn conv_1, 267 ids", 768, 192, 3, 1, 267),

@@ -147,8 +147,9 @@ impl WinogradWeights {
     /// Output steps per residue class of the dilation below which the direct kernel is
     /// faster (0: none). A contraction runs over a class's tiles, a quarter of its steps, in
     /// 16-lane vectors: a short sequence fills them poorly (19 tiles: 32 lanes for 19), which
-    /// costs F(4, 3) its 2× below ≈ 64 steps (encoder FFN, 1 thread, Zen 4: 0.7× at 30
-    /// steps, 0.94–1.08× at 75, 1.4–1.5× at 267), while F(4, 5)'s 2.5× still wins at 60.
+    /// costs F(4, 3) its 2× below ≈ 64 steps (encoder FFN, 1 thread, Zen 4: 0.85–0.95× at 40
+    /// steps, 0.98–1.07× at 75, 1.5× at 267; `examples/winograd_bench.rs`), while F(4, 5)'s
+    /// 2.5× still wins at 60 (1.3×).
     pub fn direct_below(&self) -> usize {
         match self.t.k {
             3 => 64,
@@ -191,7 +192,7 @@ impl Tiling {
     }
 }
 
-/// `dst[q][i] = src[i·m + q]`: `m` (2 or 4) phase rows of `len` from an interleaved row.
+/// `dst[q][i] = src[i·m + q]`: `m` (4) phase rows of `len` from an interleaved row.
 #[inline(always)]
 fn deinterleave(src: &[f32], m: usize, dst: &mut [f32], len: usize) {
     let src = &src[..m * len];
@@ -204,13 +205,7 @@ fn deinterleave(src: &[f32], m: usize, dst: &mut [f32], len: usize) {
                 (*a, *b, *c, *e) = (s[0], s[1], s[2], s[3]);
             }
         }
-        2 => {
-            let (r0, r1) = dst.split_at_mut(len);
-            for ((a, b), s) in r0.iter_mut().zip(r1[..len].iter_mut()).zip(src.chunks_exact(2)) {
-                (*a, *b) = (s[0], s[1]);
-            }
-        }
-        _ => unreachable!("phase rows of 2 or 4"),
+        _ => unreachable!("4 phase rows"),
     }
 }
 
@@ -240,13 +235,13 @@ fn interleave_runs<const D: usize>(src: &[f32], m: usize, len: usize, bias: f32,
 }
 
 /// The transformed inputs `Bᵀd` of every tile of one channel, from its zero-padded, activated
-/// row `xa` ([`Tiling::padded`] values): `v` `[n][tiles]`, one point's row every `point_stride`
-/// values; `phases` scratch of `m·phase` (the phase rows).
+/// row `xa` ([`Tiling::padded`] values): `v` `[n][tiles]`; `phases` scratch of `m·phase` (the
+/// phase rows).
 #[inline(always)]
-fn input_transform_portable(xa: &[f32], g: &Tiling, v: &mut [f32], point_stride: usize, phases: &mut [f32]) {
+fn input_transform_portable(xa: &[f32], g: &Tiling, v: &mut [f32], phases: &mut [f32]) {
     let (t, d, tiles, len) = (g.t, g.dilation, g.tiles, g.phase);
     match (d, t.m) {
-        (1, 2 | 4) => deinterleave(xa, t.m, phases, len),
+        (1, 4) => deinterleave(xa, t.m, phases, len),
         (2, _) => deinterleave_runs::<2>(xa, t.m, phases, len),
         (3, _) => deinterleave_runs::<3>(xa, t.m, phases, len),
         (6, _) => deinterleave_runs::<6>(xa, t.m, phases, len),
@@ -264,35 +259,42 @@ fn input_transform_portable(xa: &[f32], g: &Tiling, v: &mut [f32], point_stride:
         let at = (u % t.m) * len + d * (u / t.m);
         &phases[at..at + tiles]
     };
-    for p in 0..t.n {
-        let out = &mut v[p * point_stride..p * point_stride + tiles];
-        combine(&t.bt[p * t.n..(p + 1) * t.n], inputs, out);
-    }
+    combine(&t.bt, t.n, inputs, &mut v[..t.n * tiles]);
 }
 
-/// `out[j] = Σ_u coef[u]·rows(u)[j]`, in one pass (every row `out.len()` long; 6 or 8 rows,
-/// a const count so the sum of each column stays in registers).
+/// `out[q][j] = Σ_u coef[q][u]·rows(u)[j]` for the `K` rows of `out` (`[K][len]`) from the
+/// `N` input rows (each at least `len` long), in one pass over `j`: each column's inputs are
+/// loaded once and its `K` sums stay in registers (`N`, `K` const: 6 or 8 points; 4 steps or
+/// as many as the points).
 #[inline(always)]
-fn combine<'a>(coef: &[f32], rows: impl Fn(usize) -> &'a [f32], out: &mut [f32]) {
+fn combine<'a>(coef: &[f32], n: usize, rows: impl Fn(usize) -> &'a [f32], out: &mut [f32]) {
     #[inline(always)]
-    fn fixed<'a, const N: usize>(coef: &[f32], rows: impl Fn(usize) -> &'a [f32], out: &mut [f32]) {
-        let coef: [f32; N] = coef.try_into().expect("N coefficients");
-        let rows: [&[f32]; N] = std::array::from_fn(|u| &rows(u)[..out.len()]);
-        for (j, o) in out.iter_mut().enumerate() {
-            let mut acc = 0.0;
-            for u in 0..N {
-                acc += coef[u] * rows[u][j];
+    fn fixed<'a, const N: usize, const K: usize>(coef: &[f32], rows: impl Fn(usize) -> &'a [f32], out: &mut [f32]) {
+        let len = out.len() / K;
+        let coef: [[f32; N]; K] = std::array::from_fn(|q| coef[q * N..(q + 1) * N].try_into().expect("N coefficients"));
+        let rows: [&[f32]; N] = std::array::from_fn(|u| &rows(u)[..len]);
+        let mut chunks = out.chunks_exact_mut(len);
+        let outs: [&mut [f32]; K] = std::array::from_fn(|_| chunks.next().expect("K rows"));
+        for j in 0..len {
+            let x: [f32; N] = std::array::from_fn(|u| rows[u][j]);
+            for q in 0..K {
+                let mut acc = 0.0;
+                for u in 0..N {
+                    acc += coef[q][u] * x[u];
+                }
+                outs[q][j] = acc;
             }
-            *o = acc;
         }
     }
-    match coef.len() {
-        6 => fixed::<6>(coef, rows, out),
-        8 => fixed::<8>(coef, rows, out),
-        n => unreachable!("{n} points"),
+    match (n, coef.len() / n) {
+        (6, 6) => fixed::<6, 6>(coef, rows, out),
+        (6, 4) => fixed::<6, 4>(coef, rows, out),
+        (8, 8) => fixed::<8, 8>(coef, rows, out),
+        (8, 4) => fixed::<8, 4>(coef, rows, out),
+        (n, k) => unreachable!("{k} sums of {n} points"),
     }
 }
-at_cpu_level!(fn input_transform(xa: &[f32], g: &Tiling, v: &mut [f32], point_stride: usize, phases: &mut [f32]) => input_transform_portable);
+at_cpu_level!(fn input_transform(xa: &[f32], g: &Tiling, v: &mut [f32], phases: &mut [f32]) => input_transform_portable);
 
 /// `dst[i·m + s] = src[s·len + i] + bias` for the `dst.len()` values (the inverse of
 /// [`deinterleave`]).
@@ -309,13 +311,7 @@ fn interleave(src: &[f32], m: usize, len: usize, bias: f32, dst: &mut [f32]) {
                 (d[0], d[1], d[2], d[3]) = (a + bias, b + bias, c + bias, e + bias);
             }
         }
-        2 => {
-            let (r0, r1) = src.split_at(len);
-            for ((a, b), d) in r0.iter().zip(&r1[..len]).zip(body.chunks_exact_mut(2)) {
-                (d[0], d[1]) = (a + bias, b + bias);
-            }
-        }
-        _ => unreachable!("phase rows of 2 or 4"),
+        _ => unreachable!("4 phase rows"),
     }
     for (s, o) in tail.iter_mut().enumerate() {
         *o = src[s * len + whole] + bias;
@@ -329,11 +325,9 @@ fn interleave(src: &[f32], m: usize, len: usize, bias: f32, dst: &mut [f32]) {
 #[inline(always)]
 fn output_transform_portable(mp: &[f32], point_stride: usize, g: &Tiling, bias: f32, res: &[f32], y: &mut [f32], ys: &mut [f32]) {
     let (t, d, tiles) = (g.t, g.dilation, g.tiles);
-    for (s, out) in ys.chunks_exact_mut(tiles).enumerate() {
-        combine(&t.at[s * t.n..(s + 1) * t.n], |p| &mp[p * point_stride..p * point_stride + tiles], out);
-    }
+    combine(&t.at, t.n, |p| &mp[p * point_stride..p * point_stride + tiles], &mut ys[..t.m * tiles]);
     match (d, t.m) {
-        (1, 2 | 4) => interleave(ys, t.m, tiles, bias, y),
+        (1, 4) => interleave(ys, t.m, tiles, bias, y),
         (2, _) => interleave_runs::<2>(ys, t.m, tiles, bias, y),
         (3, _) => interleave_runs::<3>(ys, t.m, tiles, bias, y),
         (6, _) => interleave_runs::<6>(ys, t.m, tiles, bias, y),
@@ -457,7 +451,7 @@ impl Span<'_> {
             // SAFETY: the rows of channels `rows`, written by this call alone.
             let v = unsafe { std::slice::from_raw_parts_mut(vp.get().add(rows.start * per_channel), rows.len() * per_channel) };
             for (i, v) in rows.zip(v.chunks_exact_mut(per_channel)) {
-                input_transform(&self.xa[i * self.lp + self.from..(i + 1) * self.lp], &g, v, tiles, &mut phases);
+                input_transform(&self.xa[i * self.lp + self.from..(i + 1) * self.lp], &g, v, &mut phases);
             }
         };
         if threads > 1 && c_in * tiles >= 1 << 12 {
