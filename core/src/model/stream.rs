@@ -7,8 +7,11 @@
 //! of its input. To produce a window, every stage computes just the new outputs the next stage
 //! needs, from its cached input plus its own reach on each side ([`StageSpec`]). At the
 //! sentence's ends the spans are clipped, where the whole-sentence pass zero-pads just the same.
-//! So streaming is exact by construction, for any window size, not by a tolerance;
-//! `tests/streaming.rs` checks it, and checks the receptive field by perturbing one frame.
+//! So streaming computes the whole pass's arithmetic by construction, for any window size; in
+//! floating point it equals it bit for bit on the direct kernels, and within rounding where a
+//! conv runs as Winograd's F(4, k) (`cpu_winograd`: an output's rounding depends on the other
+//! steps of its tile, which a window's edge moves). `tests/streaming.rs` checks it, and checks
+//! the receptive field by perturbing one frame.
 //!
 //! Choice of halo: per stage, its own reach, not the whole network's receptive field. For
 //! Piper's medium voices the whole flow reaches 32 frames each side (4 couplings × 4 WN layers ×
