@@ -144,7 +144,8 @@ fn vector_steer_inspect_and_say_with_style() {
         hound::WavReader::open(&path).unwrap().samples::<f32>().map(Result::unwrap).collect::<Vec<f32>>()
     };
     let plain = say(None, "plain.wav");
-    assert_eq!(common::max_abs_diff(&say(Some("0"), "zero.wav"), &plain), 0.0, "α = 0 is the base voice");
+    // `--style` streams; `plain` is whole synthesis: equal within the streams' rounding.
+    assert!(common::max_abs_diff(&say(Some("0"), "zero.wav"), &plain) <= common::STREAM_ROUNDING, "α = 0 is the base voice");
     assert!(common::max_abs_diff(&say(Some("2"), "two.wav"), &plain) > 1e-3, "α = 2 changes it");
     // Tools that need another voice or a multi-speaker one say why they cannot run.
     let out = tvtts().args(["vector", "diff", "--base"]).arg(&voice).args(["--tuned"]).arg(&voice)

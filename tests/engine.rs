@@ -372,7 +372,9 @@ fn alpha_change_is_spliced(text: &str, skip: impl Fn(&[Event]) -> (usize, u64)) 
     if changed_from.is_none() {
         assert_eq!(audio.len(), old.len(), "the change keeps every duration");
     }
-    assert!(common::max_abs_diff(&audio[..at], &old[..at]) == 0.0, "audio before the splice is untouched");
+    // Untouched: the run without a change, within the rounding by which streams of other
+    // windows differ (a splice would move it by far more).
+    assert!(common::max_abs_diff(&audio[..at], &old[..at]) <= common::STREAM_ROUNDING, "audio before the splice is untouched");
     // After the crossfade, the new style's audio (computed the same way, it would be equal).
     let energy = |x: &[f32]| x.iter().map(|v| v * v).sum::<f32>();
     let span = at + 256..(at + 22_050).min(same);

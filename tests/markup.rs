@@ -76,8 +76,10 @@ fn a_style_switches_at_its_word_and_the_audio_before_is_the_unmarked_lines() {
     // The switch lands on the second "the" (the one inside the tag).
     let switch = tb.words.iter().filter(|w| w.item == "the").nth(1).unwrap().start as usize;
     assert!(switch > 0 && switch < b.len());
-    let first_diff = a.iter().zip(&b).position(|(x, y)| x.to_bits() != y.to_bits());
-    assert!(first_diff.is_some_and(|d| d >= switch), "before the styled word (sample {switch}) bit-identical to the unmarked line; first difference at {first_diff:?}");
+    // Both are streamed, in windows that end at other frames (the marked line's at the
+    // switch): equal within the streams' rounding before it.
+    let first_diff = a.iter().zip(&b).position(|(x, y)| (x - y).abs() > common::STREAM_ROUNDING);
+    assert!(first_diff.is_some_and(|d| d >= switch), "before the styled word (sample {switch}) the unmarked line; first difference at {first_diff:?}");
     let after = |x: &[f32]| x[switch..].to_vec();
     let n = a.len().min(b.len());
     assert!(n > switch);

@@ -183,7 +183,8 @@ fn raising_emotion_mid_line_changes_only_what_follows() {
     let at = change.at_sample as usize;
     assert!(at >= 22_050 && at < plain.len() - 22_050, "change at sample {at} of {}", plain.len());
     let before = max_abs_diff(&plain[..at], &steered[..at]);
-    assert!(before <= 1e-6, "audio before the change point differs by {before}");
+    // Both streamed, in other windows: equal within the streams' rounding (Winograd's tiles).
+    assert!(before <= common::STREAM_ROUNDING, "audio before the change point differs by {before}");
     let n = plain.len().min(steered.len());
     let after = rms(&plain[at..n].iter().zip(&steered[at..n]).map(|(a, b)| a - b).collect::<Vec<_>>());
     assert!(after > 0.2 * rms(&plain[at..n]), "audio after the change point barely changed (rms diff {after})");
@@ -461,7 +462,7 @@ fn a_presets_lexicon_pronounces_its_words_and_a_bad_entry_is_reported() {
     let by_lexicon = engine_audio(&app, &preset, "Zyxthar waits.", &[]);
     let by_markup = engine_audio(&app, &preset, r#"<phoneme ph="zˈɪksθɑːɹ">Zyxthar</phoneme> waits."#, &[]);
     assert_eq!(by_lexicon.len(), by_markup.len());
-    assert!(max_abs_diff(&by_lexicon, &by_markup) <= 1e-6, "the lexicon's IPA is what is spoken");
+    assert!(max_abs_diff(&by_lexicon, &by_markup) <= common::STREAM_ROUNDING, "the lexicon's IPA is what is spoken");
 
     // An entry with a symbol the voice cannot read: the preset error names the lexicon's line.
     std::fs::write(dir.path().join("npcs/names.lex"), "Zyxthar  zˈɪksθɑːɹ\nGlorb  ɡl☃b\n").expect("break");
