@@ -32,6 +32,35 @@ impl OutPtr {
     }
 }
 
+/// `rows` rows of `l` values → rows of `left + l + right`, zero at both ends, the middle
+/// `act(x)` (LeakyReLU with `slope`, or a copy): a conv's padded input. Split over the pool
+/// when large.
+pub fn padded_activation(x: &[f32], rows: usize, l: usize, (left, right): (usize, usize), slope: Option<f32>, threads: usize) -> Vec<f32> {
+    let lp = left + l + right;
+    let mut xa: Vec<f32> = Vec::with_capacity(rows * lp);
+    let ptr = OutPtr(xa.as_mut_ptr());
+    let fill = |row: usize| {
+        // SAFETY: each row of xa (inside its capacity) is written whole by exactly one call.
+        let row_all = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(row * lp), lp) };
+        row_all[..left].fill(0.0);
+        row_all[left + l..].fill(0.0);
+        let dst = &mut row_all[left..left + l];
+        let src = &x[row * l..(row + 1) * l];
+        match slope {
+            Some(s) => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = if v >= 0.0 { v } else { v * s }),
+            None => dst.copy_from_slice(src),
+        }
+    };
+    if threads > 1 && rows * l >= 1 << 16 {
+        chunked(rows, |range| range.for_each(fill));
+    } else {
+        (0..rows).for_each(fill);
+    }
+    // SAFETY: every row was written whole above.
+    unsafe { xa.set_len(rows * lp) };
+    xa
+}
+
 thread_local! {
     /// Set while this thread runs one task of [`each_alone`]: its kernels stay on this thread.
     static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };

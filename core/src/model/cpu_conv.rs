@@ -188,7 +188,7 @@ pub fn conv1d_slice(
     let threads = cpu::threads();
     // xa[b, i, padding + t] = act(x[b, i, t]), zero in the padding: [b, c_in, lp].
     let lp = l + 2 * padding;
-    let xa = padded_activation(x, b * c_in, l, padding, pre_slope, threads);
+    let xa = cpu::padded_activation(x, b * c_in, l, (padding, padding), pre_slope, threads);
 
     let level = cpu_level::level();
     if block_rows != micro::block_rows(level) {
@@ -244,34 +244,6 @@ pub fn conv1d_slice(
     // SAFETY: the tasks above initialised all b·c_out·l_out elements.
     unsafe { out.set_len(b * c_out * l_out) };
     Ok(out)
-}
-
-/// `rows` rows of `l` values → rows of `padding + l + padding`, zero at both ends, the middle
-/// `act(x)` (LeakyReLU with `slope`, or a copy); split over the pool when large.
-fn padded_activation(x: &[f32], rows: usize, l: usize, padding: usize, slope: Option<f32>, threads: usize) -> Vec<f32> {
-    let lp = l + 2 * padding;
-    let mut xa: Vec<f32> = Vec::with_capacity(rows * lp);
-    let ptr = OutPtr(xa.as_mut_ptr());
-    let fill = |row: usize| {
-        // SAFETY: each row of xa (inside its capacity) is written whole by exactly one call.
-        let row_all = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(row * lp), lp) };
-        row_all[..padding].fill(0.0);
-        row_all[padding + l..].fill(0.0);
-        let dst = &mut row_all[padding..padding + l];
-        let src = &x[row * l..(row + 1) * l];
-        match slope {
-            Some(s) => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = if v >= 0.0 { v } else { v * s }),
-            None => dst.copy_from_slice(src),
-        }
-    };
-    if threads > 1 && rows * l >= 1 << 16 {
-        cpu::chunked(rows, |range| range.for_each(fill));
-    } else {
-        (0..rows).for_each(fill);
-    }
-    // SAFETY: every row was written whole above.
-    unsafe { xa.set_len(rows * lp) };
-    xa
 }
 
 /// A transposed conv's weights rearranged for the CPU: output phase r of stride s is an ordinary

@@ -2,7 +2,7 @@
 //! outputs of a `k`-tap conv per tile from `n = k + 3` products per input channel instead of
 //! `4·k` — F(4, 3) (6 points, half the products) and F(4, 5) (8 points, 2.5× fewer).
 //!
-//! For each tile of `m` output steps, its `n` inputs `d` are transformed (`Bᵀd`, per input
+//! For each tile of `M` (4) output steps, its `n` inputs `d` are transformed (`Bᵀd`, per input
 //! channel), the taps `g` once per weight (`G·g`); each point `p` is then an ordinary channel
 //! contraction, `M_p = U_p · V_p` (`[c_out, c_in] · [c_in, tiles]`, the 1×1 case of
 //! [`super::cpu_microkernel`]), and the outputs are `Aᵀ·M` (Lavin & Gray 2016):
@@ -31,18 +31,19 @@ use super::cpu_microkernel::{self as micro, Seed, Tile};
 /// Columns of one kernel call (its input span stays in cache while all rows read it).
 const SPAN: usize = 192;
 
-/// F(m, k): outputs per tile, points, and the three transforms.
+/// Output steps per tile of every transform used: F(4, k).
+pub const M: usize = 4;
+
+/// F(M, k): points and the three transforms.
 #[derive(Debug)]
 pub struct Transform {
     /// Taps.
     pub k: usize,
-    /// Output steps per tile.
-    pub m: usize,
-    /// Points: inputs per tile and products per input channel and tile (`m + k − 1`).
+    /// Points: inputs per tile and products per input channel and tile (`M + k − 1`).
     pub n: usize,
     /// `Bᵀ` `[n][n]`: row p is point p's combination of a tile's inputs.
     bt: Vec<f32>,
-    /// `Aᵀ` `[m][n]`: row s is output step s's combination of the points.
+    /// `Aᵀ` `[M][n]`: row s is output step s's combination of the points.
     at: Vec<f32>,
     /// `G` `[n][k]` (f64: weights are transformed once, rounded once).
     g: Vec<f64>,
@@ -55,16 +56,16 @@ impl Transform {
     pub fn for_taps(k: usize) -> Option<&'static Transform> {
         static T: [OnceLock<Transform>; 2] = [OnceLock::new(), OnceLock::new()];
         Some(match k {
-            3 => T[0].get_or_init(|| Transform::new(4, 3, &[0.0, 1.0, -1.0, 2.0, -2.0])),
-            5 => T[1].get_or_init(|| Transform::new(4, 5, &[0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5])),
+            3 => T[0].get_or_init(|| Transform::new(3, &[0.0, 1.0, -1.0, 2.0, -2.0])),
+            5 => T[1].get_or_init(|| Transform::new(5, &[0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5])),
             _ => return None,
         })
     }
 
-    /// Toom–Cook's F(m, k) at the finite `points` and ∞ (`m + k − 2` finite points).
-    fn new(m: usize, k: usize, points: &[f64]) -> Self {
-        let n = m + k - 1;
-        assert_eq!(points.len() + 1, n, "winograd: F({m}, {k}) needs {} finite points", n - 1);
+    /// Toom–Cook's F(M, k) at the finite `points` and ∞ (`M + k − 2` finite points).
+    fn new(k: usize, points: &[f64]) -> Self {
+        let n = M + k - 1;
+        assert_eq!(points.len() + 1, n, "winograd: F({M}, {k}) needs {} finite points", n - 1);
         // Row p of the evaluation at point p of a polynomial's `deg` coefficients (∞: the
         // leading one).
         let eval = |p: usize, deg: usize| -> Vec<f64> {
@@ -85,8 +86,8 @@ impl Transform {
             b.iter_mut().for_each(|v| *v = if v.abs() < 1e-12 { 0.0 } else { *v / scale });
             g.iter_mut().for_each(|v| *v *= scale);
         }
-        let at = (0..m).flat_map(|s| (0..n).map(move |p| (p, s))).map(|(p, s)| eval(p, m)[s] as f32).collect();
-        Transform { k, m, n, bt: bt.concat().into_iter().map(|v| v as f32).collect(), at, g: g.concat() }
+        let at = (0..M).flat_map(|s| (0..n).map(move |p| (p, s))).map(|(p, s)| eval(p, M)[s] as f32).collect();
+        Transform { k, n, bt: bt.concat().into_iter().map(|v| v as f32).collect(), at, g: g.concat() }
     }
 }
 
@@ -159,104 +160,92 @@ impl WinogradWeights {
 }
 
 /// Where a conv's tiles lie: `tiles = dilation · per_class` tiles, tile `j·dilation + r` being
-/// the `j`-th of residue class `r`, whose output step `s` is `r + dilation·(m·j + s)` and whose
-/// input `u` is the padded input's `r + dilation·(m·j + u)`.
+/// the `j`-th of residue class `r`, whose output step `s` is `r + dilation·(M·j + s)` and whose
+/// input `u` is the padded input's `r + dilation·(M·j + u)`.
 ///
 /// The transforms read and write whole rows of tiles at once (vectorised over tiles) through
-/// `m` phase rows: phase `q` holds input `q` of every tile, `Q_q[j·dilation + r] = xa[r +
-/// dilation·(m·j + q)]`, so tile input `u = m·a + q` is `Q_q[tile + a·dilation]`.
+/// `M` phase rows: phase `q` holds input `q` of every tile, `Q_q[j·dilation + r] = xa[r +
+/// dilation·(M·j + q)]`, so tile input `u = M·a + q` is `Q_q[tile + a·dilation]`.
 #[derive(Debug, Clone, Copy)]
 struct Tiling {
     t: &'static Transform,
     dilation: usize,
     per_class: usize,
     tiles: usize,
-    /// Length of a phase row: `dilation · (per_class + (n − 1)/m)`.
+    /// Length of a phase row: `dilation · (per_class + (n − 1)/M)`.
     phase: usize,
 }
 
 impl Tiling {
     /// The tiling of `l_out` output steps (`per_class` tiles per residue class).
     fn new(t: &'static Transform, l_out: usize, dilation: usize) -> Self {
-        Self::of_classes(t, l_out.div_ceil(dilation).div_ceil(t.m), dilation)
+        Self::of_classes(t, l_out.div_ceil(dilation).div_ceil(M), dilation)
     }
 
     /// `per_class` tiles per residue class of `dilation`.
     fn of_classes(t: &'static Transform, per_class: usize, dilation: usize) -> Self {
-        Tiling { t, dilation, per_class, tiles: dilation * per_class, phase: dilation * (per_class + (t.n - 1) / t.m) }
+        Tiling { t, dilation, per_class, tiles: dilation * per_class, phase: dilation * (per_class + (t.n - 1) / M) }
     }
 
-    /// Values of the padded input row the phase rows read: `m · phase`.
+    /// Values of the padded input row the phase rows read: `M · phase`.
     fn padded(&self) -> usize {
-        self.t.m * self.phase
+        M * self.phase
     }
 }
 
-/// `dst[q][i] = src[i·m + q]`: `m` (4) phase rows of `len` from an interleaved row.
+/// `dst[q][i] = src[i·M + q]`: the `M` phase rows of `len` of an undilated conv, in one pass.
 #[inline(always)]
-fn deinterleave(src: &[f32], m: usize, dst: &mut [f32], len: usize) {
-    let src = &src[..m * len];
-    match m {
-        4 => {
-            let (r0, rest) = dst.split_at_mut(len);
-            let (r1, rest) = rest.split_at_mut(len);
-            let (r2, r3) = rest.split_at_mut(len);
-            for ((((a, b), c), e), s) in r0.iter_mut().zip(r1.iter_mut()).zip(r2.iter_mut()).zip(r3[..len].iter_mut()).zip(src.chunks_exact(4)) {
-                (*a, *b, *c, *e) = (s[0], s[1], s[2], s[3]);
-            }
-        }
-        _ => unreachable!("4 phase rows"),
+fn deinterleave(src: &[f32], dst: &mut [f32], len: usize) {
+    let (r0, rest) = dst.split_at_mut(len);
+    let (r1, rest) = rest.split_at_mut(len);
+    let (r2, r3) = rest.split_at_mut(len);
+    for ((((a, b), c), e), s) in r0.iter_mut().zip(r1.iter_mut()).zip(r2.iter_mut()).zip(r3[..len].iter_mut()).zip(src[..M * len].chunks_exact(M)) {
+        (*a, *b, *c, *e) = (s[0], s[1], s[2], s[3]);
     }
 }
 
-/// [`deinterleave`] of runs of `D` values: `dst[q][j·D + r] = src[D·(m·j + q) + r]` (a const
-/// `D`, so each run is a few moves, not a call).
+/// [`deinterleave`] at dilation `d`, in runs of `d` values: `dst[q][j·d + r] = src[d·(M·j + q)
+/// + r]`. Called with a literal `d` it inlines to a few moves per run.
 #[inline(always)]
-fn deinterleave_runs<const D: usize>(src: &[f32], m: usize, dst: &mut [f32], len: usize) {
-    for (q, row) in dst.chunks_exact_mut(len).take(m).enumerate() {
-        for (j, run) in row.chunks_exact_mut(D).enumerate() {
-            let from: &[f32; D] = src[D * (m * j + q)..][..D].try_into().expect("D values");
-            let to: &mut [f32; D] = run.try_into().expect("D values");
-            *to = *from;
+fn deinterleave_runs(src: &[f32], d: usize, dst: &mut [f32], len: usize) {
+    for (q, row) in dst.chunks_exact_mut(len).take(M).enumerate() {
+        for (j, run) in row.chunks_exact_mut(d).enumerate() {
+            run.copy_from_slice(&src[d * (M * j + q)..][..d]);
         }
     }
 }
 
-/// [`interleave`] of runs of `D` values: `dst[D·(m·j + s) + r] = src[s·len + j·D + r] + bias`
-/// for the `dst.len()` values.
+/// The inverse of [`deinterleave_runs`] at dilation `d`, plus `bias`: `dst[d·(M·j + s) + r] =
+/// src[s·len + j·d + r] + bias` for the `dst.len()` values. Called with a literal `d` it inlines
+/// to a few moves per run.
 #[inline(always)]
-fn interleave_runs<const D: usize>(src: &[f32], m: usize, len: usize, bias: f32, dst: &mut [f32]) {
-    for (j, group) in dst.chunks_mut(D * m).enumerate() {
-        for (s, run) in group.chunks_mut(D).enumerate() {
-            let from = &src[s * len + j * D..][..run.len()];
+fn interleave_runs(src: &[f32], d: usize, len: usize, bias: f32, dst: &mut [f32]) {
+    for (j, group) in dst.chunks_mut(d * M).enumerate() {
+        for (s, run) in group.chunks_mut(d).enumerate() {
+            let from = &src[s * len + j * d..][..run.len()];
             run.iter_mut().zip(from).for_each(|(o, &v)| *o = v + bias);
         }
     }
 }
 
 /// The transformed inputs `Bᵀd` of every tile of one channel, from its zero-padded, activated
-/// row `xa` ([`Tiling::padded`] values): `v` `[n][tiles]`; `phases` scratch of `m·phase` (the
+/// row `xa` ([`Tiling::padded`] values): `v` `[n][tiles]`; `phases` scratch of `M·phase` (the
 /// phase rows).
 #[inline(always)]
 fn input_transform_portable(xa: &[f32], g: &Tiling, v: &mut [f32], phases: &mut [f32]) {
     let (t, d, tiles, len) = (g.t, g.dilation, g.tiles, g.phase);
-    match (d, t.m) {
-        (1, 4) => deinterleave(xa, t.m, phases, len),
-        (2, _) => deinterleave_runs::<2>(xa, t.m, phases, len),
-        (3, _) => deinterleave_runs::<3>(xa, t.m, phases, len),
-        (6, _) => deinterleave_runs::<6>(xa, t.m, phases, len),
-        (12, _) => deinterleave_runs::<12>(xa, t.m, phases, len),
-        _ => {
-            for (q, row) in phases.chunks_exact_mut(len).enumerate() {
-                for (j, run) in row.chunks_exact_mut(d).enumerate() {
-                    run.copy_from_slice(&xa[d * (t.m * j + q)..][..d]);
-                }
-            }
-        }
+    // The decoders' dilations as literals (each inlined for its own), any other at run time.
+    match d {
+        1 => deinterleave(xa, phases, len),
+        2 => deinterleave_runs(xa, 2, phases, len),
+        3 => deinterleave_runs(xa, 3, phases, len),
+        6 => deinterleave_runs(xa, 6, phases, len),
+        12 => deinterleave_runs(xa, 12, phases, len),
+        d => deinterleave_runs(xa, d, phases, len),
     }
     let phases = &*phases;
     let inputs = |u: usize| {
-        let at = (u % t.m) * len + d * (u / t.m);
+        let at = (u % M) * len + d * (u / M);
         &phases[at..at + tiles]
     };
     combine(&t.bt, t.n, inputs, &mut v[..t.n * tiles]);
@@ -296,22 +285,17 @@ fn combine<'a>(coef: &[f32], n: usize, rows: impl Fn(usize) -> &'a [f32], out: &
 }
 at_cpu_level!(fn input_transform(xa: &[f32], g: &Tiling, v: &mut [f32], phases: &mut [f32]) => input_transform_portable);
 
-/// `dst[i·m + s] = src[s·len + i] + bias` for the `dst.len()` values (the inverse of
+/// `dst[i·M + s] = src[s·len + i] + bias` for the `dst.len()` values (the inverse of
 /// [`deinterleave`]).
 #[inline(always)]
-fn interleave(src: &[f32], m: usize, len: usize, bias: f32, dst: &mut [f32]) {
-    let whole = dst.len() / m;
-    let (body, tail) = dst.split_at_mut(whole * m);
-    match m {
-        4 => {
-            let (r0, rest) = src.split_at(len);
-            let (r1, rest) = rest.split_at(len);
-            let (r2, r3) = rest.split_at(len);
-            for ((((a, b), c), e), d) in r0.iter().zip(r1).zip(r2).zip(&r3[..len]).zip(body.chunks_exact_mut(4)) {
-                (d[0], d[1], d[2], d[3]) = (a + bias, b + bias, c + bias, e + bias);
-            }
-        }
-        _ => unreachable!("4 phase rows"),
+fn interleave(src: &[f32], len: usize, bias: f32, dst: &mut [f32]) {
+    let whole = dst.len() / M;
+    let (body, tail) = dst.split_at_mut(whole * M);
+    let (r0, rest) = src.split_at(len);
+    let (r1, rest) = rest.split_at(len);
+    let (r2, r3) = rest.split_at(len);
+    for ((((a, b), c), e), d) in r0.iter().zip(r1).zip(r2).zip(&r3[..len]).zip(body.chunks_exact_mut(M)) {
+        (d[0], d[1], d[2], d[3]) = (a + bias, b + bias, c + bias, e + bias);
     }
     for (s, o) in tail.iter_mut().enumerate() {
         *o = src[s * len + whole] + bias;
@@ -325,21 +309,15 @@ fn interleave(src: &[f32], m: usize, len: usize, bias: f32, dst: &mut [f32]) {
 #[inline(always)]
 fn output_transform_portable(mp: &[f32], point_stride: usize, g: &Tiling, bias: f32, res: &[f32], y: &mut [f32], ys: &mut [f32]) {
     let (t, d, tiles) = (g.t, g.dilation, g.tiles);
-    combine(&t.at, t.n, |p| &mp[p * point_stride..p * point_stride + tiles], &mut ys[..t.m * tiles]);
-    match (d, t.m) {
-        (1, 4) => interleave(ys, t.m, tiles, bias, y),
-        (2, _) => interleave_runs::<2>(ys, t.m, tiles, bias, y),
-        (3, _) => interleave_runs::<3>(ys, t.m, tiles, bias, y),
-        (6, _) => interleave_runs::<6>(ys, t.m, tiles, bias, y),
-        (12, _) => interleave_runs::<12>(ys, t.m, tiles, bias, y),
-        _ => {
-            for (j, group) in y.chunks_mut(d * t.m).enumerate() {
-                for (s, run) in group.chunks_mut(d).enumerate() {
-                    let from = &ys[s * tiles + j * d..][..run.len()];
-                    run.iter_mut().zip(from).for_each(|(o, &v)| *o = v + bias);
-                }
-            }
-        }
+    combine(&t.at, t.n, |p| &mp[p * point_stride..p * point_stride + tiles], &mut ys[..M * tiles]);
+    // As in the input transform: the decoders' dilations as literals.
+    match d {
+        1 => interleave(ys, tiles, bias, y),
+        2 => interleave_runs(ys, 2, tiles, bias, y),
+        3 => interleave_runs(ys, 3, tiles, bias, y),
+        6 => interleave_runs(ys, 6, tiles, bias, y),
+        12 => interleave_runs(ys, 12, tiles, bias, y),
+        d => interleave_runs(ys, d, tiles, bias, y),
     }
     if !res.is_empty() {
         y.iter_mut().zip(res).for_each(|(v, r)| *v += r);
@@ -373,15 +351,7 @@ pub fn conv(x: &[f32], b: usize, l: usize, w: &WinogradWeights, bias: &[f32], pa
         // xa: [c_in][lp], each row `padding` zeros, the activated input, zeros to the last phase
         // row's end.
         let lp = whole.padded();
-        let mut xa = vec![0f32; c_in * lp];
-        let activate = |(src, row): (&[f32], &mut [f32])| {
-            let dst = &mut row[padding..padding + l];
-            match pre_slope {
-                Some(k) => dst.iter_mut().zip(src).for_each(|(o, &s)| *o = if s >= 0.0 { s } else { s * k }),
-                None => dst.copy_from_slice(src),
-            }
-        };
-        x.chunks_exact(l).zip(xa.chunks_exact_mut(lp)).for_each(activate);
+        let xa = cpu::padded_activation(x, c_in, l, (padding, lp - padding - l), pre_slope, threads);
         // SAFETY (of the writes below): batch item bi's rows, inside `out`'s capacity.
         let y = OutPtr(unsafe { out.as_mut_ptr().add(bi * c_out * l_out) });
         let res = res.map(|r| &r[bi * c_out * l_out..][..c_out * l_out]);
@@ -389,8 +359,8 @@ pub fn conv(x: &[f32], b: usize, l: usize, w: &WinogradWeights, bias: &[f32], pa
             let j0 = s * span_classes;
             let sc = span_classes.min(whole.per_class - j0);
             let g = Tiling::of_classes(t, sc, d);
-            let steps = (d * t.m * j0)..(d * t.m * (j0 + sc)).min(l_out);
-            let job = Span { w, bias, xa: &xa, lp, from: d * t.m * j0, g, steps, y, l_out, res };
+            let steps = (d * M * j0)..(d * M * (j0 + sc)).min(l_out);
+            let job = Span { w, bias, xa: &xa, lp, from: d * M * j0, g, steps, y, l_out, res };
             job.run(inner);
         };
         if threads > 1 && spans >= 2 * threads {
@@ -447,7 +417,7 @@ impl Span<'_> {
         let mut v: Vec<f32> = Vec::with_capacity(c_in * per_channel);
         let vp = OutPtr(v.as_mut_ptr());
         let transform = |rows: std::ops::Range<usize>| {
-            let mut phases = vec![0f32; t.m * g.phase];
+            let mut phases = vec![0f32; M * g.phase];
             // SAFETY: the rows of channels `rows`, written by this call alone.
             let v = unsafe { std::slice::from_raw_parts_mut(vp.get().add(rows.start * per_channel), rows.len() * per_channel) };
             for (i, v) in rows.zip(v.chunks_exact_mut(per_channel)) {
@@ -487,7 +457,7 @@ impl Span<'_> {
             }
             // SAFETY: the contractions above wrote all n rows of `tiles` values of every point.
             unsafe { m.set_len(t.n * n * tiles) };
-            let mut ys = vec![0f32; t.m * tiles];
+            let mut ys = vec![0f32; M * tiles];
             let steps = self.steps.clone();
             for (k, o) in (r0..r1).enumerate() {
                 // SAFETY: the span's steps of output row o, written by this task alone.
@@ -548,10 +518,10 @@ mod tests {
             let g: Vec<f64> = (0..k).map(|j| (j as f64 * 5.0 + 2.0) % 5.0 - 2.0).collect();
             let u: Vec<f64> = (0..t.n).map(|p| (0..k).map(|j| t.g[p * k + j] * g[j]).sum()).collect();
             let v: Vec<f64> = (0..t.n).map(|p| (0..t.n).map(|i| t.bt[p * t.n + i] as f64 * d[i]).sum()).collect();
-            for s in 0..t.m {
+            for s in 0..M {
                 let got: f64 = (0..t.n).map(|p| t.at[s * t.n + p] as f64 * u[p] * v[p]).sum();
                 let want: f64 = (0..k).map(|j| g[j] * d[s + j]).sum();
-                assert!((got - want).abs() < 1e-6, "F({}, {k}) step {s}: {got} vs {want}", t.m);
+                assert!((got - want).abs() < 1e-6, "F({M}, {k}) step {s}: {got} vs {want}");
             }
         }
     }
