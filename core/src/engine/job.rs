@@ -22,7 +22,7 @@ use super::EngineShared;
 use crate::error::{Error, Result};
 use crate::model::stream::SentenceStream;
 use crate::line::{pitch, Gain, Plan, Shifts};
-use crate::model::{Noise, StyleState};
+use crate::model::StyleState;
 use crate::scales::Scales;
 use crate::style::{ControlId, Palette};
 use crate::timing::Timings;
@@ -501,30 +501,13 @@ impl Job {
                     .collect::<Result<Vec<_>>>()
             })
             .collect::<Result<Vec<_>>>()?;
-        let sentences = plan.sentences.clone().into();
         let rate = voice.sample_rate();
         self.shared.sample_rate.store(rate, Ordering::Relaxed);
         self.shared.set_state(State::Speaking);
         self.out.emit(Event::Started { sample_rate: rate });
         let (speaker, seed) = (self.request.options.speaker, self.request.options.seed);
-        self.speaking = Some(Speaking {
-            palette,
-            controls,
-            names: self.shared.controls.names().cloned().collect(),
-            overrides,
-            speaker,
-            scales,
-            noise: Noise::seeded(seed),
-            plan,
-            sentences,
-            next_sentence: 0,
-            current: None,
-            done: VecDeque::new(),
-            resume: VecDeque::new(),
-            last_rewind: None,
-            styled: Vec::new(),
-            pending: None,
-        });
+        let names = self.shared.controls.names().cloned().collect();
+        self.speaking = Some(Speaking::new(palette, controls, names, overrides, speaker, scales, seed, plan));
         Ok(())
     }
 }
@@ -540,24 +523,11 @@ impl Job {
         self.out.emit(Event::SentenceStarted { index: 0, phonemes: String::new(), start_sample: 0 });
         self.out.emit(Event::Timings { index: 0, timings: baked.timings });
         let current = Current { baked: baked.audio, ..Current::new(0, 0, 0) };
-        self.speaking = Some(Speaking {
-            palette,
-            controls,
-            names: self.shared.controls.names().cloned().collect(),
-            overrides: vec![Vec::new()],
-            speaker: self.request.options.speaker,
-            scales,
-            noise: Noise::seeded(0),
-            plan: Plan { sentences: Vec::new(), prosodies: vec![Default::default()] },
-            sentences: VecDeque::new(),
-            next_sentence: 1,
-            current: Some(current),
-            done: VecDeque::new(),
-            resume: VecDeque::new(),
-            last_rewind: None,
-            styled: Vec::new(),
-            pending: None,
-        });
+        let names = self.shared.controls.names().cloned().collect();
+        let plan = Plan { sentences: Vec::new(), prosodies: vec![Default::default()] };
+        let mut speaking = Speaking::new(palette, controls, names, vec![Vec::new()], self.request.options.speaker, scales, 0, plan);
+        (speaking.current, speaking.next_sentence) = (Some(current), 1);
+        self.speaking = Some(speaking);
         Ok(())
     }
 }

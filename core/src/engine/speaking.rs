@@ -160,6 +160,31 @@ pub(super) enum Begun {
 const STYLES_KEPT: usize = 4;
 
 impl Speaking {
+    /// A request's state before its first step computes: `plan`'s sentences to speak, in the
+    /// palette's `controls` (named `names`, request order) and the markup's `overrides` (per
+    /// prosody of the plan), the noise seeded with `seed`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(palette: Arc<Palette>, controls: Vec<ControlId>, names: Vec<Arc<str>>, overrides: Vec<Vec<(ControlId, Arc<str>, f32)>>, speaker: Option<usize>, scales: Scales, seed: u64, plan: Plan) -> Self {
+        Speaking {
+            palette,
+            controls,
+            names,
+            overrides,
+            speaker,
+            scales,
+            noise: Noise::seeded(seed),
+            sentences: plan.sentences.clone().into(),
+            plan,
+            next_sentence: 0,
+            current: None,
+            done: VecDeque::new(),
+            resume: VecDeque::new(),
+            last_rewind: None,
+            styled: Vec::new(),
+            pending: None,
+        }
+    }
+
     /// The style for the request's control values `set` (request order, as set: read once per
     /// step) with prosody `prosody`'s markup over them. A style state is built only for values
     /// not seen recently.
