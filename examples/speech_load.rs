@@ -136,16 +136,20 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
         speakers, engine.ahead_samples, engine.ring_samples, engine.windows.max, engine.worker_nice
     );
 
+    // A frame: the update (timed), then what the game does with its results, then the wait
+    // for the next frame's turn. What the update showed is read before that wait, so no
+    // latency measured here includes it.
     let period = Duration::from_secs_f64(1.0 / args.fps);
     let frame = |app: &mut App, times: &mut Vec<f64>| {
         let start = Instant::now();
         app.update();
         times.push(start.elapsed().as_secs_f64() * 1e3);
-        std::thread::sleep(period.saturating_sub(start.elapsed()));
+        start
     };
+    let pace = |start: Instant| std::thread::sleep(period.saturating_sub(start.elapsed()));
     let mut idle = Vec::new();
     for _ in 0..args.idle_frames {
-        frame(&mut app, &mut idle);
+        pace(frame(&mut app, &mut idle));
     }
 
     let mut started = app.world().resource::<Messages<LineStarted>>().get_cursor_current();
@@ -166,7 +170,8 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
     let mut underruns_before = 0;
     while ends.len() < npcs.len() {
         anyhow::ensure!(said.elapsed() < Duration::from_secs(600), "lines did not finish in 10 minutes");
-        frame(&mut app, &mut busy);
+        // The change is made before this frame's update, as a gameplay system in `Update` would
+        // make it (the plugin sends it on in `PostUpdate`).
         if played_at_change.is_empty() && said.elapsed().as_secs_f64() >= args.change_after {
             underruns_before = npcs.iter().filter_map(|n| app.world().get::<Speech>(*n)).map(Speech::underruns).sum();
             for npc in &npcs {
@@ -179,6 +184,7 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
             }
             changed_at = Some(Instant::now());
         }
+        let started_frame = frame(&mut app, &mut busy);
         let w = app.world();
         for a in applied.read(w.resource::<Messages<StyleApplied>>()) {
             if let (Some(played), true) = (played_at_change.get(&a.line), a.controls.contains(&("excited".to_string(), 2.0))) {
@@ -196,12 +202,15 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
             }
         }
         for s in started.read(w.resource::<Messages<LineStarted>>()) {
-            first_audio.insert(s.line, said.elapsed().as_secs_f64() * 1e3);
+            // When the mixer took the line's first sample (the game hears of it in this frame).
+            let at = w.get::<Speech>(s.entity).and_then(Speech::first_audio_at).filter(|(line, _)| *line == s.line).map_or_else(Instant::now, |(_, at)| at);
+            first_audio.insert(s.line, at.saturating_duration_since(said).as_secs_f64() * 1e3);
         }
         ends.extend(finished.read(w.resource::<Messages<LineFinished>>()).map(|f| (f.underruns, f.samples as f64 / f.sample_rate as f64)));
         if let Some(f) = failed.read(w.resource::<Messages<LineFailed>>()).next() {
             anyhow::bail!("a line failed: {:?}", f.failure);
         }
+        pace(started_frame);
     }
     let wall = said.elapsed().as_secs_f64();
     let mut ttfa: Vec<f64> = first_audio.into_values().collect();

@@ -12,7 +12,7 @@ use bevy::prelude::*;
 use common::{max_abs_diff, read_to_end, voice_path};
 use tvtts::core::engine::Request;
 use tvtts::plugin::prelude::*;
-use tvtts::plugin::{render_line, render_ready, LineId, SpeechEngine, SpeechMixer};
+use tvtts::plugin::{render_line, render_ready, LineId, Speech, SpeechEngine, SpeechMixer};
 
 const M: &str = "The old bridge collapsed last winter, so you'll have to take the mountain pass if you want to reach the village before nightfall.";
 const S: &str = "Hello there, traveler.";
@@ -380,6 +380,12 @@ fn a_silent_real_time_output_plays_lines_through() {
     let id = line.id;
     app.world_mut().write_message(line);
     let t0 = Instant::now();
+    update_until(&mut app, 60, "the line to start", |app| app.world().resource::<Seen>().started.iter().any(|s| s.line == id));
+    // The mixer's first sample was taken after the request and no later than the frame that
+    // reported it.
+    let (line, at) = app.world().get::<Speech>(npc).and_then(Speech::first_audio_at).expect("a started line has a first sample");
+    assert_eq!(line, id);
+    assert!(at >= t0 && at <= Instant::now(), "first sample {:?} after the request", at.checked_duration_since(t0));
     update_until(&mut app, 60, "the line to play out", |app| app.world().resource::<Seen>().finished.iter().any(|f| f.line == id));
     let done = app.world().resource::<Seen>().finished.iter().find(|f| f.line == id).cloned().expect("finished");
     let audio_s = done.samples as f64 / done.sample_rate as f64;

@@ -73,6 +73,13 @@ impl Speech {
         self.current.as_ref().map(|c| (c.id, c.playback.consumed()))
     }
 
+    /// The line playing and when the mixer took its first sample (`None` before that, or with
+    /// no line). [`crate::LineStarted`] comes in the first frame after it.
+    pub fn first_audio_at(&self) -> Option<(LineId, std::time::Instant)> {
+        let line = self.current.as_ref()?;
+        line.playback.first_sample_at().map(|at| (line.id, at))
+    }
+
     /// Underruns of the line playing so far (see [`crate::LineFinished::underruns`]).
     pub fn underruns(&self) -> u64 {
         self.current.as_ref().map_or(0, |c| c.playback.underruns())

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use kira::info::Info;
 use kira::sound::{Sound, SoundData};
@@ -17,18 +18,41 @@ const CHUNK: usize = 256;
 const FADE_FRAMES: u32 = 256;
 
 /// What the game thread sees of a playing line (shared with its sound, lock-free).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Playback {
     consumed: AtomicU64,
     underruns: AtomicU64,
     stop: AtomicBool,
     finished: AtomicBool,
+    /// When the line was handed to the mixer.
+    created: Instant,
+    /// Nanoseconds from `created` to the audio callback that took the first sample (0: none yet).
+    first_sample_ns: AtomicU64,
+}
+
+impl Default for Playback {
+    fn default() -> Self {
+        Playback {
+            consumed: AtomicU64::new(0),
+            underruns: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            created: Instant::now(),
+            first_sample_ns: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Playback {
     /// Source samples the sound has taken from the engine so far.
     pub fn consumed(&self) -> u64 {
         self.consumed.load(Ordering::Acquire)
+    }
+    /// When the audio callback took the line's first sample (to the callback, not to the frame
+    /// in which the game hears of it); `None` before.
+    pub fn first_sample_at(&self) -> Option<Instant> {
+        let ns = self.first_sample_ns.load(Ordering::Acquire);
+        (ns > 0).then(|| self.created + Duration::from_nanos(ns))
     }
     /// Audio callbacks that found no audio after the line's first sample.
     pub fn underruns(&self) -> u64 {
@@ -181,6 +205,11 @@ impl Sound for LineSound {
             }
         }
         out[written..].fill(Frame::ZERO);
+        if self.consumed > 0 && self.playback.first_sample_ns.load(Ordering::Relaxed) == 0 {
+            // A clock read (vDSO): neither blocks nor allocates.
+            let ns = self.playback.created.elapsed().as_nanos().clamp(1, u64::MAX as u128) as u64;
+            self.playback.first_sample_ns.store(ns, Ordering::Release);
+        }
         self.playback.consumed.store(self.consumed, Ordering::Release);
         if self.done {
             self.playback.finished.store(true, Ordering::Release);
