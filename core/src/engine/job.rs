@@ -597,27 +597,34 @@ struct Crowd {
 }
 
 impl Crowd {
-    /// Frames a first window of `w` frames needs (0 alone): audio that lasts while each of the
-    /// `load` jobs per worker has its start (a text side like this one's and a first window)
-    /// and then the dispatcher's margin: f·frame ≥ load·(text_side + f·cost) + margin.
-    /// Shorter, the crowd's first listeners run dry before the last ones have started, and
-    /// those then wait behind every refill. Near the workers' capacity this grows without
-    /// bound (`usize::MAX` past it; the caller caps it). On the 2-core Zen 4 VM, 16 starts of
-    /// L's first sentence took ≈ 48 ms each: 32-frame first windows gave the last first audio
-    /// at ≈ 0.78 s, 48 frames at ≈ 0.54–0.62 s.
+    /// Frames a first window of `w` frames needs (0 alone): audio that lasts while the other
+    /// `load − 1` jobs per worker have their starts (a text side like this one's and a first
+    /// window; this job's own start is over when its audio begins) and then the dispatcher's
+    /// margin: f·frame ≥ (load − 1)·(text_side + f·cost) + margin. Shorter, the crowd's first
+    /// listeners run dry before the last ones have started, and those then wait behind every
+    /// refill; longer, every start costs more and the last one ends later. Near the workers'
+    /// capacity this grows without bound (`usize::MAX` past it; the caller caps it). On the
+    /// 2-core Zen 4 VM, 16 starts of L's first sentence took ≈ 48 ms each: 32-frame first
+    /// windows gave the last first audio at ≈ 0.78 s, 48 frames at ≈ 0.54–0.62 s.
     fn first_frames(&self, w: usize, rate: u32, hop: usize) -> usize {
         if self.load <= 1 || rate == 0 || hop == 0 || w == 0 {
             return 0;
         }
+        // Before any window was timed the cost of a frame is unknown: as much as the caller
+        // allows. (Taken as the text side over `w` frames, the crowd's first two windows came
+        // out short on the Zen 4 VM, and their refills then fell due before the last start.)
+        if self.frame_cost.is_zero() {
+            return usize::MAX;
+        }
         let (load, frame, a) = (self.load as f64, hop as f64 / rate as f64, self.text_side.as_secs_f64());
-        // Before any window was timed, a first window costs about its text side.
-        let cost = if self.frame_cost.is_zero() { a / w as f64 } else { self.frame_cost.as_secs_f64() };
+        let cost = self.frame_cost.as_secs_f64();
         let margin = self.margin.as_secs_f64().max(2.0 * (a + cost * w as f64));
-        let room = frame - load * cost;
+        let others = load - 1.0;
+        let room = frame - others * cost;
         if room <= 0.0 {
             return usize::MAX;
         }
-        ((load * a + margin) / room).ceil().min(1e9) as usize
+        ((others * a + margin) / room).ceil().min(1e9) as usize
     }
 }
 
@@ -641,9 +648,9 @@ mod tests {
         }
     }
 
-    /// A crowd's first window lasts through everyone's start plus the margin (checked against
-    /// its own inequality), alone it asks nothing, slow machines ask more, and past the
-    /// workers' capacity it asks for everything.
+    /// A crowd's first window lasts through the others' starts plus the margin (checked
+    /// against its own inequality), alone it asks nothing, slow machines ask more, and past
+    /// the workers' capacity or before any window was timed it asks for everything.
     #[test]
     fn crowd_first_windows_last_through_everyones_start() {
         let (rate, hop) = (22_050, 256);
@@ -652,17 +659,17 @@ mod tests {
         for (load, a, cost) in [(8, 22.0, 0.8), (8, 10.0, 0.45), (4, 22.0, 0.8)] {
             let f = crowd(load, a, cost).first_frames(32, rate, hop);
             let lasts = |f: usize| f as f64 * frame;
-            let needs = |f: usize| load as f64 * (a + f as f64 * cost) / 1e3 + 0.1f64.max(2.0 * (a + 32.0 * cost) / 1e3);
+            let needs = |f: usize| (load - 1) as f64 * (a + f as f64 * cost) / 1e3 + 0.1f64.max(2.0 * (a + 32.0 * cost) / 1e3);
             assert!(lasts(f) >= needs(f), "load {load}: {f} frames last {} s, need {} s", lasts(f), needs(f));
             assert!(lasts(f - 1) < needs(f - 1), "load {load}: {f} frames is not the least");
         }
         // The Zen 4 VM's 16 starts on 2 workers want more than the default 32 frames; the
         // Xeon's, and 8 starts, fewer.
-        assert!(crowd(8, 22.0, 0.8).first_frames(32, rate, hop) > 48);
+        assert!(crowd(8, 22.0, 0.8).first_frames(32, rate, hop) > 32);
         assert!(crowd(8, 10.0, 0.45).first_frames(32, rate, hop) < 32);
         assert!(crowd(4, 22.0, 0.8).first_frames(32, rate, hop) < 32);
         assert_eq!(crowd(8, 22.0, 2.0).first_frames(32, rate, hop), usize::MAX, "past capacity");
-        // No window timed yet: a first window is taken to cost its text side.
-        assert_eq!(crowd(8, 22.0, 0.0).first_frames(32, rate, hop), crowd(8, 22.0, 22.0 / 32.0).first_frames(32, rate, hop));
+        // No window timed yet: as long as the caller allows.
+        assert_eq!(crowd(8, 22.0, 0.0).first_frames(32, rate, hop), usize::MAX);
     }
 }
