@@ -199,7 +199,9 @@ impl Job {
                     }
                     let computing = Instant::now();
                     let (audio, values) = sp.window(&mut cur, &set, w)?;
-                    engine.note_window(computing.elapsed(), w);
+                    if first_window {
+                        engine.note_window(computing.elapsed(), w);
+                    }
                     let audio = match cur.shifts.at(at).copied() {
                         None => audio,
                         Some(shift) => {
@@ -589,7 +591,7 @@ struct Crowd {
     load: usize,
     /// This job's text side, just computed.
     text_side: Duration,
-    /// The recent compute time of one frame of a window (zero before any was timed).
+    /// The recent compute time of one frame of a first window (zero before any was timed).
     frame_cost: Duration,
     /// The least lead the dispatcher leaves a listener before it counts as about to run dry
     /// (`first_audio_target`; two steps where that is longer, [`super::dispatcher`]).
