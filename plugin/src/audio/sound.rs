@@ -182,7 +182,7 @@ impl Sound for LineSound {
         if rate == 0 && (self.fade.is_some() || self.reader.is_done()) {
             self.done = true;
         }
-        let mut written = 0;
+        let (mut written, silent_so_far) = (0, self.consumed == 0);
         if rate > 0 && !self.done {
             let step = rate as f64 * dt;
             for frame in out.iter_mut() {
@@ -205,8 +205,8 @@ impl Sound for LineSound {
             }
         }
         out[written..].fill(Frame::ZERO);
-        if self.consumed > 0 && self.playback.first_sample_ns.load(Ordering::Relaxed) == 0 {
-            // A clock read (vDSO): neither blocks nor allocates.
+        if silent_so_far && self.consumed > 0 {
+            // This callback took the first sample. A clock read (vDSO): neither blocks nor allocates.
             let ns = self.playback.created.elapsed().as_nanos().clamp(1, u64::MAX as u128) as u64;
             self.playback.first_sample_ns.store(ns, Ordering::Release);
         }
