@@ -403,7 +403,110 @@ mod avx512 {
 
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
-        tile_with::<Avx512>(s, rows, n, y, seed, xa, wp)
+        if s.k == 1 && n <= FEW_STEPS && s.block == 4 {
+            few_steps(s, rows, n, y, seed, xa, wp)
+        } else {
+            tile_with::<Avx512>(s, rows, n, y, seed, xa, wp)
+        }
+    }
+
+    /// Most steps of a run [`few_steps`] takes: 3 vectors of 4 steps.
+    const FEW_STEPS: usize = 12;
+
+    /// Row blocks (of 4 rows) per register tile of [`few_steps`]: 8 blocks × 3 vectors = 24
+    /// accumulators, plus 3 inputs and a weight, within the 32 registers.
+    const FEW_BLOCKS: usize = 8;
+
+    /// [`tile`] of a 1-tap conv over at most [`FEW_STEPS`] steps (a Winograd contraction over
+    /// few tiles: a first window's). Steps as lanes would fill n of a vector's 16 lanes and cost
+    /// a multiply-add per weight; here a vector holds 4 rows × 4 steps (lane 4·j + r: row r of
+    /// the block, step j of the vector's four), the block's 4 weights of a channel broadcast to
+    /// every quarter and each of 4 inputs spread over its quarter. Each output is the same chain
+    /// of multiply-adds in the same order as in [`tile_with`] (chunks, channels), so the same bits.
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn few_steps(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+        let blocks = rows.div_ceil(4);
+        let quads = n.div_ceil(4);
+        for b0 in (0..blocks).step_by(FEW_BLOCKS) {
+            let nb = FEW_BLOCKS.min(blocks - b0);
+            let (rows_here, y, seed, wp) = ((rows - 4 * b0).min(4 * nb), y.add(4 * b0 * s.y_row), seed.at(s, 4 * b0, 0), wp.add(b0 * s.c_in * 4));
+            macro_rules! blocks {
+                ($q:literal) => {
+                    match nb {
+                        1 => few::<1, $q>(s, rows_here, n, y, seed, xa, wp),
+                        2 => few::<2, $q>(s, rows_here, n, y, seed, xa, wp),
+                        3 => few::<3, $q>(s, rows_here, n, y, seed, xa, wp),
+                        4 => few::<4, $q>(s, rows_here, n, y, seed, xa, wp),
+                        5 => few::<5, $q>(s, rows_here, n, y, seed, xa, wp),
+                        6 => few::<6, $q>(s, rows_here, n, y, seed, xa, wp),
+                        7 => few::<7, $q>(s, rows_here, n, y, seed, xa, wp),
+                        _ => few::<8, $q>(s, rows_here, n, y, seed, xa, wp),
+                    }
+                };
+            }
+            match quads {
+                1 => blocks!(1),
+                2 => blocks!(2),
+                _ => blocks!(3),
+            }
+        }
+    }
+
+    /// [`few_steps`] for `NB` row blocks (`rows` ≤ 4·NB of them exist) × `Q` vectors of 4 steps.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    unsafe fn few<const NB: usize, const Q: usize>(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+        // Input j of a vector's four to lanes 4j..4j+4; then lane 4j + r (row r, step j) to
+        // lane 4r + j, so that quarter r holds row r's steps in order.
+        let spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+        let by_row = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+        let steps = |q: usize| (n - 4 * q).min(4);
+        let block_len = s.c_in * 4;
+        let per = chunk_channels(s.c_in, 1);
+        for i0 in (0..s.c_in).step_by(per) {
+            let mut acc = [[_mm512_setzero_ps(); Q]; NB];
+            for i in i0..(i0 + per).min(s.c_in) {
+                let xrow = xa.add(i * s.xa_row);
+                let mut xv = [_mm512_setzero_ps(); Q];
+                for q in 0..Q {
+                    let four = _mm512_maskz_loadu_ps(((1u32 << steps(q)) - 1) as __mmask16, xrow.add(4 * q));
+                    xv[q] = _mm512_permutexvar_ps(spread, four);
+                }
+                for b in 0..NB {
+                    let wv = _mm512_broadcast_f32x4(_mm_loadu_ps(wp.add(b * block_len + i * 4)));
+                    for q in 0..Q {
+                        acc[b][q] = _mm512_fmadd_ps(wv, xv[q], acc[b][q]);
+                    }
+                }
+            }
+            // y = (first chunk ? residual + bias : y) + this chunk's sum, row by row: row r's
+            // steps are lanes 4r.., so its vector is addressed 4r values before the row's
+            // first step and only those lanes are read and written.
+            for b in 0..NB {
+                for q in 0..Q {
+                    let sums = _mm512_permutexvar_ps(by_row, acc[b][q]);
+                    for r in 0..4 {
+                        let row = 4 * b + r;
+                        if row >= rows {
+                            break;
+                        }
+                        let mask = (((1u32 << steps(q)) - 1) << (4 * r)) as __mmask16;
+                        let at = row * s.y_row + 4 * q;
+                        let yp = y.add(at).wrapping_sub(4 * r);
+                        let before = if i0 > 0 {
+                            _mm512_maskz_loadu_ps(mask, yp)
+                        } else {
+                            let bias = _mm512_set1_ps(*seed.bias.add(row));
+                            match seed.res.is_null() {
+                                true => bias,
+                                false => _mm512_add_ps(_mm512_maskz_loadu_ps(mask, seed.res.add(at).wrapping_sub(4 * r)), bias),
+                            }
+                        };
+                        _mm512_mask_storeu_ps(yp, mask, _mm512_add_ps(before, sums));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -517,7 +620,7 @@ mod tests {
             seed ^= seed << 17;
             (seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
         };
-        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60), (9, 200, 3, 1, 100), (5, 300, 1, 1, 40), (19, 40, 5, 1, 24), (23, 30, 5, 2, 47)] {
+        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60), (9, 200, 3, 1, 100), (5, 300, 1, 1, 40), (19, 40, 5, 1, 24), (23, 30, 5, 2, 47), (384, 192, 1, 1, 6), (37, 280, 1, 1, 12), (13, 300, 1, 1, 5), (4, 3, 1, 1, 1), (6, 9, 1, 1, 11), (70, 20, 1, 1, 8), (3, 5, 1, 1, 3)] {
             let lp = n + (k - 1) * dil;
             let w: Vec<f32> = (0..c_out * c_in * k).map(|_| rand()).collect();
             let xa: Vec<f32> = (0..c_in * lp).map(|_| rand()).collect();
