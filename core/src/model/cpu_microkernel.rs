@@ -403,8 +403,13 @@ mod avx512 {
 
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
-        if s.k == 1 && n <= FEW_STEPS && s.block == 4 {
-            few_steps(s, rows, n, y, seed, xa, wp)
+        if s.k == 1 && s.block == 4 && (1..=FEW_STEPS).contains(&(n % Avx512::WIDTH)) {
+            // Whole vectors of steps as lanes, the few steps left 4 rows × 4 steps per vector.
+            let whole = n - n % Avx512::WIDTH;
+            if whole > 0 {
+                tile_with::<Avx512>(s, rows, whole, y, seed, xa, wp);
+            }
+            few_steps(s, rows, n - whole, y.add(whole), seed.at(s, 0, whole), xa.add(whole), wp)
         } else {
             tile_with::<Avx512>(s, rows, n, y, seed, xa, wp)
         }
@@ -620,7 +625,7 @@ mod tests {
             seed ^= seed << 17;
             (seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
         };
-        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60), (9, 200, 3, 1, 100), (5, 300, 1, 1, 40), (19, 40, 5, 1, 24), (23, 30, 5, 2, 47), (384, 192, 1, 1, 6), (37, 280, 1, 1, 12), (13, 300, 1, 1, 5), (4, 3, 1, 1, 1), (6, 9, 1, 1, 11), (70, 20, 1, 1, 8), (3, 5, 1, 1, 3)] {
+        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60), (9, 200, 3, 1, 100), (5, 300, 1, 1, 40), (19, 40, 5, 1, 24), (23, 30, 5, 2, 47), (384, 192, 1, 1, 6), (37, 280, 1, 1, 12), (13, 300, 1, 1, 5), (4, 3, 1, 1, 1), (6, 9, 1, 1, 11), (70, 20, 1, 1, 8), (3, 5, 1, 1, 3), (41, 70, 1, 1, 19), (9, 30, 1, 1, 44), (5, 12, 1, 1, 32)] {
             let lp = n + (k - 1) * dil;
             let w: Vec<f32> = (0..c_out * c_in * k).map(|_| rand()).collect();
             let xa: Vec<f32> = (0..c_in * lp).map(|_| rand()).collect();
