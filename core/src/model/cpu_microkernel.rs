@@ -403,7 +403,7 @@ mod avx512 {
 
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
-        if s.k == 1 && s.block == 4 && (1..=FEW_STEPS).contains(&(n % Avx512::WIDTH)) {
+        if s.block == 4 && (1..=FEW_STEPS).contains(&(n % Avx512::WIDTH)) {
             // Whole vectors of steps as lanes, the few steps left 4 rows × 4 steps per vector.
             let whole = n - n % Avx512::WIDTH;
             if whole > 0 {
@@ -415,26 +415,27 @@ mod avx512 {
         }
     }
 
-    /// Most steps of a run [`few_steps`] takes: 3 vectors of 4 steps.
+    /// Most steps [`few_steps`] takes: 3 vectors of 4 steps.
     const FEW_STEPS: usize = 12;
 
     /// Row blocks (of 4 rows) per register tile of [`few_steps`]: 8 blocks × 3 vectors = 24
     /// accumulators, plus 3 inputs and a weight, within the 32 registers.
     const FEW_BLOCKS: usize = 8;
 
-    /// [`tile`] of a 1-tap conv over at most [`FEW_STEPS`] steps (a Winograd contraction over
-    /// few tiles: a first window's). Steps as lanes would fill n of a vector's 16 lanes and cost
-    /// a multiply-add per weight; here a vector holds 4 rows × 4 steps (lane 4·j + r: row r of
-    /// the block, step j of the vector's four), the block's 4 weights of a channel broadcast to
-    /// every quarter and each of 4 inputs spread over its quarter. Each output is the same chain
-    /// of multiply-adds in the same order as in [`tile_with`] (chunks, channels), so the same bits.
+    /// [`tile`] over at most [`FEW_STEPS`] steps (a Winograd contraction over few tiles, a first
+    /// window's; the steps a run's whole vectors leave). Steps as lanes would fill n of a
+    /// vector's 16 lanes and cost a multiply-add per weight; here a vector holds 4 rows × 4 steps
+    /// (lane 4·j + r: row r of the block, step j of the vector's four), the block's 4 weights of
+    /// a channel and tap broadcast to every quarter and each of 4 inputs spread over its quarter.
+    /// Each output is the same chain of multiply-adds in the same order as in [`tile_with`]
+    /// (chunks, channels, taps), so the same bits.
     #[target_feature(enable = "avx512f,fma")]
     unsafe fn few_steps(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
         let blocks = rows.div_ceil(4);
         let quads = n.div_ceil(4);
         for b0 in (0..blocks).step_by(FEW_BLOCKS) {
             let nb = FEW_BLOCKS.min(blocks - b0);
-            let (rows_here, y, seed, wp) = ((rows - 4 * b0).min(4 * nb), y.add(4 * b0 * s.y_row), seed.at(s, 4 * b0, 0), wp.add(b0 * s.c_in * 4));
+            let (rows_here, y, seed, wp) = ((rows - 4 * b0).min(4 * nb), y.add(4 * b0 * s.y_row), seed.at(s, 4 * b0, 0), wp.add(b0 * s.c_in * s.k * 4));
             macro_rules! blocks {
                 ($q:literal) => {
                     match nb {
@@ -466,21 +467,23 @@ mod avx512 {
         let spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
         let by_row = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
         let steps = |q: usize| (n - 4 * q).min(4);
-        let block_len = s.c_in * 4;
-        let per = chunk_channels(s.c_in, 1);
+        let block_len = s.c_in * s.k * 4;
+        let per = chunk_channels(s.c_in, s.k);
         for i0 in (0..s.c_in).step_by(per) {
             let mut acc = [[_mm512_setzero_ps(); Q]; NB];
             for i in i0..(i0 + per).min(s.c_in) {
-                let xrow = xa.add(i * s.xa_row);
-                let mut xv = [_mm512_setzero_ps(); Q];
-                for q in 0..Q {
-                    let four = _mm512_maskz_loadu_ps(((1u32 << steps(q)) - 1) as __mmask16, xrow.add(4 * q));
-                    xv[q] = _mm512_permutexvar_ps(spread, four);
-                }
-                for b in 0..NB {
-                    let wv = _mm512_broadcast_f32x4(_mm_loadu_ps(wp.add(b * block_len + i * 4)));
+                for tap in 0..s.k {
+                    let x = xa.add(i * s.xa_row + tap * s.dilation);
+                    let mut xv = [_mm512_setzero_ps(); Q];
                     for q in 0..Q {
-                        acc[b][q] = _mm512_fmadd_ps(wv, xv[q], acc[b][q]);
+                        let four = _mm512_maskz_loadu_ps(((1u32 << steps(q)) - 1) as __mmask16, x.add(4 * q));
+                        xv[q] = _mm512_permutexvar_ps(spread, four);
+                    }
+                    for b in 0..NB {
+                        let wv = _mm512_broadcast_f32x4(_mm_loadu_ps(wp.add(b * block_len + (i * s.k + tap) * 4)));
+                        for q in 0..Q {
+                            acc[b][q] = _mm512_fmadd_ps(wv, xv[q], acc[b][q]);
+                        }
                     }
                 }
             }
@@ -625,7 +628,7 @@ mod tests {
             seed ^= seed << 17;
             (seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
         };
-        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60), (9, 200, 3, 1, 100), (5, 300, 1, 1, 40), (19, 40, 5, 1, 24), (23, 30, 5, 2, 47), (384, 192, 1, 1, 6), (37, 280, 1, 1, 12), (13, 300, 1, 1, 5), (4, 3, 1, 1, 1), (6, 9, 1, 1, 11), (70, 20, 1, 1, 8), (3, 5, 1, 1, 3), (41, 70, 1, 1, 19), (9, 30, 1, 1, 44), (5, 12, 1, 1, 32)] {
+        for &(c_out, c_in, k, dil, n) in &[(13, 7, 3, 2, 203), (4, 16, 5, 1, 96), (6, 3, 1, 1, 17), (1, 2, 7, 3, 5), (9, 5, 3, 9, 130), (7, 9, 3, 1, 83), (5, 4, 3, 2, 60), (9, 200, 3, 1, 100), (5, 300, 1, 1, 40), (19, 40, 5, 1, 24), (23, 30, 5, 2, 47), (384, 192, 1, 1, 6), (37, 280, 1, 1, 12), (13, 300, 1, 1, 5), (4, 3, 1, 1, 1), (6, 9, 1, 1, 11), (70, 20, 1, 1, 8), (3, 5, 1, 1, 3), (41, 70, 1, 1, 19), (9, 30, 1, 1, 44), (5, 12, 1, 1, 32), (11, 20, 3, 1, 20), (7, 9, 5, 2, 6), (13, 100, 3, 3, 37), (4, 2, 7, 1, 2)] {
             let lp = n + (k - 1) * dil;
             let w: Vec<f32> = (0..c_out * c_in * k).map(|_| rand()).collect();
             let xa: Vec<f32> = (0..c_in * lp).map(|_| rand()).collect();
