@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tvtts::core::engine::{ControlSpec, Palette};
-use tvtts::core::learn::prosody::{measure, Prosody};
+use tvtts::core::learn::prosody::{self, measure, Prosody};
 use tvtts::core::learn::{learn, DataSet, Options};
 use tvtts::core::model::Noise;
 use tvtts::core::style::{Group, Kind, StyleVector};
@@ -46,6 +46,37 @@ fn buzz(f0: f32, seconds: f32, sr: u32, amp: f32) -> Vec<f32> {
     let peak = out.iter().fold(0f32, |m, v| m.max(v.abs()));
     out.iter_mut().for_each(|v| *v *= amp / peak);
     out
+}
+
+/// The tracker finds a steady buzz's F0 at any sample rate, with no range.
+#[test]
+fn prosody_tracks_known_f0_at_any_rate() {
+    for sr in [16_000, 22_050, 44_100] {
+        for f0 in [70.0, 89.0, 120.0, 250.0] {
+            let p = measure(&buzz(f0, 1.0, sr, 0.5), sr);
+            let got = p.f0_st.unwrap();
+            assert!((got - prosody::semitones(f0)).abs() < 0.2, "{sr} Hz, F0 {f0}: measured {got} st, want {}", prosody::semitones(f0));
+            assert!(p.range_st.unwrap() < 0.3, "steady F0 has no range: {:?}", p);
+        }
+    }
+}
+
+/// Level (6 dB per doubling), duration (the buzz, not the silence around it), tilt and silence.
+#[test]
+fn prosody_level_duration_and_silence() {
+    let sr = 22_050;
+    let mut x = vec![0f32; sr as usize / 2];
+    x.extend(buzz(100.0, 1.0, sr, 0.5));
+    x.extend(vec![0f32; sr as usize / 2]);
+    let p = measure(&x, sr);
+    assert!((p.duration_s - 1.0).abs() < 0.05, "{p:?}");
+    let louder: Vec<f32> = x.iter().map(|v| v * 2.0).collect();
+    assert!((measure(&louder, sr).level_db - p.level_db - 6.02).abs() < 0.05);
+    // Pre-emphasis (a first difference) brightens the buzz: more tilt.
+    let bright: Vec<f32> = x.windows(2).map(|w| w[1] - 0.9 * w[0]).collect();
+    assert!(measure(&bright, sr).tilt_db > p.tilt_db + 3.0, "pre-emphasis raises the tilt");
+    let silent = measure(&vec![0f32; sr as usize], sr);
+    assert_eq!((silent.f0_st, silent.voiced), (None, 0));
 }
 
 /// A set of `n` buzz lines in `dir` at `sr` with `channels`.
