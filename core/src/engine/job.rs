@@ -654,7 +654,7 @@ mod tests {
     /// against its own inequality), alone it asks nothing, slow machines ask more, and past
     /// the workers' capacity or before any window was timed it asks for everything.
     #[test]
-    fn crowd_first_windows_last_through_everyones_start() {
+    fn crowd_first_windows_last_through_the_others_starts() {
         let (rate, hop) = (22_050, 256);
         let frame = hop as f64 / rate as f64;
         assert_eq!(crowd(1, 20.0, 0.8).first_frames(32, rate, hop), 0, "alone");
