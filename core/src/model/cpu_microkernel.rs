@@ -10,6 +10,9 @@
 //! input row and multiplies them by one broadcast weight per output channel. Nothing is gathered or repacked
 //! but the weights, once per conv, as `[o/B][i][tap][B]` ([`pack_weights`]), B being the rows of
 //! the level's register tile ([`block_rows`]), so one pointer and constant offsets reach them.
+//! At AVX-512 the 1–12 steps a run's whole vectors leave go 4 output channels × 4 steps per
+//! vector instead (`avx512::few_steps`: a short window's few Winograd tiles fill its lanes),
+//! with every sum the same chain as here.
 //!
 //! Sums run over input channels in chunks of about [`CHUNK_TERMS`] products: each chunk starts
 //! from zero and is then added to the output (as a blocked GEMM adds its k-blocks), which keeps
