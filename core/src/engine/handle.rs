@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryIter};
 use ringbuf::traits::{Consumer, Observer};
-use ringbuf::HeapCons;
+use ringbuf::{HeapCons, HeapRb};
 
 use super::controls::{ControlValues, Controls};
 use super::outlet::Lookahead;
@@ -78,7 +78,6 @@ pub struct Timing {
 }
 
 /// State shared by a request's handle and the engine.
-#[derive(Debug)]
 pub(crate) struct Shared {
     pub cancel: AtomicBool,
     state: AtomicU8,
@@ -92,14 +91,29 @@ pub(crate) struct Shared {
     pub computed: AtomicU64,
     /// The audio computed ahead, behind the ring buffer (see [`super::outlet`]).
     lookahead: Mutex<Lookahead>,
+    /// The ring buffer, to observe without the look-ahead's lock (its room, its reader).
+    ring: Arc<HeapRb<f32>>,
     pub requested_at: Instant,
     first_audio_at: OnceLock<Instant>,
     ended_at: OnceLock<Instant>,
 }
 
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("state", &self.state())
+            .field("written", &self.written)
+            .field("read", &self.read)
+            .field("computed", &self.computed)
+            .field("lookahead", &self.lookahead)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Shared {
     pub fn new(controls: Controls, lookahead: Lookahead) -> Self {
         Shared {
+            ring: lookahead.ring().clone(),
             cancel: AtomicBool::new(false),
             state: AtomicU8::new(State::Queued as u8),
             controls,
@@ -112,6 +126,11 @@ impl Shared {
             first_audio_at: OnceLock::new(),
             ended_at: OnceLock::new(),
         }
+    }
+
+    /// The ring buffer, observed: its room and whether its reader is still there.
+    pub fn ring(&self) -> &HeapRb<f32> {
+        &self.ring
     }
 
     /// The look-ahead, locked (engine threads only: this may wait for another of them).
@@ -165,7 +184,8 @@ impl Shared {
 
     /// Drops the audio not yet in the ring buffer (the request ends without it).
     pub fn drop_pending(&self) {
-        self.lock_lookahead().clear();
+        let dropped = self.lock_lookahead().clear();
+        drop(dropped);
     }
 
     pub fn set_state(&self, s: State) {
@@ -177,9 +197,10 @@ impl Shared {
 }
 
 /// How long a real-time reader that finds the look-ahead held tries again before it gives up
-/// this read: far longer than an engine thread holds it while running (it moves at most one
-/// window's audio), far shorter than an audio callback's period. A holder the OS has preempted
-/// is not waited for. Measured with 16 speakers on 2 cores (`speech_load`, a 2-core Intel Xeon
+/// this read: far longer than an engine thread holds it while running (it moves a window's
+/// pointer and at most the ring's room of samples: under 1 µs on average, 25–70 µs at most in
+/// a run of 16 speakers), far shorter than an audio callback's period. A holder the OS has
+/// preempted is not waited for. Measured with 16 speakers on 2 cores (`speech_load`, a 2-core Intel Xeon
 /// VM): without it, 0–5 reads per run came up short while the audio was computed.
 const TOP_UP_SPIN: Duration = Duration::from_micros(200);
 
@@ -239,8 +260,8 @@ impl AudioReader {
         if let Some(n) = self.shared.try_flush() {
             return n;
         }
-        // An engine thread holds the look-ahead, for microseconds (it moves at most one
-        // window's audio): try again for a moment rather than come up short (an underrun).
+        // An engine thread holds the look-ahead, for a microsecond or so (it moves at most the
+        // ring's room): try again for a moment rather than come up short (an underrun).
         let since = Instant::now();
         while since.elapsed() < TOP_UP_SPIN {
             std::hint::spin_loop();

@@ -215,7 +215,7 @@ impl Job {
                             pitch::resample(&held, shift.ratio)
                         }
                     };
-                    window_done(out, cur.index, &audio, values, 1, cur.recomputable(), &set);
+                    window_done(out, cur.index, audio, values, 1, cur.recomputable(), &set);
                     sp.current = Some(cur);
                     return Ok(Step::More);
                 }
@@ -224,14 +224,14 @@ impl Job {
                     let end = (cur.baked_at + BAKED_CHUNK).min(cur.baked.len());
                     let chunk = cur.baked[cur.baked_at..end].to_vec();
                     cur.baked_at = end;
-                    window_done(out, cur.index, &chunk, values, 1, false, &set);
+                    window_done(out, cur.index, chunk, values, 1, false, &set);
                     sp.current = Some(cur);
                     return Ok(Step::More);
                 }
                 if cur.silence > 0 {
                     let silence = vec![0.0; cur.silence as usize];
                     cur.silence = 0;
-                    out.push(&silence, None);
+                    out.push(silence, None);
                     sp.current = Some(cur);
                     return Ok(Step::More);
                 }
@@ -379,7 +379,7 @@ impl Job {
             }
         }
         let Some((sentence, controls)) = values else { return Ok(false) };
-        let Some(at) = out.splice(new_start, &audio, fade, segments) else { return Ok(false) };
+        let Some(at) = out.splice(new_start, audio, fade, segments) else { return Ok(false) };
         out.emit(Event::Window { sentence, start_sample: at, samples: (out.produced() - at) as usize, controls, batch: 1 });
         // The job goes on in the sentence where the new audio ends; the ones before it are
         // done, the ones after it follow again from their start (the current one too, when the
@@ -463,7 +463,7 @@ impl Job {
                         let job = &mut jobs[i];
                         scale(&mut audio, job.speaking.as_ref().map_or(1.0, |sp| sp.palette.gain()));
                         let sentence = job.speaking.as_ref().and_then(|sp| sp.current.as_ref()).expect("batchable").index;
-                        window_done(&mut job.out, sentence, &audio, values, n, true, &set);
+                        window_done(&mut job.out, sentence, audio, values, n, true, &set);
                         results[i] = Some(Ok(Step::More));
                     }
                 }
@@ -558,10 +558,10 @@ const BAKED_CHUNK: usize = 8192;
 
 /// Takes a computed window of sentence `sentence` (made with `values`, from the α values `set`,
 /// in a batch of `batch` jobs; `recomputable`: in other α values, see [`Segment::alphas`]).
-fn window_done(out: &mut Outlet, sentence: usize, audio: &[f32], values: ControlValues, batch: usize, recomputable: bool, set: &[f32]) {
-    let start_sample = out.produced();
+fn window_done(out: &mut Outlet, sentence: usize, audio: Vec<f32>, values: ControlValues, batch: usize, recomputable: bool, set: &[f32]) {
+    let (start_sample, samples) = (out.produced(), audio.len());
     out.push(audio, recomputable.then(|| set.into()));
-    out.emit(Event::Window { sentence, start_sample, samples: audio.len(), controls: values, batch });
+    out.emit(Event::Window { sentence, start_sample, samples, controls: values, batch });
 }
 
 /// Audio recomputed after an α change goes this far (samples at the voice's rate) past the ring

@@ -14,54 +14,100 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 use ringbuf::traits::{Observer, Producer};
-use ringbuf::HeapProd;
+use ringbuf::wrap::Wrap;
+use ringbuf::{HeapProd, HeapRb};
 
 use super::handle::{Event, Shared};
 
-/// Audio computed but not yet in the ring buffer, and the ring buffer's producer. Samples move
-/// from the front of `pending` into the ring only under the lock, so `written` and `pending`
-/// agree whenever it is held: `pending[0]` is sample `written`.
+/// Audio computed but not yet in the ring buffer, and the ring buffer's producer.
+///
+/// The audio waits as the windows it was computed in, each one allocation the engine made, so
+/// that whoever holds the lock does little: taking a window in or out moves a pointer, and only
+/// [`Self::flush`] copies (at most the ring's room). A short hold matters because the reader on
+/// the audio thread gives up when it finds the lock held (see `handle::TOP_UP_SPIN`): a worker
+/// preempted while it held the lock for a whole window's copy made reads come up short. The
+/// reader never frees either: windows it has emptied wait, as spent, for an engine thread to
+/// take them ([`Self::take_spent`]) and drop them after the lock.
+///
+/// Samples move into the ring only under the lock, so `written` and the pending audio agree
+/// whenever it is held: the first pending sample is sample `written`.
 pub(crate) struct Lookahead {
     producer: HeapProd<f32>,
-    pending: VecDeque<f32>,
+    /// Computed windows in order; the first `front` of them are spent.
+    chunks: VecDeque<Vec<f32>>,
+    front: usize,
+    /// The first sample of `chunks[front]` not yet in the ring.
+    cursor: usize,
+    /// Samples not yet in the ring.
+    pending: usize,
 }
 
 impl std::fmt::Debug for Lookahead {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lookahead").field("ring", &self.producer.occupied_len()).field("pending", &self.pending.len()).finish()
+        f.debug_struct("Lookahead").field("ring", &self.producer.occupied_len()).field("pending", &self.pending).finish()
     }
 }
 
 impl Lookahead {
     pub fn new(producer: HeapProd<f32>) -> Self {
-        Lookahead { producer, pending: VecDeque::new() }
+        Lookahead { producer, chunks: VecDeque::new(), front: 0, cursor: 0, pending: 0 }
     }
 
     /// Moves pending samples into the ring buffer as far as it has room; returns how many.
-    /// Never allocates.
+    /// Never allocates, never frees.
     pub fn flush(&mut self) -> usize {
-        let (a, b) = self.pending.as_slices();
-        let mut n = self.producer.push_slice(a);
-        if n == a.len() {
-            n += self.producer.push_slice(b);
+        let mut moved = 0;
+        while let Some(chunk) = self.chunks.get(self.front) {
+            let n = self.producer.push_slice(&chunk[self.cursor..]);
+            moved += n;
+            self.cursor += n;
+            if self.cursor < chunk.len() {
+                break;
+            }
+            (self.front, self.cursor) = (self.front + 1, 0);
         }
-        self.pending.drain(..n);
+        self.pending -= moved;
+        moved
+    }
+
+    /// Queues `chunk[from..]` behind the pending audio (`from` > 0 only when none is pending:
+    /// a pending window is read from its start); false when that is empty (nothing queued).
+    fn append(&mut self, chunk: Vec<f32>, from: usize) -> bool {
+        debug_assert!(from == 0 || self.pending == 0, "a window queued behind pending audio is read whole");
+        if from >= chunk.len() {
+            return false;
+        }
+        if self.pending == 0 {
+            (self.front, self.cursor) = (self.chunks.len(), from);
+        }
+        self.pending += chunk.len() - from;
+        self.chunks.push_back(chunk);
+        true
+    }
+
+    /// The pending samples, first to last.
+    fn pending_samples(&self) -> impl Iterator<Item = &f32> {
+        self.chunks.range(self.front..).enumerate().flat_map(|(k, c)| c[if k == 0 { self.cursor } else { 0 }..].iter())
+    }
+
+    /// Moves the spent windows (all in the ring) into `into`, to be dropped after the lock;
+    /// returns how many.
+    fn take_spent(&mut self, into: &mut Vec<Vec<f32>>) -> usize {
+        let n = self.front;
+        into.extend(self.chunks.drain(..n));
+        self.front = 0;
         n
     }
 
-    /// Whether the reader's side of the ring buffer is gone.
-    pub fn consumer_gone(&self) -> bool {
-        !self.producer.read_is_held()
+    /// The ring buffer the producer fills.
+    pub fn ring(&self) -> &Arc<HeapRb<f32>> {
+        self.producer.rb_ref()
     }
 
-    /// Drops the pending audio.
-    pub fn clear(&mut self) {
-        self.pending.clear();
-    }
-
-    /// The ring buffer's capacity.
-    pub fn ring_capacity(&self) -> usize {
-        self.producer.capacity().get()
+    /// Drops the pending audio; returns it with the spent windows, to be dropped after the lock.
+    pub fn clear(&mut self) -> VecDeque<Vec<f32>> {
+        (self.front, self.cursor, self.pending) = (0, 0, 0);
+        std::mem::take(&mut self.chunks)
     }
 }
 
@@ -91,11 +137,17 @@ pub(crate) struct Outlet {
     produced: u64,
     /// The spans of audio not yet in the ring buffer (and the one the ring's end falls in).
     segments: VecDeque<Segment>,
+    /// Where each window still in the look-ahead (spent or pending) ends, in order: the engine
+    /// knows without the lock when the reader has emptied one.
+    window_ends: VecDeque<u64>,
+    /// Windows taken out of the look-ahead under its lock, dropped after it (kept for its
+    /// capacity).
+    spent: Vec<Vec<f32>>,
 }
 
 impl Outlet {
     pub fn new(events: Sender<Event>, shared: Arc<Shared>) -> Self {
-        Outlet { events, shared, produced: 0, segments: VecDeque::new() }
+        Outlet { events, shared, produced: 0, segments: VecDeque::new(), window_ends: VecDeque::new(), spent: Vec::with_capacity(8) }
     }
 
     /// Sends an event; a handle that is gone no longer listens, which is fine.
@@ -114,16 +166,20 @@ impl Outlet {
     }
 
     /// Takes computed audio: into the look-ahead, and the ring buffer as far as it has room.
-    pub fn push(&mut self, audio: &[f32], alphas: Option<Arc<[f32]>>) {
+    pub fn push(&mut self, audio: Vec<f32>, alphas: Option<Arc<[f32]>>) {
         if audio.is_empty() {
             return;
         }
         self.segments.push_back(Segment { start: self.produced, len: audio.len() as u64, alphas });
         self.produced += audio.len() as u64;
+        self.window_ends.push_back(self.produced);
         let mut la = self.shared.lock_lookahead();
-        la.pending.extend(audio);
+        la.append(audio, 0);
         self.shared.flushed(la.flush());
+        let spent = la.take_spent(&mut self.spent);
         drop(la);
+        self.window_ends.drain(..spent);
+        self.spent.clear();
         // Only now that they wait in the look-ahead: a reader told of these samples earlier (an
         // offline mix renders up to `samples_computed`) would look for them before they were
         // there, come up short, and the mix would get a gap.
@@ -136,27 +192,26 @@ impl Outlet {
     /// the old audio after it. `segments` describe `new`. Returns the first sample that changed,
     /// or `None` (nothing changed) when `new` does not cover it and `fade` samples more: the
     /// ring buffer took more audio while `new` was computed.
-    pub fn splice(&mut self, new_start: u64, new: &[f32], fade: usize, segments: Vec<Segment>) -> Option<u64> {
+    pub fn splice(&mut self, new_start: u64, mut new: Vec<f32>, fade: usize, segments: Vec<Segment>) -> Option<u64> {
         let new_end = new_start + new.len() as u64;
+        // Raised cosine: the gains of old and new sum to 1 (both are the same voice).
+        let gains: Vec<f32> = (0..fade).map(|i| 0.5 - 0.5 * (std::f32::consts::PI * (i as f32 + 0.5) / fade as f32).cos()).collect();
         let mut la = self.shared.lock_lookahead();
         let at = self.written();
         if at < new_start || at + fade as u64 > new_end {
             return None;
         }
         let from = (at - new_start) as usize;
-        for i in 0..fade {
-            // Raised cosine: the gains of old and new sum to 1 (both are the same voice).
-            let t = 0.5 - 0.5 * (std::f32::consts::PI * (i as f32 + 0.5) / fade as f32).cos();
-            let new = new[from + i];
-            match la.pending.get_mut(i) {
-                Some(old) => *old = *old * (1.0 - t) + new * t,
-                None => la.pending.push_back(new),
-            }
+        for ((new, old), t) in new[from..].iter_mut().zip(la.pending_samples()).zip(&gains) {
+            *new = *old * (1.0 - t) + *new * t;
         }
-        la.pending.truncate(fade);
-        la.pending.extend(&new[from + fade..]);
+        let old = la.clear();
+        let queued = la.append(new, from);
         self.shared.flushed(la.flush());
         drop(la);
+        drop(old);
+        self.window_ends.clear();
+        self.window_ends.extend(queued.then_some(new_end));
         self.produced = new_end;
         self.shared.computed.store(self.produced, Ordering::Release);
         self.segments.retain_mut(|s| {
@@ -199,18 +254,131 @@ impl Outlet {
 
     /// Whether the consumer's side of the ring buffer is gone.
     pub fn consumer_gone(&self) -> bool {
-        self.shared.lock_lookahead().consumer_gone()
+        !self.shared.ring().read_is_held()
     }
 
     /// The ring buffer's capacity.
     pub fn ring_capacity(&self) -> usize {
-        self.shared.lock_lookahead().ring_capacity()
+        self.shared.ring().capacity().get()
     }
 
-    /// Moves pending samples into the ring buffer as far as it has room; returns how many.
+    /// Moves pending samples into the ring buffer as far as it has room, and frees the windows
+    /// the reader has emptied; returns how many samples moved. Takes the look-ahead's lock only
+    /// when there is something to do (the dispatcher calls this for every job every turn, and
+    /// each hold is a chance for the reader to find the lock taken).
     pub fn flush(&mut self) -> usize {
-        let n = self.shared.flush();
+        let room = self.has_pending() && !self.shared.ring().is_full();
+        let spent = self.window_ends.front().is_some_and(|&end| end <= self.written());
+        if !room && !spent {
+            self.forget_written();
+            return 0;
+        }
+        let mut la = self.shared.lock_lookahead();
+        let n = la.flush();
+        self.shared.flushed(n);
+        let spent = la.take_spent(&mut self.spent);
+        drop(la);
+        self.window_ends.drain(..spent);
+        self.spent.clear();
         self.forget_written();
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ringbuf::traits::{Consumer, Split};
+    use ringbuf::{HeapCons, HeapRb};
+
+    use super::*;
+    use crate::engine::controls::Controls;
+
+    fn outlet(ring: usize) -> (Outlet, HeapCons<f32>, Arc<Shared>) {
+        let (producer, consumer) = HeapRb::<f32>::new(ring).split();
+        let shared = Arc::new(Shared::new(Controls::default(), Lookahead::new(producer)));
+        let (tx, _rx) = crossbeam_channel::unbounded();
+        (Outlet::new(tx, shared.clone()), consumer, shared)
+    }
+
+    fn ramp(from: usize, n: usize) -> Vec<f32> {
+        (from..from + n).map(|i| i as f32).collect()
+    }
+
+    /// Reads `n` samples, topping the ring up as a reader does.
+    fn read(consumer: &mut HeapCons<f32>, shared: &Shared, n: usize) -> Vec<f32> {
+        let mut out = vec![0.0; n];
+        let mut got = consumer.pop_slice(&mut out);
+        while got < n {
+            let moved = shared.flush();
+            let more = consumer.pop_slice(&mut out[got..]);
+            got += more;
+            if moved == 0 && more == 0 {
+                break;
+            }
+        }
+        out.truncate(got);
+        out
+    }
+
+    #[test]
+    fn windows_reach_the_reader_in_order_across_their_boundaries() {
+        let (mut out, mut consumer, shared) = outlet(7);
+        for (from, n) in [(0, 5), (5, 1), (6, 12), (18, 3)] {
+            out.push(ramp(from, n), None);
+        }
+        assert_eq!(out.written(), 7, "the ring takes what it has room for");
+        assert_eq!(format!("{:?}", shared.lock_lookahead()), "Lookahead { ring: 7, pending: 14 }");
+        let mut all = Vec::new();
+        for n in [3, 1, 9, 8] {
+            all.extend(read(&mut consumer, &shared, n));
+        }
+        assert_eq!(all, ramp(0, 21));
+        assert!(!out.has_pending());
+        assert!(read(&mut consumer, &shared, 4).is_empty());
+    }
+
+    #[test]
+    fn spent_windows_are_freed_by_the_engine_not_the_reader() {
+        let (mut out, mut consumer, shared) = outlet(4);
+        out.push(ramp(0, 5), None);
+        out.push(ramp(5, 3), None);
+        assert_eq!(read(&mut consumer, &shared, 8), ramp(0, 8));
+        // The reader emptied both windows; they stay until an engine thread takes them.
+        assert_eq!(shared.lock_lookahead().chunks.len(), 2);
+        out.flush();
+        assert_eq!(shared.lock_lookahead().chunks.len(), 0);
+        out.push(ramp(8, 2), None);
+        assert_eq!(read(&mut consumer, &shared, 2), ramp(8, 2));
+    }
+
+    #[test]
+    fn a_splice_crossfades_at_the_rings_end_and_replaces_the_rest() {
+        let (mut out, mut consumer, shared) = outlet(4);
+        out.push(vec![1.0; 6], None);
+        out.push(vec![1.0; 6], None);
+        assert_eq!(read(&mut consumer, &shared, 2), [1.0; 2]);
+        out.flush();
+        // The ring holds samples 2..6; the new audio starts at 3 (one sample before the first
+        // the splice may change).
+        let fade = 4;
+        let at = out.splice(3, vec![-1.0; 9], fade, vec![Segment { start: 3, len: 9, alphas: None }]).expect("covers the ring's end");
+        assert_eq!(at, 6);
+        assert_eq!(out.produced(), 12);
+        let heard = read(&mut consumer, &shared, 20);
+        assert_eq!(heard.len(), 10, "samples 2..12");
+        assert_eq!(&heard[..4], [1.0; 4], "the ring's audio is kept");
+        let faded = &heard[4..4 + fade];
+        assert!(faded.windows(2).all(|w| w[1] < w[0]), "old fades into new: {faded:?}");
+        assert!(faded[0] < 1.0 && faded[fade - 1] > -1.0);
+        for (i, x) in faded.iter().enumerate() {
+            let t = 0.5 - 0.5 * (std::f32::consts::PI * (i as f32 + 0.5) / fade as f32).cos();
+            // old · (1 − t) + new · t with old = 1, new = −1.
+            assert_eq!(*x, (1.0 - t) - t);
+        }
+        assert_eq!(&heard[4 + fade..], [-1.0; 2]);
+        assert_eq!(out.unwritten().count(), 0);
+        // New audio that no longer reaches past the ring's end changes nothing.
+        out.push(vec![1.0; 3], None);
+        assert_eq!(out.splice(0, vec![0.0; 13], fade, Vec::new()), None);
     }
 }
