@@ -221,7 +221,7 @@ impl AudioReader {
     /// request is speaking means the engine fell behind (an underrun, for a real-time consumer).
     /// The ring buffer is topped up from the engine's look-ahead as it runs low (without
     /// waiting on the lock: if an engine thread holds the look-ahead, the reader tries again
-    /// for at most [`TOP_UP_SPIN`], then leaves it to that thread — unless
+    /// for at most `TOP_UP_SPIN` (200 µs), then leaves it to that thread — unless
     /// [`Self::set_offline`]).
     pub fn read(&mut self, out: &mut [f32]) -> usize {
         let mut n = self.consumer.pop_slice(out);

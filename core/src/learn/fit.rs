@@ -102,7 +102,7 @@ pub fn cues(target: &[Prosody], base: &[Prosody], used: &[usize]) -> Cues {
 /// Options of [`learn`].
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Groups the vector may change (see [`knob_mask`]).
+    /// Groups the vector may change (see `knob_mask`).
     pub groups: Vec<Group>,
     /// `weights`, `lora` (with `rank`) or `steer` (one m_p offset, see [`super::spectral`]).
     pub kind: Kind,

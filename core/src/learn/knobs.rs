@@ -7,7 +7,7 @@
 //! | pitch range | `enc_p.proj.weight`, `.bias` (m half) | m_p += β/(1 + λ)·(I + λ·d dᵀ)(m_p − c) widening (β > 0), β·(m_p − c) narrowing |
 //! | tempo | `dp.flows.0.m` (channel 0) | log-durations += δ |
 //! | level | `dec.conv_post.weight` | decoder output (before tanh) × 10^(g/20) |
-//! | tilt | `dec.conv_post.weight` | + γ·(y[n] − (y[n−1] + y[n+1])/2) before tanh: gain 1 + γ(1 − cos ω), zero-phase, raising high frequencies (γ > 0) or lowering them (γ < 0); its kernel truncated to conv_post's own taps |
+//! | tilt | `dec.conv_post.weight` | + γ·(y\[n\] − (y\[n−1\] + y\[n+1\])/2) before tanh: gain 1 + γ(1 − cos ω), zero-phase, raising high frequencies (γ > 0) or lowering them (γ < 0); its kernel truncated to conv_post's own taps |
 //!
 //! d is the voice's own pitch direction in prior-mean space and c the mean prior of its voiced
 //! frames, both found by [`super::direction`]. The range knob scales the prior's deviations

@@ -2,7 +2,7 @@
 //! voice's, for `steer` vectors: a linear stand-in for the posterior encoder Piper's export
 //! lacks, fitted on the voice's own renderings of the transcripts.
 //!
-//! Every frame the voice renders pairs a log-mel context (±[`CONTEXT`] frames) with the flow
+//! Every frame the voice renders pairs a log-mel context (±`CONTEXT` frames) with the flow
 //! input that made it (m_p plus the prior's noise; a steering vector adds to it). A ridge
 //! regression of that input on the contexts maps a spectral change back to a prior change: the
 //! recordings' mean log-mel minus the voice's (over speech frames, the same in every context

@@ -2,7 +2,7 @@
 //!
 //! espeak-ng does not read words one to one (it joins unstressed ones — "on the" → `ɔnðə` — and
 //! reads numbers as several), so a sentence's sounds are aligned with each word's own phonemes
-//! (its spelling) at the least edit distance ([`crate::timing::align`]); the words after the
+//! (its spelling) at the least edit distance (`crate::timing::align`); the words after the
 //! sentence's end cost nothing (they belong to later sentences). Marks that are not sounds go
 //! with a word as the timing track's words do: a stress mark with the sound after it; length
 //! marks and the space after a word with the word before; punctuation with no word (a pause).

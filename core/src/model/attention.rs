@@ -4,7 +4,7 @@
 //! For query i and key j with |j − i| ≤ w, the score gains q_i · emb_rel_k[j − i + w] and the output
 //! gains p_ij · emb_rel_v[j − i + w]; outside the window both terms are zero. VITS computes this
 //! with pad/reshape tricks; here the band is added and read back in place on the CPU
-//! ([`attention_cpu`]) or gathered on other devices, which is the same arithmetic.
+//! (`attention_cpu`) or gathered on other devices, which is the same arithmetic.
 
 use candle_core::{Device, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -112,7 +112,7 @@ impl MultiHeadAttention {
 }
 
 /// How the relative-position band is moved between relative and absolute positions for one
-/// sequence length, shared by all layers: on the CPU in place ([`attention_cpu`]), elsewhere by
+/// sequence length, shared by all layers: on the CPU in place (`attention_cpu`), elsewhere by
 /// gathers.
 #[derive(Debug, Clone)]
 pub struct RelativeBand {
@@ -136,7 +136,7 @@ impl RelativeBand {
         Ok(RelativeBand { gather })
     }
 
-    /// Whether attention runs on the CPU core ([`attention_cpu`]), which may take fewer
+    /// Whether attention runs on the CPU core (`attention_cpu`), which may take fewer
     /// queries than keys.
     pub fn on_cpu(&self) -> bool {
         self.gather.is_none()

@@ -7,7 +7,7 @@
 //! contraction, `M_p = U_p · V_p` (`[c_out, c_in] · [c_in, tiles]`, the 1×1 case of
 //! [`super::cpu_microkernel`]), and the outputs are `Aᵀ·M` (Lavin & Gray 2016):
 //!
-//!   y[tile step s] = bias + Σ_p Aᵀ[s][p] · Σ_i U_p[o, i] · V_p[i, tile]
+//!   y\[tile step s\] = bias + Σ_p Aᵀ\[s\]\[p\] · Σ_i U_p\[o, i\] · V_p\[i, tile\]
 //!
 //! The matrices are Toom–Cook's at the points 0, ±1, ±2 (and ±½ for 8 points) and ∞, made in
 //! f64 from the points ([`Transform`]): a correlation is the transpose of a linear

@@ -236,7 +236,7 @@ impl Palette {
 
     /// [`Self::state`], shared: lines of this palette asking for the same α values and speaker
     /// get one state (a crowd whose α moves together merges weights, and packs them for the
-    /// CPU kernels, once instead of once per speaker). The last [`STATES_KEPT`] are kept.
+    /// CPU kernels, once instead of once per speaker). The last `STATES_KEPT` are kept.
     pub fn shared_state(&self, alphas: &[f32], speaker: Option<usize>) -> Result<Arc<StyleState>> {
         let find = |states: &mut Vec<CachedState>| {
             let k = states.iter().position(|(a, s, _)| a == alphas && *s == speaker)?;

@@ -41,7 +41,7 @@ pub struct Timings {
     /// included), in order, each ending where the next begins.
     pub phonemes: Vec<Span<char>>,
     /// Runs of phonemes between spaces and punctuation; `item` spells the word in IPA until
-    /// [`Timings::name_words`] gives it the text's own.
+    /// the line's text names it (`line::words::owners`).
     pub words: Vec<Span<String>>,
     /// OVR visemes (with the matching Rhubarb shape) tiling `[start, end)` of the audio, the same
     /// shape merged into one span.
@@ -198,7 +198,7 @@ pub(crate) fn is_sound(c: char) -> bool {
     !breaks_words(c) && visemes::of(c).is_some()
 }
 
-/// Largest alignment (sounds × spelled phonemes) [`Timings::name_words`] computes (≈ 2000
+/// Largest alignment (sounds × spelled phonemes) `line::words::owners` computes (≈ 2000
 /// phonemes each way, 4 MB of back-pointers).
 pub(crate) const MAX_ALIGN_CELLS: usize = 4_000_000;
 
