@@ -337,6 +337,58 @@ mod tests {
         assert!(read(&mut consumer, &shared, 4).is_empty());
     }
 
+    /// An engine thread that holds the look-ahead (preempted, say) makes a real-time read come up
+    /// short instead of waiting for it; an offline reader waits and gets everything.
+    #[test]
+    fn a_real_time_reader_never_waits_for_the_look_ahead() {
+        let (mut out, consumer, shared) = outlet(4);
+        out.push(ramp(0, 12), None);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut reader = crate::engine::handle::SpeechHandle::new(consumer, shared.clone(), rx).take_reader().expect("a reader");
+        drop(tx);
+        let (locked_tx, locked) = crossbeam_channel::bounded(0);
+        let (release, release_rx) = crossbeam_channel::bounded::<()>(0);
+        let holder = {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                let la = shared.lock_lookahead();
+                locked_tx.send(()).unwrap();
+                // Until the reader is done — or, if it waits for the lock, long enough to fail.
+                let _ = release_rx.recv_timeout(std::time::Duration::from_secs(10));
+                drop(la);
+            })
+        };
+        locked.recv().unwrap();
+        let mut buf = [0f32; 8];
+        let n = reader.read(&mut buf);
+        // (Gone if the holder gave up: the read waited for it.)
+        let _ = release.send(());
+        holder.join().unwrap();
+        assert_eq!(&buf[..n], &ramp(0, 4)[..], "only the ring's samples while the look-ahead is held, at once");
+        let n = reader.read(&mut buf);
+        assert_eq!(&buf[..n], &ramp(4, 8)[..], "the rest once it is free");
+
+        // Offline: the read waits for the holder and comes back whole.
+        out.push(ramp(12, 12), None);
+        reader.set_offline(true);
+        let (locked_tx, locked) = crossbeam_channel::bounded(0);
+        let holder = std::thread::spawn(move || {
+            let la = shared.lock_lookahead();
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(la);
+        });
+        locked.recv().unwrap();
+        let mut all = Vec::new();
+        while all.len() < 12 {
+            let n = reader.read(&mut buf);
+            assert!(n > 0, "an offline read comes up short only where nothing is computed");
+            all.extend_from_slice(&buf[..n]);
+        }
+        holder.join().unwrap();
+        assert_eq!(all, ramp(12, 12));
+    }
+
     #[test]
     fn spent_windows_are_freed_by_the_engine_not_the_reader() {
         let (mut out, mut consumer, shared) = outlet(4);
