@@ -182,6 +182,8 @@ trait Lanes {
     const G_SHORT: [usize; 4];
     /// The first `left` lanes (all for `left` ≥ WIDTH).
     unsafe fn mask(left: usize) -> Self::Mask;
+    /// Whether `m` holds every lane.
+    fn is_full(m: Self::Mask) -> bool;
     unsafe fn zero() -> Self::V;
     unsafe fn splat(x: f32) -> Self::V;
     /// The masked lanes of `p`, zero elsewhere.
@@ -303,38 +305,15 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
     let block_len = s.c_in * s.k * L::G;
     let blocks = R.div_ceil(L::G);
     let full = L::mask(L::WIDTH);
-    let (i0, i1) = chunk;
+    let i0 = chunk.0;
     {
-        let mut acc = [[L::zero(); NV]; R];
-        let per_channel = s.k * L::G;
-        for i in i0..i1 {
-            if let Some(next) = next {
-                // One channel's worth of the next run's weights per channel of this one, each
-                // line once (16 f32 a line). The next run may hold fewer channels: its end may
-                // pass the packed array's (wrapping: only an address, never read).
-                let off = (i - i0) * per_channel;
-                for blk in 0..blocks {
-                    for line in (off.next_multiple_of(16)..off + per_channel).step_by(16) {
-                        L::prefetch(next.wrapping_add(blk * block_len + line));
-                    }
-                }
-            }
-            let xrow = xa.add(i * s.xa_row);
-            for tap in 0..s.k {
-                let x = xrow.add(tap * s.dilation);
-                let at = (i * s.k + tap) * L::G;
-                let mut xv = [L::zero(); NV];
-                for v in 0..NV {
-                    xv[v] = L::load(x.add(L::WIDTH * v), if v + 1 == NV { mask } else { full });
-                }
-                for r in 0..R {
-                    let wv = L::splat(*w.add((r / L::G) * block_len + at + r % L::G));
-                    for v in 0..NV {
-                        acc[r][v] = L::fma(wv, xv[v], acc[r][v]);
-                    }
-                }
-            }
-        }
+        // A run whose last vector is whole loads without its mask: the loop then keeps no mask
+        // in a register (AVX2's 6 × 2 tile uses all 16 and spilled it) and tests nothing.
+        let acc = if L::is_full(mask) {
+            sums::<L, R, NV>(s, w, xa, chunk, full, next, block_len, blocks)
+        } else {
+            sums::<L, R, NV>(s, w, xa, chunk, mask, next, block_len, blocks)
+        };
         // y = (first chunk ? residual + bias : y) + this chunk's sum.
         for r in 0..R {
             for v in 0..NV {
@@ -355,6 +334,45 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
     }
 }
 
+/// [`run`]'s sums over the input channels `chunk`, the last vector's loads under `last`.
+#[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn sums<L: Lanes, const R: usize, const NV: usize>(s: Tile, w: *const f32, xa: *const f32, chunk: (usize, usize), last: L::Mask, next: Option<*const f32>, block_len: usize, blocks: usize) -> [[L::V; NV]; R] {
+    let full = L::mask(L::WIDTH);
+    let (i0, i1) = chunk;
+    let mut acc = [[L::zero(); NV]; R];
+    let per_channel = s.k * L::G;
+    for i in i0..i1 {
+        if let Some(next) = next {
+            // One channel's worth of the next run's weights per channel of this one, each
+            // line once (16 f32 a line). The next run may hold fewer channels: its end may
+            // pass the packed array's (wrapping: only an address, never read).
+            let off = (i - i0) * per_channel;
+            for blk in 0..blocks {
+                for line in (off.next_multiple_of(16)..off + per_channel).step_by(16) {
+                    L::prefetch(next.wrapping_add(blk * block_len + line));
+                }
+            }
+        }
+        let xrow = xa.add(i * s.xa_row);
+        for tap in 0..s.k {
+            let x = xrow.add(tap * s.dilation);
+            let at = (i * s.k + tap) * L::G;
+            let mut xv = [L::zero(); NV];
+            for v in 0..NV {
+                xv[v] = L::load(x.add(L::WIDTH * v), if v + 1 == NV { last } else { full });
+            }
+            for r in 0..R {
+                let wv = L::splat(*w.add((r / L::G) * block_len + at + r % L::G));
+                for v in 0..NV {
+                    acc[r][v] = L::fma(wv, xv[v], acc[r][v]);
+                }
+            }
+        }
+    }
+    acc
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
@@ -373,6 +391,10 @@ mod avx512 {
         #[inline(always)]
         unsafe fn mask(left: usize) -> __mmask16 {
             if left >= 16 { 0xffff } else { ((1u32 << left) - 1) as __mmask16 }
+        }
+        #[inline(always)]
+        fn is_full(m: __mmask16) -> bool {
+            m == 0xffff
         }
         #[inline(always)]
         unsafe fn zero() -> __m512 {
@@ -549,6 +571,10 @@ mod avx2 {
             // Lane j on (all bits set) where j < left.
             let lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(left.min(8) as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
             Mask { lanes, full: left >= 8 }
+        }
+        #[inline(always)]
+        fn is_full(m: Mask) -> bool {
+            m.full
         }
         #[inline(always)]
         unsafe fn zero() -> __m256 {
