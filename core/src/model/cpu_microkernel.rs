@@ -564,8 +564,9 @@ mod avx2 {
         const WIDTH: usize = 8;
         const G: usize = 6;
         const NV: usize = 2;
-        // 16 registers: no room for more rows.
-        const G_SHORT: [usize; 4] = [0, 6, 6, 6];
+        // Runs of one vector: 12 rows (12 sums + an input + a weight; whole runs keep no mask
+        // in a register), so enough independent sums are in flight. Two or more: no room.
+        const G_SHORT: [usize; 4] = [0, 12, 6, 6];
         #[inline(always)]
         unsafe fn mask(left: usize) -> Mask {
             // Lane j on (all bits set) where j < left.
