@@ -301,18 +301,15 @@ unsafe fn weights_at<L: Lanes>(s: Tile, wp: *const f32, g: usize, i: usize) -> *
 unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, g: usize, chunk: (usize, usize), mask: L::Mask, next: Option<*const f32>) {
     // Rows g.. are rows 0.. of packed block g / G (the caller checked s.block == G).
     let w = wp.add((g / L::G) * s.c_in * s.k * L::G);
-    // Row r's weights lie in block r / G, a block's length on for each block.
-    let block_len = s.c_in * s.k * L::G;
-    let blocks = R.div_ceil(L::G);
     let full = L::mask(L::WIDTH);
     let i0 = chunk.0;
     {
         // A run whose last vector is whole loads without its mask: the loop then keeps no mask
         // in a register (AVX2's 6 × 2 tile uses all 16 and spilled it) and tests nothing.
         let acc = if L::is_full(mask) {
-            sums::<L, R, NV>(s, w, xa, chunk, full, next, block_len, blocks)
+            sums::<L, R, NV>(s, w, xa, chunk, full, next)
         } else {
-            sums::<L, R, NV>(s, w, xa, chunk, mask, next, block_len, blocks)
+            sums::<L, R, NV>(s, w, xa, chunk, mask, next)
         };
         // y = (first chunk ? residual + bias : y) + this chunk's sum.
         for r in 0..R {
@@ -334,10 +331,14 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
     }
 }
 
-/// [`run`]'s sums over the input channels `chunk`, the last vector's loads under `last`.
-#[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+/// [`run`]'s sums over the input channels `chunk` (`w`: its rows' packed weights), the last
+/// vector's loads under `last`.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
-unsafe fn sums<L: Lanes, const R: usize, const NV: usize>(s: Tile, w: *const f32, xa: *const f32, chunk: (usize, usize), last: L::Mask, next: Option<*const f32>, block_len: usize, blocks: usize) -> [[L::V; NV]; R] {
+unsafe fn sums<L: Lanes, const R: usize, const NV: usize>(s: Tile, w: *const f32, xa: *const f32, chunk: (usize, usize), last: L::Mask, next: Option<*const f32>) -> [[L::V; NV]; R] {
+    // Row r's weights lie in block r / G, a block's length on for each block.
+    let block_len = s.c_in * s.k * L::G;
+    let blocks = R.div_ceil(L::G);
     let full = L::mask(L::WIDTH);
     let (i0, i1) = chunk;
     let mut acc = [[L::zero(); NV]; R];
