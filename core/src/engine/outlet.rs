@@ -287,42 +287,37 @@ impl Outlet {
 
 #[cfg(test)]
 mod tests {
-    use ringbuf::traits::{Consumer, Split};
-    use ringbuf::{HeapCons, HeapRb};
+    use ringbuf::traits::Split;
+    use ringbuf::HeapRb;
 
     use super::*;
     use crate::engine::controls::Controls;
+    use crate::engine::handle::{AudioReader, SpeechHandle};
 
-    fn outlet(ring: usize) -> (Outlet, HeapCons<f32>, Arc<Shared>) {
+    /// An outlet with a ring of `ring` samples, and its (real-time) reader.
+    fn outlet(ring: usize) -> (Outlet, AudioReader, Arc<Shared>) {
         let (producer, consumer) = HeapRb::<f32>::new(ring).split();
         let shared = Arc::new(Shared::new(Controls::default(), Lookahead::new(producer)));
-        let (tx, _rx) = crossbeam_channel::unbounded();
-        (Outlet::new(tx, shared.clone()), consumer, shared)
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let reader = SpeechHandle::new(consumer, shared.clone(), rx).take_reader().expect("a reader");
+        (Outlet::new(tx, shared.clone()), reader, shared)
     }
 
     fn ramp(from: usize, n: usize) -> Vec<f32> {
         (from..from + n).map(|i| i as f32).collect()
     }
 
-    /// Reads `n` samples, topping the ring up as a reader does.
-    fn read(consumer: &mut HeapCons<f32>, shared: &Shared, n: usize) -> Vec<f32> {
+    /// Reads up to `n` samples.
+    fn read(reader: &mut AudioReader, n: usize) -> Vec<f32> {
         let mut out = vec![0.0; n];
-        let mut got = consumer.pop_slice(&mut out);
-        while got < n {
-            let moved = shared.flush();
-            let more = consumer.pop_slice(&mut out[got..]);
-            got += more;
-            if moved == 0 && more == 0 {
-                break;
-            }
-        }
+        let got = reader.read(&mut out);
         out.truncate(got);
         out
     }
 
     #[test]
     fn windows_reach_the_reader_in_order_across_their_boundaries() {
-        let (mut out, mut consumer, shared) = outlet(7);
+        let (mut out, mut reader, shared) = outlet(7);
         for (from, n) in [(0, 5), (5, 1), (6, 12), (18, 3)] {
             out.push(ramp(from, n), None);
         }
@@ -330,22 +325,19 @@ mod tests {
         assert_eq!(format!("{:?}", shared.lock_lookahead()), "Lookahead { ring: 7, pending: 14 }");
         let mut all = Vec::new();
         for n in [3, 1, 9, 8] {
-            all.extend(read(&mut consumer, &shared, n));
+            all.extend(read(&mut reader, n));
         }
         assert_eq!(all, ramp(0, 21));
         assert!(!out.has_pending());
-        assert!(read(&mut consumer, &shared, 4).is_empty());
+        assert!(read(&mut reader, 4).is_empty());
     }
 
     /// An engine thread that holds the look-ahead (preempted, say) makes a real-time read come up
     /// short instead of waiting for it; an offline reader waits and gets everything.
     #[test]
     fn a_real_time_reader_never_waits_for_the_look_ahead() {
-        let (mut out, consumer, shared) = outlet(4);
+        let (mut out, mut reader, shared) = outlet(4);
         out.push(ramp(0, 12), None);
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let mut reader = crate::engine::handle::SpeechHandle::new(consumer, shared.clone(), rx).take_reader().expect("a reader");
-        drop(tx);
         let (locked_tx, locked) = crossbeam_channel::bounded(0);
         let (release, release_rx) = crossbeam_channel::bounded::<()>(0);
         let holder = {
@@ -391,24 +383,24 @@ mod tests {
 
     #[test]
     fn spent_windows_are_freed_by_the_engine_not_the_reader() {
-        let (mut out, mut consumer, shared) = outlet(4);
+        let (mut out, mut reader, shared) = outlet(4);
         out.push(ramp(0, 5), None);
         out.push(ramp(5, 3), None);
-        assert_eq!(read(&mut consumer, &shared, 8), ramp(0, 8));
+        assert_eq!(read(&mut reader, 8), ramp(0, 8));
         // The reader emptied both windows; they stay until an engine thread takes them.
         assert_eq!(shared.lock_lookahead().chunks.len(), 2);
         out.flush();
         assert_eq!(shared.lock_lookahead().chunks.len(), 0);
         out.push(ramp(8, 2), None);
-        assert_eq!(read(&mut consumer, &shared, 2), ramp(8, 2));
+        assert_eq!(read(&mut reader, 2), ramp(8, 2));
     }
 
     #[test]
     fn a_splice_crossfades_at_the_rings_end_and_replaces_the_rest() {
-        let (mut out, mut consumer, shared) = outlet(4);
+        let (mut out, mut reader, _) = outlet(4);
         out.push(vec![1.0; 6], None);
         out.push(vec![1.0; 6], None);
-        assert_eq!(read(&mut consumer, &shared, 2), [1.0; 2]);
+        assert_eq!(read(&mut reader, 2), [1.0; 2]);
         out.flush();
         // The ring holds samples 2..6; the new audio starts at 3 (one sample before the first
         // the splice may change).
@@ -416,7 +408,7 @@ mod tests {
         let at = out.splice(3, vec![-1.0; 9], fade, vec![Segment { start: 3, len: 9, alphas: None }]).expect("covers the ring's end");
         assert_eq!(at, 6);
         assert_eq!(out.produced(), 12);
-        let heard = read(&mut consumer, &shared, 20);
+        let heard = read(&mut reader, 20);
         assert_eq!(heard.len(), 10, "samples 2..12");
         assert_eq!(&heard[..4], [1.0; 4], "the ring's audio is kept");
         let faded = &heard[4..4 + fade];
