@@ -152,19 +152,25 @@ fn norm_block_portable(v: &mut [f32], n: usize, g: &[f32], be: &[f32], eps: f32,
         inv.iter_mut().zip(row).zip(mean.iter()).for_each(|((s, &x), &m)| *s += (x - m) * (x - m));
     }
     inv.iter_mut().for_each(|s| *s = 1.0 / (*s / c as f32 + eps).sqrt());
-    let mut normed = [0f32; NORM_BLOCK];
-    let normed = &mut normed[..n];
     for (row, (&gc, &bc)) in v.chunks_exact_mut(n).zip(g.iter().zip(be)) {
-        for (((o, &x), &m), &inv) in normed.iter_mut().zip(row.iter()).zip(mean.iter()).zip(inv.iter()) {
-            *o = (x - m) * inv * gc + bc;
+        for ((x, &m), &inv) in row.iter_mut().zip(mean.iter()).zip(inv.iter()) {
+            *x = (*x - m) * inv * gc + bc;
         }
-        if gelu {
-            gelu_portable(normed, row);
-        } else {
-            row.copy_from_slice(normed);
+    }
+    // GELU over the whole block, not row by row: a row of n steps leaves n mod (vector width)
+    // values to the loop's scalar remainder, which cost most of the time at a sentence's few ids.
+    if gelu {
+        let mut normed = [0f32; GELU_CHUNK];
+        for chunk in v.chunks_mut(GELU_CHUNK) {
+            let normed = &mut normed[..chunk.len()];
+            normed.copy_from_slice(chunk);
+            gelu_portable(normed, chunk);
         }
     }
 }
+
+/// Values [`norm_block_portable`] passes to GELU at once.
+const GELU_CHUNK: usize = 1024;
 
 /// GELU with the exact (erf) form, x · Φ(x) = x/2 · erfc(−x/√2), as one pass over a CPU f32
 /// tensor (candle's `gelu_erf` elsewhere). erfc is Numerical Recipes' Chebyshev fit (relative
