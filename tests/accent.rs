@@ -47,6 +47,9 @@ fn every_accent_speaks_in_learned_symbols() {
     v.set_accent("scottish").unwrap();
     let ph = v.phonemize(&Say::text("Bath time on the farm.")).unwrap().join(" ");
     assert!(ph.contains("aːθ") && ph.contains("ɔn"), "Scottish length mark and lot vowel mapped: {ph}");
+    // Scottish is rhotic: "her" and "were" keep an r that espeak-ng's IPA leaves out.
+    let ph = v.phonemize(&Say::text("Her brother heard that we were late.")).unwrap().join(" ");
+    assert!(ph.starts_with("heɹ") && ph.contains("hˈeɹd") && ph.contains("weɹ"), "Scottish r-coloured vowels: {ph}");
     let audio = v.synthesize(&Say::text("Bath time on the farm."), &SynthesisOptions::quiet()).unwrap();
     assert!(audio[0].audio.iter().fold(0f32, |m, x| m.max(x.abs())) > 0.05, "speaks");
     let e = v.set_accent("martian").unwrap_err().to_string();

@@ -22,6 +22,16 @@ pub const ACCENTS: &[(&str, &str, &str)] = &[
     ("caribbean", "en-029", "Caribbean English"),
 ];
 
+/// Accents (espeak-ng voices) that are rhotic, but whose IPA from espeak-ng 1.51 leaves out the
+/// r of some r-coloured vowels: Scottish "her", "term", "person" come out `he`, `tˈem`,
+/// `pˈesən` and "tailor" `tˈeːlɜ`, while "first", "car", "four" keep theirs (`fˈəɹst`, `kˈaːr`,
+/// `fˈor`). Spoken so, "her" is "he" and "were" "we". For these the r is put back where the
+/// voice's own en-us reading of the word has an r-coloured vowel ([`restore_rhotic`]).
+const RHOTIC: &[&str] = &["en-gb-scotland"];
+
+/// The reading an accent's r-coloured vowels are compared with (the voice's own).
+const BASE_VOICE: &str = "en-us";
+
 /// For a symbol the voice did not learn, what to say instead, nearest first (each a string of
 /// symbols; the first whose symbols are all learned is taken; none → the symbol is dropped).
 const NEAREST: &[(char, &[&str])] = &[
@@ -69,6 +79,8 @@ pub fn espeak_voice(name: &str) -> Result<&'static str> {
 /// Text read in an accent by espeak-ng, mapped onto the symbols a voice learned.
 pub struct AccentPhonemizer {
     inner: Box<dyn Phonemizer>,
+    /// For a [`RHOTIC`] accent: the en-us reading its r-coloured vowels are restored from.
+    base: Option<Box<dyn Phonemizer>>,
     learned: Box<dyn Fn(char) -> bool + Send + Sync>,
 }
 
@@ -79,20 +91,95 @@ impl AccentPhonemizer {
     /// An unknown accent; espeak-ng missing from this build or lacking the accent's voice.
     pub fn new(name: &str, learned: impl Fn(char) -> bool + Send + Sync + 'static) -> Result<Self> {
         let voice = espeak_voice(name)?;
-        let inner = Kind::Espeak.make(voice).map_err(|e| Error::Phonemizer(format!("accent `{name}` needs espeak-ng's `{voice}` voice: {e}")))?;
-        Ok(AccentPhonemizer { inner, learned: Box::new(learned) })
+        let make = |voice: &str| Kind::Espeak.make(voice).map_err(|e| Error::Phonemizer(format!("accent `{name}` needs espeak-ng's `{voice}` voice: {e}")));
+        let inner = make(voice)?;
+        let base = if RHOTIC.contains(&voice) { Some(make(BASE_VOICE)?) } else { None };
+        Ok(AccentPhonemizer { inner, base, learned: Box::new(learned) })
     }
 }
 
 impl Phonemizer for AccentPhonemizer {
     fn phonemize(&self, text: &str) -> Result<Vec<String>> {
-        Ok(self.inner.phonemize(text)?.iter().map(|s| map_symbols(s, &*self.learned)).collect())
+        let mut sentences = self.inner.phonemize(text)?;
+        if let Some(base) = &self.base {
+            let base = base.phonemize(text)?;
+            // Sentence by sentence where both readings split the text alike (they do unless a
+            // voice's own rules break a clause differently; then the accent's stays as it is).
+            if base.len() == sentences.len() {
+                for (s, b) in sentences.iter_mut().zip(&base) {
+                    *s = restore_rhotic(s, b);
+                }
+            }
+        }
+        Ok(sentences.iter().map(|s| map_symbols(s, &*self.learned)).collect())
     }
+}
+
+/// `accent` (one sentence of a rhotic accent) with an r after each vowel whose counterpart in
+/// `base` (the same sentence read in en-us) is r-coloured (`ɜ`, `ɚ`) while the accent's has no
+/// r after it: `ɜ` or `ə` becomes `ɚ` (the voice's r-coloured schwa), any other vowel is
+/// followed by `ɹ`. Words are paired in order and their vowels (runs of vowel symbols and
+/// length marks) in order; a sentence whose word counts differ, or a word whose vowel counts
+/// differ, is left as it is.
+pub fn restore_rhotic(accent: &str, base: &str) -> String {
+    let (words, base_words): (Vec<&str>, Vec<&str>) = (accent.split(' ').collect(), base.split(' ').collect());
+    if words.len() != base_words.len() {
+        return accent.to_string();
+    }
+    words.iter().zip(&base_words).map(|(w, b)| restore_word(w, b)).collect::<Vec<_>>().join(" ")
+}
+
+/// [`restore_rhotic`] for one word.
+fn restore_word(word: &str, base: &str) -> String {
+    let (chars, base_chars): (Vec<char>, Vec<char>) = (word.chars().collect(), base.chars().collect());
+    let (ours, theirs) = (nuclei(&chars), nuclei(&base_chars));
+    if ours.len() != theirs.len() {
+        return word.to_string();
+    }
+    let is_r = |c: Option<&char>| c.is_some_and(|c| "rɹ".contains(*c));
+    let mut out = String::with_capacity(word.len() + 4);
+    let mut at = 0;
+    for (&(from, to), &(bf, bt)) in ours.iter().zip(&theirs) {
+        out.extend(&chars[at..from]);
+        let nucleus: String = chars[from..to].iter().collect();
+        let coloured = base_chars[bf..bt].iter().any(|c| "ɜɚ".contains(*c));
+        if !coloured || is_r(chars.get(to)) || nucleus.contains('ɚ') {
+            out.push_str(&nucleus);
+        } else if nucleus == "ɜ" || nucleus == "ə" {
+            out.push('ɚ');
+        } else {
+            out.push_str(&nucleus);
+            out.push('ɹ');
+        }
+        at = to;
+    }
+    out.extend(&chars[at..]);
+    out
+}
+
+/// The vowels of a word: runs of vowel symbols and length marks (`ː`, espeak-ng's ASCII `:`
+/// after a vowel), and syllabic consonants (en-us "certain" `sˈɜːʔn̩`, where the accent has
+/// `ən`), as index ranges.
+fn nuclei(chars: &[char]) -> Vec<(usize, usize)> {
+    const SYLLABIC: char = '\u{329}';
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let vocalic = is_vowel(c)
+            || (i > 0 && "ː:".contains(c) && is_vowel(chars[i - 1]))
+            || c == SYLLABIC
+            || chars.get(i + 1) == Some(&SYLLABIC);
+        match out.last_mut() {
+            Some((_, end)) if vocalic && *end == i => *end = i + 1,
+            _ if vocalic => out.push((i, i + 1)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Is `c` a vowel symbol (for telling espeak-ng's ASCII length mark from a colon)?
 fn is_vowel(c: char) -> bool {
-    "aeiouyæɑɐɒɔəɘɚɛɜɞɤɨɪɯɵøœɶʉʊʌʏ".contains(c)
+    "aeiouyæɑɐɒɔəɘɚɝɛɜɞɤɨɪᵻɯɵøœɶʉʊʌʏ".contains(c)
 }
 
 /// `phonemes` with every symbol `learned` rejects replaced by its nearest learned one, and
@@ -158,6 +245,18 @@ mod tests {
         assert_eq!(map_symbols("wˈʌn: tˈuː.", &learned), "wˈʌn: tˈuː.", "a colon after a consonant stays punctuation");
         assert_eq!(map_symbols("ɐ mˈɪlɐ, ðə lˈɛtɐ ɐɡˈəʊ", &learned), "ɐ mˈɪlə, ðə lˈɛtə ɐɡˈəʊ", "word-final ɐ only");
         assert_eq!(espeak_voice("Scottish").unwrap(), "en-gb-scotland");
+    }
+
+    #[test]
+    fn rhotic_accents_get_back_the_r_of_r_coloured_vowels() {
+        // espeak-ng 1.51's Scottish "her heard the tailor, first, certain" against en-us.
+        let (scottish, us) = ("he hˈed ðə tˈeːlɜ, fˈəɹst, sˈetən", "hɜː hˈɜːd ðə tˈeɪlɚ, fˈɜːst, sˈɜːʔn̩");
+        assert_eq!(restore_rhotic(scottish, us), "heɹ hˈeɹd ðə tˈeːlɚ, fˈəɹst, sˈeɹtən");
+        // A vowel that keeps its r, or one en-us does not colour, stays.
+        assert_eq!(restore_rhotic("kˈaːr fˈor vˈɛre", "kˈɑːɹ fˈɔːɹ vˈɛɹi"), "kˈaːr fˈor vˈɛre");
+        // Readings that do not pair word for word, or vowel for vowel, are left as they are.
+        assert_eq!(restore_rhotic("he hˈed", "hɜː"), "he hˈed");
+        assert_eq!(restore_rhotic("hˈedə", "hˈɜːd"), "hˈedə");
         assert_eq!(espeak_voice("en-gb-x-rp").unwrap(), "en-gb-x-rp");
         assert!(espeak_voice("martian").unwrap_err().to_string().contains("scottish"));
     }
