@@ -118,15 +118,71 @@ impl Phonemizer for AccentPhonemizer {
 /// `accent` (one sentence of a rhotic accent) with an r after each vowel whose counterpart in
 /// `base` (the same sentence read in en-us) is r-coloured (`ɜ`, `ɚ`) while the accent's has no
 /// r after it: `ɜ` or `ə` becomes `ɚ` (the voice's r-coloured schwa), any other vowel is
-/// followed by `ɹ`. Words are paired in order and their vowels (runs of vowel symbols and
-/// length marks) in order; a sentence whose word counts differ, or a word whose vowel counts
-/// differ, is left as it is.
+/// followed by `ɹ`. Words are paired by [`pair_words`] and their vowels (runs of vowel symbols
+/// and length marks) in order; a word without a partner, or whose vowel count differs from its
+/// partner's, is left as it is.
 pub fn restore_rhotic(accent: &str, base: &str) -> String {
     let (words, base_words): (Vec<&str>, Vec<&str>) = (accent.split(' ').collect(), base.split(' ').collect());
-    if words.len() != base_words.len() {
-        return accent.to_string();
+    let partners = pair_words(&words, &base_words);
+    words
+        .iter()
+        .zip(&partners)
+        .map(|(w, p)| match p {
+            Some(j) => restore_word(w, base_words[*j]),
+            None => w.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// For each word of `a`, the word of `b` in its place: the two readings aligned word by word
+/// (least edits; a pair whose consonants agree costs nothing, another pair or a word only one
+/// reading has costs one), so a word only one reading says (British "two thousand and
+/// eight") does not shift the pairs after it.
+fn pair_words(a: &[&str], b: &[&str]) -> Vec<Option<usize>> {
+    let (ka, kb): (Vec<String>, Vec<String>) = (a.iter().map(|w| consonants(w)).collect(), b.iter().map(|w| consonants(w)).collect());
+    let (n, m) = (a.len(), b.len());
+    let pair_cost = |i: usize, j: usize| u32::from(ka[i] != kb[j]);
+    // d[i][j]: the least edits turning a[..i] into b[..j].
+    let mut d = vec![vec![0u32; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i as u32;
     }
-    words.iter().zip(&base_words).map(|(w, b)| restore_word(w, b)).collect::<Vec<_>>().join(" ")
+    for j in 0..=m {
+        d[0][j] = j as u32;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            d[i][j] = (d[i - 1][j - 1] + pair_cost(i - 1, j - 1)).min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+        }
+    }
+    let mut partners = vec![None; n];
+    let (mut i, mut j) = (n, m);
+    while i > 0 && j > 0 {
+        if d[i][j] == d[i - 1][j - 1] + pair_cost(i - 1, j - 1) {
+            partners[i - 1] = Some(j - 1);
+            (i, j) = (i - 1, j - 1);
+        } else if d[i][j] == d[i - 1][j] + 1 {
+            i -= 1;
+        } else {
+            j -= 1;
+        }
+    }
+    partners
+}
+
+/// A word's consonants, for pairing two readings of it: vowels, length, stress, palatal
+/// glides, diacritics (syllabic, dental) and punctuation left out, and the accents' `r`, `ɾ`,
+/// `ʔ` written as en-us's `ɹ`, `t`.
+fn consonants(word: &str) -> String {
+    word.chars()
+        .filter(|&c| !(is_vowel(c) || "ːˈˌʲ:\u{329}\u{32a}".contains(c) || c.is_ascii_punctuation()))
+        .map(|c| match c {
+            'r' => 'ɹ',
+            'ɾ' | 'ʔ' => 't',
+            c => c,
+        })
+        .collect()
 }
 
 /// [`restore_rhotic`] for one word.
@@ -245,6 +301,8 @@ mod tests {
         assert_eq!(map_symbols("wˈʌn: tˈuː.", &learned), "wˈʌn: tˈuː.", "a colon after a consonant stays punctuation");
         assert_eq!(map_symbols("ɐ mˈɪlɐ, ðə lˈɛtɐ ɐɡˈəʊ", &learned), "ɐ mˈɪlə, ðə lˈɛtə ɐɡˈəʊ", "word-final ɐ only");
         assert_eq!(espeak_voice("Scottish").unwrap(), "en-gb-scotland");
+        assert_eq!(espeak_voice("en-gb-x-rp").unwrap(), "en-gb-x-rp");
+        assert!(espeak_voice("martian").unwrap_err().to_string().contains("scottish"));
     }
 
     #[test]
@@ -254,10 +312,10 @@ mod tests {
         assert_eq!(restore_rhotic(scottish, us), "heɹ hˈeɹd ðə tˈeːlɚ, fˈəɹst, sˈeɹtən");
         // A vowel that keeps its r, or one en-us does not colour, stays.
         assert_eq!(restore_rhotic("kˈaːr fˈor vˈɛre", "kˈɑːɹ fˈɔːɹ vˈɛɹi"), "kˈaːr fˈor vˈɛre");
-        // Readings that do not pair word for word, or vowel for vowel, are left as they are.
-        assert_eq!(restore_rhotic("he hˈed", "hɜː"), "he hˈed");
+        // A word only one reading has leaves the pairs after it in place ("two thousand and
+        // eight, her"); a word without a partner, or whose vowels do not pair, stays.
+        assert_eq!(restore_rhotic("tˈʉː θˈʌʉzənd ən ˈeːt, he", "tˈuː θˈaʊzənd ˈeɪt, hɜː"), "tˈʉː θˈʌʉzənd ən ˈeːt, heɹ");
+        assert_eq!(restore_rhotic("ən he", "hɜː"), "ən heɹ");
         assert_eq!(restore_rhotic("hˈedə", "hˈɜːd"), "hˈedə");
-        assert_eq!(espeak_voice("en-gb-x-rp").unwrap(), "en-gb-x-rp");
-        assert!(espeak_voice("martian").unwrap_err().to_string().contains("scottish"));
     }
 }
