@@ -201,7 +201,7 @@ fn learn_from(voice: &Voice, dir: &Path, groups: &str, kind: Kind) -> tvtts::cor
     let opts = Options { groups: Group::parse_list(groups).unwrap(), kind, rank: 1, steps: 5, encoder_steps: 0, scales: voice.scales(&SynthesisOptions::default()).unwrap() };
     let mut log = Vec::new();
     let learned = learn(voice, &set, &opts, &mut |l| log.push(l.to_string()), &|| Ok(())).unwrap();
-    assert!(log.iter().any(|l| l.starts_with("step 1/")) && log.iter().any(|l| l.contains("left")), "progress is reported: {log:?}");
+    assert!(log.iter().any(|l| l.starts_with("step 1/") && l.contains("loss ")) && log.iter().any(|l| l.contains("left")), "progress is reported: {log:?}");
     learned
 }
 

@@ -23,8 +23,10 @@ pub enum VectorCommand {
     Steer(SteerArgs),
     /// Learn a vector from recordings of the voice's character in one style: DIR/metadata.csv
     /// (`id|transcript`) and DIR/wavs/<id>.wav (any rate, mono or stereo). It learns how the
-    /// recordings' pitch level, pitch range, tempo and level differ from the voice speaking the
-    /// same transcripts, as weight deltas on enc_p.late (pitch), dp (tempo) and dec (level).
+    /// recordings' pitch level, pitch range, tempo, level and spectral tilt differ from the voice
+    /// speaking the same transcripts, as weight deltas on enc_p.late (pitch), dp (tempo) and dec
+    /// (level, tilt); with enc_p.emb or enc_p.early in --groups it first trains the early encoder
+    /// toward the recordings by gradient. Each step prints its loss, the cues and the time left.
     Learn(LearnArgs),
     /// A `rewrite` vector of an accent (a dialect α): how espeak-ng's accent NAME rewrites
     /// the voice's own phonemes in context, counted over the lines of --texts. At α the voice

@@ -212,6 +212,9 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
     let probes = [Knobs { pitch: 1.0, ..Knobs::default() }, Knobs { range: 0.3, ..Knobs::default() }, Knobs::default(), Knobs::default(), Knobs { tilt: 0.3, ..Knobs::default() }];
     let probed = |i: usize| mask[i] && probes[i] != Knobs::default();
     let total = (0..N).filter(|&i| probed(i)).count() + steps + usize::from(!segments.is_empty());
+    // The loss the fit lowers: the cues' misses in units of their tolerances, squared and summed
+    // (below 1 per learned cue is within tolerance).
+    let score = |c: &Cues| (0..N).filter(|&i| mask[i]).map(|i| ((c[i] - want[i]) / TOLERANCE[i]).powi(2)).sum::<f32>();
     let mut done = 0usize;
     let eval = |k: Knobs, done: &mut usize, progress: &mut dyn FnMut(&str)| -> Result<Cues> {
         stop()?;
@@ -221,7 +224,7 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
         *done += 1;
         let per = started.elapsed().saturating_sub(render_time) / *done as u32;
         let left = per * (total.saturating_sub(*done)) as u32;
-        progress(&format!("step {done}/{total}: {} (want {}) at knobs {:.2?}; {:.0} s, ≤ {} left", describe(&got), describe(&want), k.to_array(), started.elapsed().as_secs_f32(), human(left)));
+        progress(&format!("step {done}/{total}: loss {:.2}; {} (want {}) at knobs {:.2?}; {:.0} s, ≤ {} left", score(&got), describe(&got), describe(&want), k.to_array(), started.elapsed().as_secs_f32(), human(left)));
         Ok(got)
     };
 
@@ -245,7 +248,6 @@ pub fn learn(voice: &Voice, data: &DataSet, opts: &Options, progress: &mut dyn F
 
     let mut theta = [0f32; N];
     let mut now = origin;
-    let score = |c: &Cues| (0..N).filter(|&i| mask[i]).map(|i| ((c[i] - want[i]) / TOLERANCE[i]).powi(2)).sum::<f32>();
     let mut best = (score(&now), theta, now);
     for _ in 0..steps {
         let residual: Vec<f32> = (0..N).map(|i| if mask[i] { want[i] - now[i] } else { 0.0 }).collect();
