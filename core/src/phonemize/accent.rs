@@ -118,7 +118,7 @@ impl Phonemizer for AccentPhonemizer {
 /// `accent` (one sentence of a rhotic accent) with an r after each vowel whose counterpart in
 /// `base` (the same sentence read in en-us) is r-coloured (`ɜ`, `ɚ`) while the accent's has no
 /// r after it: `ɜ` or `ə` becomes `ɚ` (the voice's r-coloured schwa), any other vowel is
-/// followed by `ɹ`. Words are paired by [`pair_words`] and their vowels (runs of vowel symbols
+/// followed by `ɹ`. Words are paired by `pair_words` and their vowels (runs of vowel symbols
 /// and length marks) in order; a word without a partner, or whose vowel count differs from its
 /// partner's, is left as it is.
 pub fn restore_rhotic(accent: &str, base: &str) -> String {
