@@ -135,37 +135,47 @@ pub fn restore_rhotic(accent: &str, base: &str) -> String {
         .join(" ")
 }
 
-/// For each word of `a`, the word of `b` in its place: the two readings aligned word by word
-/// (least edits; a pair whose consonants agree costs nothing, another pair or a word only one
-/// reading has costs one), so a word only one reading says (British "two thousand and
-/// eight") does not shift the pairs after it.
-fn pair_words(a: &[&str], b: &[&str]) -> Vec<Option<usize>> {
-    let (ka, kb): (Vec<String>, Vec<String>) = (a.iter().map(|w| consonants(w)).collect(), b.iter().map(|w| consonants(w)).collect());
+/// Edit-distance alignment of `a` and `b`: pairs (index in a, index in b), `None` for a gap.
+pub fn align<T: PartialEq>(a: &[T], b: &[T]) -> Vec<(Option<usize>, Option<usize>)> {
     let (n, m) = (a.len(), b.len());
-    let pair_cost = |i: usize, j: usize| u32::from(ka[i] != kb[j]);
-    // d[i][j]: the least edits turning a[..i] into b[..j].
-    let mut d = vec![vec![0u32; m + 1]; n + 1];
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
     for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i as u32;
+        row[0] = i;
     }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j as u32;
-    }
+    d[0] = (0..=m).collect();
+    let cost = |i: usize, j: usize| usize::from(a[i - 1] != b[j - 1]);
     for i in 1..=n {
         for j in 1..=m {
-            d[i][j] = (d[i - 1][j - 1] + pair_cost(i - 1, j - 1)).min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost(i, j));
         }
     }
-    let mut partners = vec![None; n];
-    let (mut i, mut j) = (n, m);
-    while i > 0 && j > 0 {
-        if d[i][j] == d[i - 1][j - 1] + pair_cost(i - 1, j - 1) {
-            partners[i - 1] = Some(j - 1);
+    let (mut i, mut j, mut path) = (n, m, Vec::new());
+    while i > 0 || j > 0 {
+        if i > 0 && j > 0 && d[i][j] == d[i - 1][j - 1] + cost(i, j) {
+            path.push((Some(i - 1), Some(j - 1)));
             (i, j) = (i - 1, j - 1);
-        } else if d[i][j] == d[i - 1][j] + 1 {
+        } else if i > 0 && d[i][j] == d[i - 1][j] + 1 {
+            path.push((Some(i - 1), None));
             i -= 1;
         } else {
+            path.push((None, Some(j - 1)));
             j -= 1;
+        }
+    }
+    path.reverse();
+    path
+}
+
+/// For each word of `a`, the word of `b` in its place: the two readings aligned word by word
+/// ([`align`] on the words' [`consonants`]: a pair whose consonants agree costs nothing, another
+/// pair or a word only one reading has costs one), so a word only one reading says (British
+/// "two thousand and eight") does not shift the pairs after it.
+fn pair_words(a: &[&str], b: &[&str]) -> Vec<Option<usize>> {
+    let keys = |words: &[&str]| words.iter().map(|w| consonants(w)).collect::<Vec<_>>();
+    let mut partners = vec![None; a.len()];
+    for pair in align(&keys(a), &keys(b)) {
+        if let (Some(i), Some(j)) = pair {
+            partners[i] = Some(j);
         }
     }
     partners
@@ -303,6 +313,12 @@ mod tests {
         assert_eq!(espeak_voice("Scottish").unwrap(), "en-gb-scotland");
         assert_eq!(espeak_voice("en-gb-x-rp").unwrap(), "en-gb-x-rp");
         assert!(espeak_voice("martian").unwrap_err().to_string().contains("scottish"));
+    }
+
+    #[test]
+    fn aligns_substitutions_deletions_and_insertions() {
+        assert_eq!(align(&[1, 2, 3], &[1, 4, 3, 5]), vec![(Some(0), Some(0)), (Some(1), Some(1)), (Some(2), Some(2)), (None, Some(3))]);
+        assert_eq!(align(&[1, 2, 3], &[1, 3]), vec![(Some(0), Some(0)), (Some(1), None), (Some(2), Some(1))]);
     }
 
     #[test]

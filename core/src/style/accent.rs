@@ -16,42 +16,12 @@ use super::format::{Kind, StyleVector, REWRITE};
 use super::groups::Group;
 use crate::error::{Error, Result};
 use crate::model::rewrite::{Rewrite, LEVELS, WINDOW};
+use crate::phonemize::accent::align;
 use crate::phonemize::{PhonemeIds, Phonemizer};
 use crate::voice::{Say, Voice};
 
 /// The group a `rewrite` vector acts on.
 pub const GROUP: &str = "enc_p.emb";
-
-/// Edit-distance alignment of `a` and `b`: pairs (index in a, index in b), `None` for a gap.
-pub fn align<T: PartialEq>(a: &[T], b: &[T]) -> Vec<(Option<usize>, Option<usize>)> {
-    let (n, m) = (a.len(), b.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=m).collect();
-    let cost = |i: usize, j: usize| usize::from(a[i - 1] != b[j - 1]);
-    for i in 1..=n {
-        for j in 1..=m {
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost(i, j));
-        }
-    }
-    let (mut i, mut j, mut path) = (n, m, Vec::new());
-    while i > 0 || j > 0 {
-        if i > 0 && j > 0 && d[i][j] == d[i - 1][j - 1] + cost(i, j) {
-            path.push((Some(i - 1), Some(j - 1)));
-            (i, j) = (i - 1, j - 1);
-        } else if i > 0 && d[i][j] == d[i - 1][j] + 1 {
-            path.push((Some(i - 1), None));
-            i -= 1;
-        } else {
-            path.push((None, Some(j - 1)));
-            j -= 1;
-        }
-    }
-    path.reverse();
-    path
-}
 
 /// The voice's ids `us` carrying the accent's phonemes `accent` (same length as `us.ids`): a
 /// substituted phoneme takes the voice's phoneme's position, a dropped one becomes the pad
@@ -192,11 +162,6 @@ pub fn rewrite_vector(voice: &Voice, rewrite: &Rewrite, alpha_range: (f32, f32))
 mod tests {
     use super::*;
 
-    #[test]
-    fn aligns_substitutions_deletions_and_insertions() {
-        assert_eq!(align(&[1, 2, 3], &[1, 4, 3, 5]), vec![(Some(0), Some(0)), (Some(1), Some(1)), (Some(2), Some(2)), (None, Some(3))]);
-        assert_eq!(align(&[1, 2, 3], &[1, 3]), vec![(Some(0), Some(0)), (Some(1), None), (Some(2), Some(1))]);
-    }
 
     #[test]
     fn accentized_ids_keep_the_voices_length() {
