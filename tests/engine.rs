@@ -97,6 +97,8 @@ fn streamed_audio_equals_whole_synthesis_with_marks() {
 /// A long plain sentence starts streaming before its text side is done (its first window's
 /// event comes before its timing track: the durations of its first ids first, the rest after),
 /// and still gives whole synthesis' audio and track, noise in durations and prior included.
+/// Alone on its worker, the window after the first also comes from the first ids' frames,
+/// before the rest of the text side (which would otherwise hold it back).
 #[test]
 fn a_long_sentence_streams_before_its_text_side_ends() {
     let e = engine(EngineConfig::with_workers(1));
@@ -112,6 +114,8 @@ fn a_long_sentence_streams_before_its_text_side_ends() {
     let first_window = events.iter().position(|e| matches!(e, Event::Window { sentence: 0, .. })).unwrap();
     let track = events.iter().position(|e| matches!(e, Event::Timings { index: 0, .. })).unwrap();
     assert!(first_window < track, "the first window ran before the rest of the text side");
+    let before = events[..track].iter().filter(|e| matches!(e, Event::Window { sentence: 0, .. })).count();
+    assert!(before >= 2, "{before} window(s) before the rest of the text side; want the first two");
     let Event::Timings { timings, .. } = &events[track] else { unreachable!() };
     assert_eq!(timings, &whole[0].timings, "the same track as whole synthesis");
 }
