@@ -14,6 +14,8 @@ use tvtts::core::{Error, Say, SynthesisOptions, Voice};
 
 const LONG: Duration = Duration::from_secs(120);
 const M: &str = "The old bridge collapsed last winter, so you'll have to take the mountain pass if you want to reach the village before nightfall.";
+/// One sentence of 90 words (≈ 24 s of audio).
+const VERY_LONG: &str = "When the caravan finally reached the edge of the frozen valley, the old guide stopped beside the broken signpost, pointed toward the distant lights of the monastery, and told the weary travelers that they would have to cross the narrow bridge one at a time, keep their lanterns low so the wolves in the pines would not see them, and never look down at the black river below, because the last merchant who did so had dropped his pack, his map and his courage into the water all at once.";
 const L: &str = "Welcome to the Rusty Anchor, stranger. You look like you've been on the road for days. Sit down by the fire and warm yourself up.";
 
 fn quiet() -> SynthesisOptions {
@@ -97,8 +99,6 @@ fn streamed_audio_equals_whole_synthesis_with_marks() {
 /// A long plain sentence starts streaming before its text side is done (its first window's
 /// event comes before its timing track: the durations of its first ids first, the rest after),
 /// and still gives whole synthesis' audio and track, noise in durations and prior included.
-/// Alone on its worker, the window after the first also comes from the first ids' frames,
-/// before the rest of the text side (which would otherwise hold it back).
 #[test]
 fn a_long_sentence_streams_before_its_text_side_ends() {
     let e = engine(EngineConfig::with_workers(1));
@@ -114,6 +114,28 @@ fn a_long_sentence_streams_before_its_text_side_ends() {
     let first_window = events.iter().position(|e| matches!(e, Event::Window { sentence: 0, .. })).unwrap();
     let track = events.iter().position(|e| matches!(e, Event::Timings { index: 0, .. })).unwrap();
     assert!(first_window < track, "the first window ran before the rest of the text side");
+    let Event::Timings { timings, .. } = &events[track] else { unreachable!() };
+    assert_eq!(timings, &whole[0].timings, "the same track as whole synthesis");
+}
+
+/// A sentence of ≈ 24 s alone on its worker: finishing its text side (the encoder's last layer
+/// and the durations of its other ids, ≈ 40 ms on 2 cores) takes about as long as its first
+/// window's audio (46 ms) lasts, and beginning it twice that, so its second window is computed
+/// from the frames already known, before the rest (its timing track); still whole synthesis'
+/// audio and track.
+#[test]
+fn a_very_long_sentences_second_window_comes_before_the_rest_of_its_text_side() {
+    let e = engine(EngineConfig::with_workers(1));
+    let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
+    let opts = SynthesisOptions::default().seed(12);
+    let whole = voice.synthesize(&Say::text(VERY_LONG), &opts).unwrap();
+    assert_eq!(whole.len(), 1);
+    let mut h = e.speak(Request::text("joe", VERY_LONG).options(opts));
+    let (audio, events) = read_all(&mut h);
+    assert_eq!(audio.len(), whole[0].audio.len());
+    let diff = common::max_abs_diff(&audio, &whole[0].audio);
+    assert!(diff <= 1e-4, "streamed vs whole: max abs diff {diff:e}");
+    let track = events.iter().position(|e| matches!(e, Event::Timings { index: 0, .. })).unwrap();
     let before = events[..track].iter().filter(|e| matches!(e, Event::Window { sentence: 0, .. })).count();
     assert!(before >= 2, "{before} window(s) before the rest of the text side; want the first two");
     let Event::Timings { timings, .. } = &events[track] else { unreachable!() };

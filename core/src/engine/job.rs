@@ -144,8 +144,8 @@ impl Job {
         // A sentence begun with its first frames' text side: the rest when the next window
         // needs frames past them (below), or now where α moved and the audio is to be computed
         // again. Not before the next window otherwise: the rest of a long sentence's text side
-        // (the encoder's last layer and the durations of all its ids: ≈ 40 ms for 30 s of
-        // audio on 2 cores) would delay that window past the end of the first one's audio.
+        // (the encoder's last layer and the durations of its other ids) could delay that window
+        // past the end of the first one's audio.
         let rewind = self.wants_rewind(Instant::now());
         if let Some(sp) = self.speaking.as_mut().filter(|_| rewind) {
             finish_text_side(sp, &mut self.out)?;
@@ -197,12 +197,16 @@ impl Job {
                     }
                     if cur.stream.as_ref().is_some_and(|s| !s.fits(w)) {
                         // It needs frames whose text side is still to finish. Alone on its
-                        // worker after the first window, as much of it as the frames known
-                        // allow goes first: finishing takes a long sentence's first window's
-                        // audio or more (≈ 40 ms for 30 s of audio on 2 cores, against 46 ms),
-                        // and the next step has this window's audio too.
+                        // worker after the first window, with less audio left to its listener
+                        // than beginning the text side took (twice what finishing takes), as
+                        // much of it as the frames known allow goes first: finishing a long
+                        // sentence takes its first window's audio or more (≈ 40 ms for 30 s of
+                        // audio on 2 cores, against 46 ms), and the next step has this
+                        // window's audio too.
+                        let rate = self.shared.sample_rate.load(Ordering::Relaxed).max(1) as f64;
+                        let short = sp.pending.as_ref().is_some_and(|p| (lead * hop) as f64 / rate < p.begun_in.as_secs_f64());
                         let known = cur.stream.as_ref().and_then(|s| (1..w).rev().find(|&k| s.fits(k)));
-                        match known.filter(|_| !first_window && load <= 1) {
+                        match known.filter(|_| short && !first_window && load <= 1) {
                             Some(k) => w = k,
                             None => {
                                 sp.current = Some(cur);
