@@ -96,50 +96,42 @@ fn streamed_audio_equals_whole_synthesis_with_marks() {
     assert_eq!(h.samples_written(), expected.len() as u64);
 }
 
-/// A long plain sentence starts streaming before its text side is done (its first window's
-/// event comes before its timing track: the durations of its first ids first, the rest after),
-/// and still gives whole synthesis' audio and track, noise in durations and prior included.
-#[test]
-fn a_long_sentence_streams_before_its_text_side_ends() {
+/// One plain sentence, `text`, alone on a one-worker engine: checks its streamed audio and
+/// timing track are whole synthesis' (seed `seed`: noise in durations and prior included) and
+/// returns how many of its windows came before its timing track (the end of its text side).
+fn windows_before_the_track(text: &str, seed: u64) -> usize {
     let e = engine(EngineConfig::with_workers(1));
     let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
-    let opts = SynthesisOptions::default().seed(11);
-    let whole = voice.synthesize(&Say::text(M), &opts).unwrap();
+    let opts = SynthesisOptions::default().seed(seed);
+    let whole = voice.synthesize(&Say::text(text), &opts).unwrap();
     assert_eq!(whole.len(), 1);
-    let mut h = e.speak(Request::text("joe", M).options(opts));
+    let mut h = e.speak(Request::text("joe", text).options(opts));
     let (audio, events) = read_all(&mut h);
     assert_eq!(audio.len(), whole[0].audio.len());
     let diff = common::max_abs_diff(&audio, &whole[0].audio);
     assert!(diff <= 1e-4, "streamed vs whole: max abs diff {diff:e}");
-    let first_window = events.iter().position(|e| matches!(e, Event::Window { sentence: 0, .. })).unwrap();
     let track = events.iter().position(|e| matches!(e, Event::Timings { index: 0, .. })).unwrap();
-    assert!(first_window < track, "the first window ran before the rest of the text side");
     let Event::Timings { timings, .. } = &events[track] else { unreachable!() };
     assert_eq!(timings, &whole[0].timings, "the same track as whole synthesis");
+    events[..track].iter().filter(|e| matches!(e, Event::Window { sentence: 0, .. })).count()
+}
+
+/// A long plain sentence starts streaming before its text side is done (its first window's
+/// event comes before its timing track: the durations of its first ids first, the rest after),
+/// and still gives whole synthesis' audio and track.
+#[test]
+fn a_long_sentence_streams_before_its_text_side_ends() {
+    assert!(windows_before_the_track(M, 11) >= 1, "the first window ran before the rest of the text side");
 }
 
 /// A sentence of ≈ 24 s alone on its worker: finishing its text side (the encoder's last layer
 /// and the durations of its other ids, ≈ 40 ms on 2 cores) takes about as long as its first
 /// window's audio (46 ms) lasts, and beginning it twice that, so its second window is computed
-/// from the frames already known, before the rest (its timing track); still whole synthesis'
-/// audio and track.
+/// from the frames already known, before the rest (its timing track).
 #[test]
 fn a_very_long_sentences_second_window_comes_before_the_rest_of_its_text_side() {
-    let e = engine(EngineConfig::with_workers(1));
-    let voice = Voice::load(common::voice_path(), &Device::Cpu).unwrap();
-    let opts = SynthesisOptions::default().seed(12);
-    let whole = voice.synthesize(&Say::text(VERY_LONG), &opts).unwrap();
-    assert_eq!(whole.len(), 1);
-    let mut h = e.speak(Request::text("joe", VERY_LONG).options(opts));
-    let (audio, events) = read_all(&mut h);
-    assert_eq!(audio.len(), whole[0].audio.len());
-    let diff = common::max_abs_diff(&audio, &whole[0].audio);
-    assert!(diff <= 1e-4, "streamed vs whole: max abs diff {diff:e}");
-    let track = events.iter().position(|e| matches!(e, Event::Timings { index: 0, .. })).unwrap();
-    let before = events[..track].iter().filter(|e| matches!(e, Event::Window { sentence: 0, .. })).count();
+    let before = windows_before_the_track(VERY_LONG, 12);
     assert!(before >= 2, "{before} window(s) before the rest of the text side; want the first two");
-    let Event::Timings { timings, .. } = &events[track] else { unreachable!() };
-    assert_eq!(timings, &whole[0].timings, "the same track as whole synthesis");
 }
 
 #[test]
