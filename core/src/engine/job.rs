@@ -205,8 +205,8 @@ impl Job {
                         // window's audio too.
                         let rate = self.shared.sample_rate.load(Ordering::Relaxed).max(1) as f64;
                         let short = sp.pending.as_ref().is_some_and(|p| (lead * hop) as f64 / rate < p.begun_in.as_secs_f64());
-                        let known = cur.stream.as_ref().and_then(|s| (1..w).rev().find(|&k| s.fits(k)));
-                        match known.filter(|_| short && !first_window && load <= 1) {
+                        let known = (short && !first_window && load <= 1).then(|| cur.stream.as_ref().and_then(|s| (1..w).rev().find(|&k| s.fits(k))));
+                        match known.flatten() {
                             Some(k) => w = k,
                             None => {
                                 sp.current = Some(cur);
