@@ -127,11 +127,15 @@ impl Job {
         }
     }
 
-    /// Frames of audio the real-time listener of [`Self::deadline`] has left at `now`.
+    /// Audio the real-time listener of [`Self::deadline`] has left at `now`.
+    fn lead(&self, now: Instant) -> Duration {
+        self.deadline(Duration::ZERO).saturating_duration_since(now)
+    }
+
+    /// [`Self::lead`] in frames of `hop` samples.
     fn lead_frames(&self, now: Instant, hop: usize) -> usize {
         let rate = self.shared.sample_rate.load(Ordering::Relaxed) as f64;
-        let left = self.deadline(Duration::ZERO).saturating_duration_since(now).as_secs_f64();
-        (left * rate / hop as f64) as usize
+        (self.lead(now).as_secs_f64() * rate / hop as f64) as usize
     }
 
     /// Computes the next piece of audio into the outlet: first, when α changed since the audio
@@ -160,7 +164,8 @@ impl Job {
         }
         let sp = self.speaking.as_ref().expect("started");
         let hop = sp.palette.voice.model.samples_per_frame();
-        let lead = self.lead_frames(Instant::now(), hop);
+        let now = Instant::now();
+        let (lead, lead_time) = (self.lead_frames(now, hop), self.lead(now));
         let set = self.shared.controls.values();
         let windows = engine.config.windows;
         if self.recovering && lead >= windows.least(self.load) {
@@ -203,8 +208,7 @@ impl Job {
                         // sentence takes its first window's audio or more (≈ 40 ms for 30 s of
                         // audio on 2 cores, against 46 ms), and the next step has this
                         // window's audio too.
-                        let rate = self.shared.sample_rate.load(Ordering::Relaxed).max(1) as f64;
-                        let short = sp.pending.as_ref().is_some_and(|p| (lead * hop) as f64 / rate < p.begun_in.as_secs_f64());
+                        let short = sp.pending.as_ref().is_some_and(|p| lead_time < p.begun_in);
                         let known = (short && !first_window && load <= 1).then(|| cur.stream.as_ref().and_then(|s| (1..w).rev().find(|&k| s.fits(k))));
                         match known.flatten() {
                             Some(k) => w = k,

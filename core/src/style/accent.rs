@@ -162,7 +162,6 @@ pub fn rewrite_vector(voice: &Voice, rewrite: &Rewrite, alpha_range: (f32, f32))
 mod tests {
     use super::*;
 
-
     #[test]
     fn accentized_ids_keep_the_voices_length() {
         // ^ _ a _ b _ c _ $ with ids a=5, b=6, c=7; the accent says a x c y (x=8 for b, y=9 added).
