@@ -67,7 +67,10 @@ fn errors_go_to_stderr_with_a_nonzero_exit() {
     let out = dir.path().join("x.wav");
     let missing = tvtts().args(["say", "--voice", "no/such/voice.onnx", "--text", "hi", "--out"]).arg(&out).output().unwrap();
     assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/voice.onnx"));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("no/such/voice.onnx"));
+    let cause = std::fs::read("no/such/voice.onnx.json").unwrap_err().to_string();
+    assert_eq!(stderr.matches(&cause).count(), 1, "the OS's cause once, not once per link of the chain: {stderr}");
     let nan = tvtts()
         .args(["say", "--voice"]).arg(common::voice_path())
         .args(["--text", "hi", "--noise-scale", "NaN", "--out"]).arg(&out)

@@ -5,13 +5,10 @@ use std::path::PathBuf;
 /// Everything that can go wrong in the engine, with the file or input that caused it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written. The cause is in the message, not in `source()`
+    /// (nor is the model's in [`Error::Model`]), so a chain printed with `{:#}` names it once.
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     /// A voice file (`.onnx`, `.onnx.json`, cached weights) is corrupt, truncated or not a Piper voice.
     #[error("{path}: not a usable Piper voice: {reason}")]
     BadVoice { path: PathBuf, reason: String },
@@ -30,7 +27,7 @@ pub enum Error {
     Phonemizer(String),
     /// A tensor operation failed inside the model.
     #[error("model: {0}")]
-    Model(#[from] candle_core::Error),
+    Model(candle_core::Error),
     /// A request panicked inside the engine; the engine goes on serving the others.
     #[error("request panicked: {0}")]
     Panicked(String),
@@ -43,6 +40,12 @@ pub enum Error {
     /// The engine was shut down before the request ended.
     #[error("the engine was shut down")]
     ShutDown,
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Model(e)
+    }
 }
 
 /// `Result` with [`Error`].
@@ -58,7 +61,7 @@ impl Error {
         Error::Invalid { what, reason: reason.into() }
     }
     /// An [`Error::Io`] for `path`.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
+        Error::Io { path: path.into(), cause }
     }
 }
