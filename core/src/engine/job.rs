@@ -519,7 +519,7 @@ impl Job {
                     .iter()
                     .map(|s| {
                         let id = palette.id(&s.name).map_err(|e| s.at.error(format!("<style name=\"{}\">: {e}", s.name)))?;
-                        crate::style::finite_alpha(&s.name, s.alpha).map_err(|e| s.at.error(e.to_string()))?;
+                        palette.controls()[id.0].check(s.alpha).map_err(|e| s.at.error(e.to_string()))?;
                         Ok((id, Arc::from(s.name.as_str()), s.alpha))
                     })
                     .collect::<Result<Vec<_>>>()

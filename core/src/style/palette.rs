@@ -50,9 +50,21 @@ impl ControlSpec {
         self
     }
 
-    /// `alpha` clamped to the range; NaN and infinities are errors.
+    /// `alpha` clamped to the range; NaN and infinities are errors. For values a game sets
+    /// live (a gameplay variable may overshoot).
     pub fn clamp(&self, alpha: f32) -> Result<f32> {
         Ok(finite_alpha(&self.name, alpha)?.clamp(self.min, self.max))
+    }
+
+    /// `alpha` if it lies in the range, else an error naming the control and the range. For
+    /// values written down (markup): one outside the range is a mistake in the line, not a
+    /// value to clamp silently.
+    pub fn check(&self, alpha: f32) -> Result<f32> {
+        if (self.min..=self.max).contains(&finite_alpha(&self.name, alpha)?) {
+            Ok(alpha)
+        } else {
+            Err(Error::invalid("control value", format!("`{}` = {alpha} is outside its range [{}, {}]", self.name, self.min, self.max)))
+        }
     }
 }
 
@@ -314,6 +326,8 @@ mod tests {
         assert_eq!(s.clamp(5.0).unwrap(), 3.0);
         assert_eq!(s.clamp(-4.0).unwrap(), -1.0);
         assert!(s.clamp(f32::NAN).is_err());
+        assert_eq!(s.check(3.0).unwrap(), 3.0);
+        assert!(s.check(3.5).is_err() && s.check(-1.5).is_err() && s.check(f32::INFINITY).is_err());
         assert!(ControlSpec::new("x", 2.0, 1.0).is_err());
     }
 }
