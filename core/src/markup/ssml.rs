@@ -20,9 +20,16 @@ pub fn parse(text: &str) -> Result<Markup> {
     let reader = Reader { wrapped };
     let doc = Document::parse(&doc_text).map_err(|e| {
         let p = e.pos();
-        let msg = e.to_string();
-        // roxmltree ends its messages with " at ROW:COL" of the wrapped text: ours replaces it.
-        let msg = msg.rsplit_once(" at ").map_or(msg.as_str(), |(m, _)| m).to_string();
+        let msg = match &e {
+            // The `<speak>` the line was wrapped in is ours: name the user's tag instead.
+            roxmltree::Error::UnexpectedCloseTag(open, close, _) if wrapped && close == "speak" => format!("<{open}> is never closed"),
+            roxmltree::Error::UnexpectedCloseTag(open, close, _) if wrapped && open == "speak" => format!("</{close}> closes no open tag"),
+            // roxmltree ends its messages with " at ROW:COL" of the wrapped text: ours replaces it.
+            _ => {
+                let msg = e.to_string();
+                msg.rsplit_once(" at ").map_or(msg.as_str(), |(m, _)| m).to_string()
+            }
+        };
         reader.pos(p.row as usize, p.col as usize).error(msg)
     })?;
     let root = doc.root_element();
@@ -255,6 +262,11 @@ mod tests {
         assert!(r.contains("needs a `name`"), "{r}");
         let (_, _, r) = err("a <emphasis>x</prosody>");
         assert!(r.contains("prosody"), "{r}");
+        // The <speak> a plain line is wrapped in is not the user's: errors name their own tags.
+        let (l, c, r) = err("a <emphasis><emphasis>x</emphasis>");
+        assert_eq!((l, c, r.as_str()), (1, 35, "<emphasis> is never closed"));
+        let (l, c, r) = err("a x</emphasis>");
+        assert_eq!((l, c, r.as_str()), (1, 4, "</emphasis> closes no open tag"));
         let (_, _, r) = err("a <break time=\"1s\"/> & b");
         assert!(!r.is_empty());
         let (_, _, r) = err("<speak><phoneme ph=\"a\"><break/></phoneme></speak>");
