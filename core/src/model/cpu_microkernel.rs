@@ -11,7 +11,8 @@
 //! but the weights, once per conv, as `[o/B][i][tap][B]` ([`pack_weights`]), B being the rows of
 //! the level's register tile ([`block_rows`]), so one pointer and constant offsets reach them.
 //! At AVX-512 the 1–12 steps a run's whole vectors leave go 4 output channels × 4 steps per
-//! vector instead (`avx512::few_steps`: a short window's few Winograd tiles fill its lanes),
+//! vector instead (`avx512::few_steps`: a short window's few Winograd tiles fill its lanes), at
+//! AVX2 the 1–6 left go 6 output channels per vector, one step broadcast (`avx2::few_steps`),
 //! with every sum the same chain as here.
 //!
 //! Sums run over input channels in chunks of about [`CHUNK_TERMS`] products: each chunk starts
@@ -610,7 +611,112 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
-        tile_with::<Avx2>(s, rows, n, y, seed, xa, wp)
+        if s.block == Avx2::G && (1..=FEW_STEPS).contains(&(n % Avx2::WIDTH)) {
+            // Whole vectors of steps as lanes, the few steps left rows as lanes.
+            let whole = n - n % Avx2::WIDTH;
+            if whole > 0 {
+                tile_with::<Avx2>(s, rows, whole, y, seed, xa, wp);
+            }
+            few_steps(s, rows, n - whole, y.add(whole), seed.at(s, 0, whole), xa.add(whole), wp)
+        } else {
+            tile_with::<Avx2>(s, rows, n, y, seed, xa, wp)
+        }
+    }
+
+    /// Most steps [`few_steps`] takes.
+    const FEW_STEPS: usize = 6;
+
+    /// Row blocks (of G = 6 rows) per register tile of [`few_steps`]: 2 blocks × 6 steps = 12
+    /// accumulators, plus 2 weights and an input, within the 16 registers.
+    const FEW_BLOCKS: usize = 2;
+
+    /// [`tile`] over at most [`FEW_STEPS`] steps (a Winograd contraction over few tiles, a first
+    /// window's; the steps a run's whole vectors leave). Steps as lanes would fill n of a
+    /// vector's 8 lanes; here a vector holds one packed block's 6 rows (lanes 6 and 7 unused),
+    /// loaded as they are packed, times one input step broadcast. Each output is the same chain
+    /// of multiply-adds in the same order as in [`tile_with`] (chunks, channels, taps), so the
+    /// same bits.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn few_steps(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+        const G: usize = Avx2::G;
+        let blocks = rows.div_ceil(G);
+        for b0 in (0..blocks).step_by(FEW_BLOCKS) {
+            let nb = FEW_BLOCKS.min(blocks - b0);
+            let (rows_here, y, seed, wp) = ((rows - G * b0).min(G * nb), y.add(G * b0 * s.y_row), seed.at(s, G * b0, 0), wp.add(b0 * s.c_in * s.k * G));
+            macro_rules! steps {
+                ($nb:literal) => {
+                    match n {
+                        1 => few::<$nb, 1>(s, rows_here, y, seed, xa, wp),
+                        2 => few::<$nb, 2>(s, rows_here, y, seed, xa, wp),
+                        3 => few::<$nb, 3>(s, rows_here, y, seed, xa, wp),
+                        4 => few::<$nb, 4>(s, rows_here, y, seed, xa, wp),
+                        5 => few::<$nb, 5>(s, rows_here, y, seed, xa, wp),
+                        _ => few::<$nb, 6>(s, rows_here, y, seed, xa, wp),
+                    }
+                };
+            }
+            match nb {
+                1 => steps!(1),
+                _ => steps!(2),
+            }
+        }
+    }
+
+    /// [`few_steps`] for `NB` row blocks (`rows` ≤ 6·NB of them exist) × `N` steps.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    unsafe fn few<const NB: usize, const N: usize>(s: Tile, rows: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
+        const G: usize = Avx2::G;
+        // A block's 6 rows of one channel and tap, loaded with the next entry's first two
+        // (lanes 6 and 7, never stored); the block's last entry under a mask, since past the
+        // last block those two would lie past the packed weights.
+        let six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+        let block_len = s.c_in * s.k * G;
+        let per = chunk_channels(s.c_in, s.k);
+        for i0 in (0..s.c_in).step_by(per) {
+            let mut acc = [[_mm256_setzero_ps(); N]; NB];
+            for i in i0..(i0 + per).min(s.c_in) {
+                for tap in 0..s.k {
+                    let x = xa.add(i * s.xa_row + tap * s.dilation);
+                    let mut wv = [_mm256_setzero_ps(); NB];
+                    let last = i + 1 == s.c_in && tap + 1 == s.k;
+                    for b in 0..NB {
+                        let w = wp.add(b * block_len + (i * s.k + tap) * G);
+                        wv[b] = if last { _mm256_maskload_ps(w, six) } else { _mm256_loadu_ps(w) };
+                    }
+                    for j in 0..N {
+                        let xv = _mm256_broadcast_ss(&*x.add(j));
+                        for b in 0..NB {
+                            acc[b][j] = _mm256_fmadd_ps(wv[b], xv, acc[b][j]);
+                        }
+                    }
+                }
+            }
+            // y = (first chunk ? residual + bias : y) + this chunk's sum, one element at a time:
+            // the same two roundings as the vector path's.
+            for b in 0..NB {
+                for j in 0..N {
+                    let mut sums = [0f32; 8];
+                    _mm256_storeu_ps(sums.as_mut_ptr(), acc[b][j]);
+                    for r in 0..G {
+                        let row = G * b + r;
+                        if row >= rows {
+                            break;
+                        }
+                        let at = row * s.y_row + j;
+                        let before = if i0 > 0 {
+                            *y.add(at)
+                        } else {
+                            match seed.res.is_null() {
+                                true => *seed.bias.add(row),
+                                false => *seed.res.add(at) + *seed.bias.add(row),
+                            }
+                        };
+                        *y.add(at) = before + sums[r];
+                    }
+                }
+            }
+        }
     }
 }
 
