@@ -92,7 +92,7 @@ fn a_style_switches_at_its_word_and_the_audio_before_is_the_unmarked_lines() {
     let failed = failed.expect("an unknown control fails the request");
     assert!(failed.contains("line 1, column 4") && failed.contains("angry"), "{failed}");
     // An α outside the control's range written in a line is an error, not silently clamped.
-    let mut h = engine.speak(Request::text("joe", &format!(r#"Go <style name="excited" alpha="{}">now</style>."#, max + 1.0)));
+    let mut h = engine.speak(Request::text("joe", format!(r#"Go <style name="excited" alpha="{}">now</style>."#, max + 1.0)));
     let _ = h.read_to_end(Duration::from_secs(60));
     let failed = h.events().into_iter().find_map(|e| if let Event::Failed(e) = e { Some(e.to_string()) } else { None });
     let failed = failed.expect("an α outside the range fails the request");
