@@ -286,6 +286,22 @@ unsafe fn tile_with<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed:
     }
 }
 
+/// [`tile_with`] over the whole vectors of steps, and the 1 to `few_most` steps they leave (if
+/// that many) through `few` (a level's few-steps path, called as [`tile`] is, on those steps).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn whole_then_few<L: Lanes>(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32, few_most: usize, few: impl FnOnce(Tile, usize, usize, *mut f32, Seed, *const f32, *const f32)) {
+    let left = n % L::WIDTH;
+    if s.block != L::G || !(1..=few_most).contains(&left) {
+        return tile_with::<L>(s, rows, n, y, seed, xa, wp);
+    }
+    let whole = n - left;
+    if whole > 0 {
+        tile_with::<L>(s, rows, whole, y, seed, xa, wp);
+    }
+    few(s, rows, left, y.add(whole), seed.at(s, 0, whole), xa.add(whole), wp)
+}
+
 /// The packed weights of row group `g` (a multiple of G) from input channel `i` on.
 #[inline(always)]
 unsafe fn weights_at<L: Lanes>(s: Tile, wp: *const f32, g: usize, i: usize) -> *const f32 {
@@ -430,16 +446,8 @@ mod avx512 {
 
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
-        if s.block == 4 && (1..=FEW_STEPS).contains(&(n % Avx512::WIDTH)) {
-            // Whole vectors of steps as lanes, the few steps left 4 rows × 4 steps per vector.
-            let whole = n - n % Avx512::WIDTH;
-            if whole > 0 {
-                tile_with::<Avx512>(s, rows, whole, y, seed, xa, wp);
-            }
-            few_steps(s, rows, n - whole, y.add(whole), seed.at(s, 0, whole), xa.add(whole), wp)
-        } else {
-            tile_with::<Avx512>(s, rows, n, y, seed, xa, wp)
-        }
+        // Whole vectors of steps as lanes, the few steps left 4 rows × 4 steps per vector.
+        whole_then_few::<Avx512>(s, rows, n, y, seed, xa, wp, FEW_STEPS, |s, rows, n, y, seed, xa, wp| few_steps(s, rows, n, y, seed, xa, wp))
     }
 
     /// Most steps [`few_steps`] takes: 3 vectors of 4 steps.
@@ -611,16 +619,8 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
-        if s.block == Avx2::G && (1..=FEW_STEPS).contains(&(n % Avx2::WIDTH)) {
-            // Whole vectors of steps as lanes, the few steps left rows as lanes.
-            let whole = n - n % Avx2::WIDTH;
-            if whole > 0 {
-                tile_with::<Avx2>(s, rows, whole, y, seed, xa, wp);
-            }
-            few_steps(s, rows, n - whole, y.add(whole), seed.at(s, 0, whole), xa.add(whole), wp)
-        } else {
-            tile_with::<Avx2>(s, rows, n, y, seed, xa, wp)
-        }
+        // Whole vectors of steps as lanes, the few steps left rows as lanes.
+        whole_then_few::<Avx2>(s, rows, n, y, seed, xa, wp, FEW_STEPS, |s, rows, n, y, seed, xa, wp| few_steps(s, rows, n, y, seed, xa, wp))
     }
 
     /// Most steps [`few_steps`] takes.
