@@ -21,7 +21,8 @@
 //! - a voice that is neither added nor an existing file, or a corrupt one: `Failed`, naming the file;
 //! - NaN, infinite or negative scales, unknown control names in the request: `Failed`;
 //! - control values: NaN/∞ are refused by [`SpeechHandle::set_control`], finite ones are clamped
-//!   to the voice's [`ControlSpec`] range when applied;
+//!   to the voice's [`ControlSpec`] range when applied; a markup `<style>` α outside that range
+//!   is `Failed`, naming its line and column;
 //! - a full queue: [`Event::Dropped`]; a panic inside a request: `Failed` ([`Error::Panicked`]);
 //! - a consumer that never reads: `Failed` ([`Error::Stalled`]) after `stall_timeout`.
 
