@@ -164,6 +164,18 @@ fn lexicon_entries_and_phoneme_tags_are_spoken_and_named() {
     std::fs::write(&path, "ok  oʊkˈeɪ\nbad  b☃d\n").unwrap();
     let err = voice.set_lexicon(Lexicon::load(&path).unwrap()).unwrap_err().to_string();
     assert!(err.contains("names.lex:2:"), "{err}");
+    // A symbol it has an id for but never learned (British LOT `ɒ`, trilled `r`): an error
+    // naming the line and what to write instead.
+    std::fs::write(&path, "ok  oʊkˈeɪ
+brock  bɹˈɒk
+rob  rˈɑːb
+").unwrap();
+    let err = voice.set_lexicon(Lexicon::load(&path).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("names.lex:2:") && err.contains("never learned") && err.contains("`ɔ`"), "{err}");
+    std::fs::write(&path, "rob  rˈɑːb
+").unwrap();
+    let err = voice.set_lexicon(Lexicon::load(&path).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("names.lex:1:") && err.contains("`ɹ`"), "{err}");
 }
 
 #[test]

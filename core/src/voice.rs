@@ -316,11 +316,35 @@ impl Voice {
     }
 
     /// Uses `lexicon` for the words it has (replacing the one before). Every symbol of its IPA
-    /// must be one the voice reads: an error names the entry's line otherwise.
+    /// must be one the voice reads ([`Voice::check_lexicon`]): an error names the entry's line
+    /// otherwise.
     pub fn set_lexicon(&mut self, lexicon: Lexicon) -> Result<()> {
-        lexicon.check(|c| self.ids.knows(c))?;
+        self.check_lexicon(&lexicon)?;
         self.lexicon = lexicon;
         Ok(())
+    }
+
+    /// Checks that every symbol of `lexicon`'s IPA is one this voice reads: one it has an id for
+    /// and learned ([`Voice::learned_symbols`]; a symbol it never learned keeps its untrained
+    /// embedding and comes out as noise). The error names the entry's line and, for a symbol
+    /// the voice never learned, the nearest ones it did.
+    pub fn check_lexicon(&self, lexicon: &Lexicon) -> Result<()> {
+        let learned = self.learned_symbols()?;
+        let reads = |c: char| learned.contains(&c) || c.is_whitespace();
+        lexicon.check(|c| {
+            if !self.ids.knows(c) {
+                Some("which the voice has no id for".to_string())
+            } else if !reads(c) {
+                let nearest = crate::phonemize::accent::nearest_learned(c, &reads);
+                let instead = match nearest.as_slice() {
+                    [] => "leave it out".to_string(),
+                    options => format!("write {} instead", options.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(" or ")),
+                };
+                Some(format!("which the voice never learned (its training used none: it would be noise); {instead}"))
+            } else {
+                None
+            }
+        })
     }
 
     /// The lexicon in use.

@@ -68,17 +68,18 @@ impl Lexicon {
         self.entries.is_empty()
     }
 
-    /// Checks every entry's IPA against `known` (the voice's phonemes): an error names the file,
-    /// the entry's line and the first symbol the voice cannot read.
-    pub fn check(&self, known: impl Fn(char) -> bool) -> Result<()> {
+    /// Checks every entry's IPA symbol by symbol: `problem(c)` says why the voice cannot read
+    /// `c` (`None`: it can). An error names the file, the entry's line, the first such symbol
+    /// and the problem.
+    pub fn check(&self, problem: impl Fn(char) -> Option<String>) -> Result<()> {
         let mut entries: Vec<_> = self.entries.iter().collect();
         entries.sort_by_key(|(_, (_, line))| *line);
         for (word, (ipa, line)) in entries {
-            if let Some(c) = ipa.chars().find(|&c| !known(c)) {
+            if let Some((c, why)) = ipa.chars().find_map(|c| problem(c).map(|why| (c, why))) {
                 return Err(Error::Lexicon {
                     path: self.path.clone().unwrap_or_default(),
                     line: *line,
-                    reason: format!("the IPA of `{word}` holds {c:?} ({}), which the voice has no id for", c.escape_unicode()),
+                    reason: format!("the IPA of `{word}` holds {c:?} ({}), {why}", c.escape_unicode()),
                 });
             }
         }
@@ -100,7 +101,7 @@ mod tests {
         assert!(err("ok ə\nlonely\n").starts_with("l.txt:2: "), "{}", err("ok ə\nlonely\n"));
         assert!(err("a ə\nA ɑ\n").contains("already given on line 1"));
         assert!(err("two-words x\n").contains("not one word"));
-        let e = lex.check(|c| c != 'ɡ').unwrap_err().to_string();
-        assert!(e.starts_with("l.txt:4: ") && e.contains("'ɡ'"), "{e}");
+        let e = lex.check(|c| (c == 'ɡ').then(|| "which it cannot read".to_string())).unwrap_err().to_string();
+        assert!(e.starts_with("l.txt:4: ") && e.contains("'ɡ'") && e.ends_with("which it cannot read"), "{e}");
     }
 }

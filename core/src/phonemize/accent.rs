@@ -248,6 +248,12 @@ fn is_vowel(c: char) -> bool {
     "aeiouyæɑɐɒɔəɘɚɝɛɜɞɤɨɪᵻɯɵøœɶʉʊʌʏ".contains(c)
 }
 
+/// The learned symbols (by `learned`) nearest to `c`, a symbol the voice did not learn, best
+/// first (empty where none is known).
+pub fn nearest_learned(c: char, learned: &dyn Fn(char) -> bool) -> Vec<&'static str> {
+    NEAREST.iter().filter(|(from, _)| *from == c).flat_map(|(_, options)| options.iter().copied()).filter(|o| o.chars().all(learned)).collect()
+}
+
 /// `phonemes` with every symbol `learned` rejects replaced by its nearest learned one, and
 /// espeak-ng's ASCII length mark (`a:`, after a vowel) written as the IPA `ː`. A word-final
 /// `ɐ` (British "-er", "-a") becomes `ə`: an en-us voice learned `ɐ` only as the article "a",

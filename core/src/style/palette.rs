@@ -193,9 +193,10 @@ impl Palette {
     }
 
     /// With `lexicon` for its lines (e.g. a preset's), in place of the voice's. Every symbol of
-    /// its IPA must be one the voice reads (an error names the entry's line).
+    /// its IPA must be one the voice reads ([`Voice::check_lexicon`]: an error names the entry's
+    /// line).
     pub fn with_lexicon(mut self, lexicon: Lexicon) -> Result<Self> {
-        lexicon.check(|c| self.voice.ids.knows(c))?;
+        self.voice.check_lexicon(&lexicon)?;
         self.lexicon = Some(lexicon);
         Ok(self)
     }
