@@ -290,13 +290,14 @@ fn map_each(phonemes: &str, learned: &dyn Fn(char) -> bool) -> String {
             out.push(c);
             continue;
         }
-        let lookup = |table: &'static [(char, &'static [&'static str])]| table.iter().find(|(from, _)| *from == c).map(|(_, options)| *options);
         let offglide = out.chars().last().is_some_and(is_vowel);
-        if let Some(options) = offglide.then(|| lookup(OFFGLIDE)).flatten().or_else(|| lookup(NEAREST)) {
-            if let Some(to) = options.iter().find(|o| o.chars().all(learned)) {
-                out.push_str(to);
-                continue;
-            }
+        let options = match offglide.then(|| OFFGLIDE.iter().find(|(from, _)| *from == c)).flatten() {
+            Some((_, options)) => options.iter().copied().filter(|o| o.chars().all(learned)).collect(),
+            None => nearest_learned(c, learned),
+        };
+        if let Some(to) = options.first() {
+            out.push_str(to);
+            continue;
         }
         // A diacritic or symbol with no learned neighbour: left out.
         log::debug!("accent: `{c}` (U+{:04X}) is not a symbol the voice learned; left out", c as u32);
