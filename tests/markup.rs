@@ -176,6 +176,14 @@ rob  rˈɑːb
 ").unwrap();
     let err = voice.set_lexicon(Lexicon::load(&path).unwrap()).unwrap_err().to_string();
     assert!(err.contains("names.lex:1:") && err.contains("`ɹ`"), "{err}");
+    // The same symbol in markup's `<phoneme ph>`: an error at its line and column.
+    match voice.plan(&Say::text("Meet\nmy friend <phoneme ph=\"bɹˈɒk\">Brock</phoneme>.")) {
+        Err(Error::Markup { line, column, reason }) => {
+            assert_eq!((line, column), (2, 27), "the column of `ɒ`: {reason}");
+            assert!(reason.contains("never learned") && reason.contains("`ɔ`"), "{reason}");
+        }
+        other => panic!("expected a markup error, got {other:?}"),
+    }
 }
 
 #[test]

@@ -330,21 +330,24 @@ impl Voice {
     /// the voice never learned, the nearest ones it did.
     pub fn check_lexicon(&self, lexicon: &Lexicon) -> Result<()> {
         let learned = self.learned_symbols()?;
+        lexicon.check(|c| self.symbol_problem(&learned, c))
+    }
+
+    /// Why this voice cannot read IPA symbol `c` (`None`: it can; whitespace always can), given
+    /// its [`Voice::learned_symbols`].
+    fn symbol_problem(&self, learned: &std::collections::HashSet<char>, c: char) -> Option<String> {
         let reads = |c: char| learned.contains(&c) || c.is_whitespace();
-        lexicon.check(|c| {
-            if !self.ids.knows(c) {
-                Some("which the voice has no id for".to_string())
-            } else if !reads(c) {
-                let nearest = crate::phonemize::accent::nearest_learned(c, &reads);
-                let instead = match nearest.as_slice() {
-                    [] => "leave it out".to_string(),
-                    options => format!("write {} instead", options.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(" or ")),
-                };
-                Some(format!("which the voice never learned (its training used none: it would be noise); {instead}"))
-            } else {
-                None
-            }
-        })
+        if reads(c) {
+            None
+        } else if !self.ids.knows(c) {
+            Some("which the voice has no id for".to_string())
+        } else {
+            let instead = match crate::phonemize::accent::nearest_learned(c, &reads).as_slice() {
+                [] => "leave it out".to_string(),
+                options => format!("write {} instead", options.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(" or ")),
+            };
+            Some(format!("which the voice never learned (its training used none: it would be noise); {instead}"))
+        }
     }
 
     /// The lexicon in use.
@@ -364,7 +367,13 @@ impl Voice {
         match say {
             Say::Text(t) => {
                 let phonemize = |text: &str| self.phonemize_with(&Say::text(text), phonemizer);
-                line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon })
+                // Learned symbols are found only for a line with `<phoneme>` IPA to check (if
+                // the embedding cannot be read, every symbol of the map counts as learned, as in
+                // `learned_symbols`).
+                let learned = std::cell::OnceCell::new();
+                let all = || self.ids.entries().map(|(c, _)| c).collect();
+                let symbol_problem = |c: char| self.symbol_problem(learned.get_or_init(|| self.learned_symbols().unwrap_or_else(|_| all())), c);
+                line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon, symbol_problem: &symbol_problem })
             }
             Say::Phonemes(p) => line::plan_phonemes(p, &self.ids),
             Say::Baked { .. } => Err(Error::invalid("say", "a baked line is played, not planned")),

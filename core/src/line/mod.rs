@@ -102,6 +102,9 @@ pub struct Tools<'a> {
     pub phonemize: &'a dyn Fn(&str) -> Result<Vec<String>>,
     pub ids: &'a PhonemeIdMap,
     pub lexicon: &'a Lexicon,
+    /// Why the voice cannot read a symbol of IPA given in markup (`None`: it can), as
+    /// [`crate::Voice::check_lexicon`] asks of a lexicon's.
+    pub symbol_problem: &'a dyn Fn(char) -> Option<String>,
 }
 
 /// A word to be spoken: what it is spelled from, and what names it.
@@ -170,7 +173,7 @@ pub fn plan(m: &Markup, tools: &Tools<'_>) -> Result<Plan> {
                 }
                 open = false;
             }
-            Item::Text { text, ipa, shown, prosody } => {
+            Item::Text { text, ipa, ipa_at, shown, prosody } => {
                 if ipa.is_some() {
                     flush(&mut pending, &mut pending_from, &words, tools, &mut drafts, &mut open)?;
                 }
@@ -192,6 +195,9 @@ pub fn plan(m: &Markup, tools: &Tools<'_>) -> Result<Plan> {
                 }
                 match ipa {
                     Some(ipa) => {
+                        if let Some(at) = ipa_at {
+                            check_ipa(&ipa, at, tools.symbol_problem)?;
+                        }
                         for s in IpaPhonemizer.phonemize(&ipa)? {
                             let chars: Vec<char> = s.chars().collect();
                             let owner = chars.iter().map(|_| Some(first_word)).collect();
@@ -223,7 +229,7 @@ fn split_lexicon(m: &Markup, lexicon: &Lexicon) -> Vec<Item> {
     }
     let mut out = Vec::new();
     for item in &m.items {
-        let Item::Text { text, ipa: None, shown, prosody } = item else {
+        let Item::Text { text, ipa: None, shown, prosody, .. } = item else {
             out.push(item.clone());
             continue;
         };
@@ -238,17 +244,25 @@ fn split_lexicon(m: &Markup, lexicon: &Lexicon) -> Vec<Item> {
             let at = rest.find(w).expect("words are substrings, in order");
             plain.push_str(&rest[..at]);
             if !plain.is_empty() {
-                out.push(Item::Text { text: std::mem::take(&mut plain), ipa: None, shown: None, prosody: prosody.clone() });
+                out.push(Item::Text { text: std::mem::take(&mut plain), ipa: None, ipa_at: None, shown: None, prosody: prosody.clone() });
             }
-            out.push(Item::Text { text: w.to_string(), ipa: Some(ipa.to_string()), shown: Some(w.to_string()), prosody: prosody.clone() });
+            out.push(Item::Text { text: w.to_string(), ipa: Some(ipa.to_string()), ipa_at: None, shown: Some(w.to_string()), prosody: prosody.clone() });
             rest = &rest[at + w.len()..];
         }
         plain.push_str(rest);
         if !plain.is_empty() {
-            out.push(Item::Text { text: plain, ipa: None, shown: None, prosody: prosody.clone() });
+            out.push(Item::Text { text: plain, ipa: None, ipa_at: None, shown: None, prosody: prosody.clone() });
         }
     }
     out
+}
+
+/// Refuses `<phoneme>` IPA with a symbol the voice cannot read: an error at that symbol's column.
+fn check_ipa(ipa: &str, at: markup::Pos, problem: &dyn Fn(char) -> Option<String>) -> Result<()> {
+    match ipa.chars().enumerate().find_map(|(n, c)| problem(c).map(|why| (n, c, why))) {
+        Some((n, c, why)) => Err(at.right(n).error(format!("<phoneme ph> holds {c:?} ({}), {why}", c.escape_unicode()))),
+        None => Ok(()),
+    }
 }
 
 /// Phonemizes the pending text and adds its sentences, each phoneme with its word.
@@ -386,7 +400,7 @@ mod tests {
     }
 
     fn tools<'a>(ids: &'a PhonemeIdMap, lex: &'a Lexicon) -> Tools<'a> {
-        Tools { phonemize: &phonemize, ids, lexicon: lex }
+        Tools { phonemize: &phonemize, ids, lexicon: lex, symbol_problem: &|c| (c == 'Q').then(|| "which it cannot read".to_string()) }
     }
 
     #[test]
@@ -422,5 +436,24 @@ mod tests {
         assert_eq!(got[2].0, "ðə wˈɜːld!");
         assert_eq!(got[2].2, ["the", "W"], "the substitution is named by the original");
         assert!(!p.sentences[0].speaks());
+    }
+
+    #[test]
+    fn phoneme_ipa_the_voice_cannot_read_is_an_error_at_its_symbol() {
+        let (ids, lex) = (map(), Lexicon::default());
+        let p = plan_text(r#"Say <phoneme ph=" zˈɪks">Zyx</phoneme>."#, &tools(&ids, &lex)).unwrap();
+        assert_eq!(p.sentences[0].names, ["Say", "Zyx"]);
+        let e = plan_text("Say\n  <phoneme ph=\" zˈQks\">Zyx</phoneme>.", &tools(&ids, &lex)).unwrap_err();
+        match e {
+            crate::Error::Markup { line, column, reason } => {
+                assert_eq!((line, column), (2, 19), "the column of `Q`");
+                assert!(reason.contains("'Q'") && reason.ends_with("which it cannot read"), "{reason}");
+            }
+            other => panic!("expected a markup error, got {other:?}"),
+        }
+        // A lexicon's IPA is not checked here (the lexicon is checked when it is set).
+        let mut lex = Lexicon::default();
+        lex.insert("Zyx", "zˈQks");
+        assert!(plan_text("Say Zyx.", &tools(&ids, &lex)).is_ok());
     }
 }

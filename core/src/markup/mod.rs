@@ -38,6 +38,11 @@ impl Pos {
     pub fn error(self, reason: impl Into<String>) -> crate::Error {
         crate::Error::Markup { line: self.line, column: self.column, reason: reason.into() }
     }
+
+    /// The position `n` characters further on the same line.
+    pub fn right(self, n: usize) -> Pos {
+        Pos { column: self.column + n, ..self }
+    }
 }
 
 /// A style control set by `<style>`, and where the tag stands (for errors about its name).
@@ -83,6 +88,10 @@ pub enum Item {
         text: String,
         /// IPA given for it (`<phoneme ph>`, a lexicon entry): `text` is then only its name.
         ipa: Option<String>,
+        /// Where a `<phoneme>`'s IPA starts in the line, for errors about its symbols (the
+        /// n-th symbol's column is this column + n); `None` for a lexicon's, which is checked
+        /// when the lexicon is set.
+        ipa_at: Option<Pos>,
         /// The words the timing track names (a `<sub>`'s or `<phoneme>`'s original), when not
         /// `text`'s own.
         shown: Option<String>,
@@ -101,7 +110,7 @@ pub struct Markup {
 impl Markup {
     /// Plain text as one run.
     pub fn plain(text: &str) -> Self {
-        Markup { items: vec![Item::Text { text: text.to_string(), ipa: None, shown: None, prosody: Prosody::default() }] }
+        Markup { items: vec![Item::Text { text: text.to_string(), ipa: None, ipa_at: None, shown: None, prosody: Prosody::default() }] }
     }
 
     /// Whether any run sets a style control.

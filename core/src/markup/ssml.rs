@@ -169,19 +169,23 @@ impl Reader {
                 if let Some(a) = e.attribute("alphabet").filter(|a| *a != "ipa") {
                     return Err(here.error(format!("<phoneme alphabet=\"{a}\">: only `ipa` is known")));
                 }
-                let ph = self.required(doc, e, "ph")?.trim().to_string();
+                let raw = self.required(doc, e, "ph")?;
+                let ph = raw.trim().to_string();
                 if ph.is_empty() {
                     return Err(here.error("<phoneme> needs a non-empty `ph`"));
                 }
+                // The value's first symbol (entities before it would shift the columns a little).
+                let value = e.attributes().find(|a| a.name() == "ph").map_or(0, |a| a.range_value().start);
+                let ipa_at = self.at(doc, value + (raw.len() - raw.trim_start().len()));
                 let shown = self.text_only(doc, e)?;
-                out.items.push(Item::Text { text: shown.clone(), ipa: Some(ph), shown: Some(shown), prosody: p });
+                out.items.push(Item::Text { text: shown.clone(), ipa: Some(ph), ipa_at: Some(ipa_at), shown: Some(shown), prosody: p });
                 return Ok(());
             }
             "sub" => {
                 self.attributes(doc, e, &["alias"])?;
                 let alias = self.required(doc, e, "alias")?.to_string();
                 let shown = self.text_only(doc, e)?;
-                out.items.push(Item::Text { text: alias, ipa: None, shown: Some(shown), prosody: p });
+                out.items.push(Item::Text { text: alias, ipa: None, ipa_at: None, shown: Some(shown), prosody: p });
                 return Ok(());
             }
             other => {
@@ -194,13 +198,13 @@ impl Reader {
 
 /// Adds plain text in `prosody`, joining it to the run before when that has the same prosody.
 fn push_text(out: &mut Markup, text: &str, prosody: &Prosody) {
-    if let Some(Item::Text { text: t, ipa: None, shown: None, prosody: p }) = out.items.last_mut() {
+    if let Some(Item::Text { text: t, ipa: None, shown: None, prosody: p, .. }) = out.items.last_mut() {
         if p == prosody {
             t.push_str(text);
             return;
         }
     }
-    out.items.push(Item::Text { text: text.to_string(), ipa: None, shown: None, prosody: prosody.clone() });
+    out.items.push(Item::Text { text: text.to_string(), ipa: None, ipa_at: None, shown: None, prosody: prosody.clone() });
 }
 
 #[cfg(test)]
@@ -223,10 +227,16 @@ mod tests {
             .items
             .iter()
             .map(|i| match i {
-                Item::Text { text, ipa, shown, prosody } => format!("{text}|{ipa:?}|{shown:?}|{:.3}|{}|{:?}", prosody.length, prosody.volume_db, prosody.style("angry")),
+                Item::Text { text, ipa, shown, prosody, .. } => format!("{text}|{ipa:?}|{shown:?}|{:.3}|{}|{:?}", prosody.length, prosody.volume_db, prosody.style("angry")),
                 Item::Break { seconds } => format!("break {seconds}"),
             })
             .collect();
+        let ph = m.items.iter().find_map(|i| match i {
+            Item::Text { ipa: Some(_), ipa_at, .. } => *ipa_at,
+            _ => None,
+        });
+        let line = r#"Hi <break time="300ms"/><prosody rate="slow" volume="-3dB">there <emphasis>you</emphasis></prosody> <style name="angry" alpha="0.8">go <sub alias="doctor">Dr.</sub></style> <phoneme ph=""#;
+        assert_eq!(ph, Some(Pos { line: 1, column: line.chars().count() + 1 }), "where the IPA's first symbol stands");
         assert_eq!(
             texts,
             [
