@@ -375,7 +375,16 @@ impl Voice {
                 let symbol_problem = |c: char| self.symbol_problem(learned.get_or_init(|| self.learned_symbols().unwrap_or_else(|_| all())), c);
                 line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon, symbol_problem: &symbol_problem })
             }
-            Say::Phonemes(p) => line::plan_phonemes(p, &self.ids),
+            Say::Phonemes(p) => {
+                // Raw IPA is spoken as given (as Piper does), but a symbol the voice never
+                // learned comes out as noise: say so.
+                let learned = self.learned_symbols()?;
+                let unlearned: std::collections::BTreeSet<char> = p.chars().filter(|&c| self.ids.knows(c) && !c.is_whitespace() && !learned.contains(&c)).collect();
+                if !unlearned.is_empty() {
+                    log::warn!("phonemes the voice never learned (its training used none; they come out as noise): {unlearned:?}");
+                }
+                line::plan_phonemes(p, &self.ids)
+            }
             Say::Baked { .. } => Err(Error::invalid("say", "a baked line is played, not planned")),
         }
     }
