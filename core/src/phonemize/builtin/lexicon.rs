@@ -178,6 +178,14 @@ pub(super) fn stressed_at_end(w: &str) -> bool {
     )
 }
 
+/// Whether espeak-ng spells the word `lower` when it is written in capitals, though it reads the
+/// lower-case word (`UN`, `LA`, `MIT`; `IT` and `US` too, which the function words above keep
+/// as words: a shouted "HELP US" is not "help U.S."). Found by reading every 2–3-letter word of
+/// the CMU dictionary both ways (2026-12-05).
+pub(super) fn spelled_in_capitals(lower: &str) -> bool {
+    matches!(lower, "un" | "la" | "mit" | "lbs")
+}
+
 /// The name of a letter, stressed (`f` → ˈɛf), for spelling acronyms.
 pub(super) fn letter(c: char) -> Option<&'static str> {
     Some(match c.to_ascii_lowercase() {
@@ -211,6 +219,39 @@ pub(super) fn letter(c: char) -> Option<&'static str> {
     })
 }
 
+/// The name of a letter in ARPAbet without stress (`f` → `EH F`), as CMUdict spells acronyms.
+pub(super) fn letter_arpabet(c: char) -> Option<&'static str> {
+    Some(match c.to_ascii_lowercase() {
+        'a' => "EY",
+        'b' => "B IY",
+        'c' => "S IY",
+        'd' => "D IY",
+        'e' => "IY",
+        'f' => "EH F",
+        'g' => "JH IY",
+        'h' => "EY CH",
+        'i' => "AY",
+        'j' => "JH EY",
+        'k' => "K EY",
+        'l' => "EH L",
+        'm' => "EH M",
+        'n' => "EH N",
+        'o' => "OW",
+        'p' => "P IY",
+        'q' => "K Y UW",
+        'r' => "AA R",
+        's' => "EH S",
+        't' => "T IY",
+        'u' => "Y UW",
+        'v' => "V IY",
+        'w' => "D AH B AH L Y UW",
+        'x' => "EH K S",
+        'y' => "W AY",
+        'z' => "Z IY",
+        _ => return None,
+    })
+}
+
 /// `letters` spelled as espeak-ng spells acronyms: one word, secondary stress on all letters
 /// but the last (`fbi` → ˌɛfbˌiːʲˈaɪ). Characters that are not ASCII letters are skipped.
 pub(super) fn spell(letters: &str) -> String {
@@ -238,6 +279,9 @@ mod tests {
         assert_eq!(spell("FBI"), "ˌɛfbˌiːʲˈaɪ");
         assert_eq!(spell("pm"), "pˌiːʲˈɛm");
         assert_eq!(spell("x"), "ˈɛks");
+        for c in 'a'..='z' {
+            assert!(letter(c).is_some() && letter_arpabet(c).is_some(), "{c}");
+        }
         assert_eq!(word("the"), Some("ðə"));
         assert_eq!(word("dragon"), None);
     }

@@ -215,6 +215,10 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert!(out[0].starts_with("z"), "{out:?}");
         assert!(out[0].ends_with("ˌɛfbˌiːʲˈaɪ."), "{out:?}");
+        // Shouted words are words, as espeak-ng reads them; acronyms are spelled as it spells
+        // them, whether the dictionary spells them (NPC is not in it, TV is) or not.
+        assert_eq!(ph("GET OUT, YOU DOG! RUN!"), ph("Get out, you dog! Run!"));
+        assert_eq!(ph("The NPC saw TV at the UN."), ["ðɪʲ ˌɛnpˌiːsˈiː sˈɔː tˌiːvˈiːʲ æt ðə jˌuːˈɛn."], "as espeak-ng");
     }
 
     #[test]

@@ -39,6 +39,15 @@ fn push_s(phones: &mut Vec<Phone>) {
     }
 }
 
+/// Whether `phones` are the names of the letters of `lower`, one after another (`fbi` → EH F B
+/// IY AY), as CMUdict writes an acronym read letter by letter.
+fn is_spelling(lower: &str, phones: &[Phone]) -> bool {
+    let mut names = phones.iter().map(|p| p.name());
+    lower.chars().all(|c| {
+        lexicon::letter_arpabet(c).is_some_and(|letter| letter.split(' ').all(|n| names.next() == Some(n)))
+    }) && names.next().is_none()
+}
+
 /// IPA of one word (`word` as written, case kept).
 pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
     let lower = word.to_lowercase();
@@ -47,10 +56,16 @@ pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
     }
     let letters = word.chars().filter(char::is_ascii_alphabetic).count();
     let all_caps = letters >= 2 && word.chars().all(|c| !c.is_alphabetic() || c.is_uppercase());
-    if all_caps && letters <= 3 {
+    // A shouted word is the word ("RUN", "GET OUT"), as espeak-ng reads it; only the few it
+    // spells in capitals though it reads the lower-case word are spelled.
+    if all_caps && lexicon::spelled_in_capitals(&lower) {
         return lexicon::spell(&lower);
     }
     if let Some(phones) = dictionary(dict, &lower) {
+        // An acronym the dictionary spells (TV, FBI) is spelled as espeak-ng spells it.
+        if is_spelling(&lower, &phones) {
+            return lexicon::spell(&lower);
+        }
         return to_ipa(&lower, &phones);
     }
     if all_caps && letters <= 5 {
