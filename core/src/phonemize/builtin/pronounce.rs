@@ -68,7 +68,11 @@ pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
         }
         return to_ipa(&lower, &phones);
     }
-    if all_caps && letters <= 5 {
+    // An unknown word in capitals is an acronym when short (AFK, OMG) or without a vowel
+    // (NSFW); a longer one with a vowel is read as a word, as espeak-ng reads it (a shouted
+    // name, "ZORG!", or IMHO, ROFL).
+    let vowel = lower.char_indices().any(|(i, c)| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u') || (c == 'y' && i > 0));
+    if all_caps && (letters <= 3 || (letters <= 5 && !vowel)) {
         return lexicon::spell(&lower);
     }
     let ascii: String = lower.chars().filter(|c| c.is_ascii_lowercase()).collect();
