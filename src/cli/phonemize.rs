@@ -8,7 +8,7 @@ pub struct PhonemizeArgs {
     #[command(flatten)]
     pub voice: super::VoiceArgs,
     /// The text to phonemize.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub text: String,
     /// Also print each sentence's phoneme ids (tab-separated after the phonemes).
     #[arg(long)]

@@ -22,13 +22,13 @@ pub struct SayArgs {
     #[command(flatten)]
     pub voice: super::VoiceArgs,
     /// Text to speak.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub text: Option<String>,
     /// File with the text to speak (UTF-8).
     #[arg(long)]
     pub text_file: Option<PathBuf>,
     /// IPA phonemes to speak (as printed by `tvtts phonemize`; sentences split after . ? ! and newlines).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub phonemes: Option<String>,
     /// Prior noise (voice default if unset; 0 = deterministic).
     #[arg(long)]

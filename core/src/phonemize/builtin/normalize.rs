@@ -90,6 +90,28 @@ fn time_words(d: &str, ampm_follows: bool) -> Option<Vec<String>> {
     Some(w)
 }
 
+/// `N/D`, a proper fraction with a denominator up to 10, as words (`1/2` → one half, `3/4` →
+/// three quarters): in a line, "1/2 price" is a fraction far more often than a date.
+fn fraction_words(d: &str) -> Option<Vec<String>> {
+    let (n, den) = d.split_once('/')?;
+    let (n, den): (u64, u64) = (n.parse().ok()?, den.parse().ok()?);
+    if !(1..den).contains(&n) || den > 10 {
+        return None;
+    }
+    let mut w = cardinal(n);
+    w.push(match (den, n > 1) {
+        (2, false) => "half".into(),
+        (2, true) => "halves".into(),
+        (4, false) => "quarter".into(),
+        (4, true) => "quarters".into(),
+        (_, plural) => {
+            let name = ordinal(den).pop()?;
+            if plural { format!("{name}s") } else { name }
+        }
+    });
+    Some(w)
+}
+
 /// `M/D/YYYY` or `M/D` as a date (`3/4/2024` → march fourth two thousand twenty four).
 fn date_words(d: &str) -> Option<Vec<String>> {
     let parts: Vec<&str> = d.split('/').collect();
@@ -123,7 +145,7 @@ fn number_token(digits_: &str, negative: bool, suffix: &str, ampm_follows: bool)
         }
     }
     if digits_.contains('/') {
-        if let Some(t) = date_words(digits_) {
+        if let Some(t) = fraction_words(digits_).or_else(|| date_words(digits_)) {
             w.extend(t);
             return w;
         }
@@ -372,6 +394,8 @@ mod tests {
         assert_eq!(norm("at 11:00"), "at eleven o'clock");
         assert_eq!(norm("5 p.m."), "five <pm>");
         assert_eq!(norm("3/4/2024"), "march fourth two thousand twenty four");
+        assert_eq!(norm("1/2 price 2/3 of 3/4 and 5/8"), "one half price two thirds of three quarters and five eighths");
+        assert_eq!(norm("on 5/14 and 12/3"), "on may fourteenth and december third");
         assert_eq!(norm("0.5"), "zero point five");
         assert_eq!(
             norm("Dr. Smith, St. Louis, Baker St. now"),
