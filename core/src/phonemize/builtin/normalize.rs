@@ -184,6 +184,37 @@ fn number_token(digits_: &str, negative: bool, suffix: &str, ampm_follows: bool)
     w
 }
 
+/// The value of `text` as a Roman numeral of two or more capitals I, V, X, in strict form
+/// (`II` … `XXXIX`); `None` for anything else (the pronoun `I`, `VX`, `IIII`).
+fn roman(text: &str) -> Option<u64> {
+    if text.len() < 2 || !text.bytes().all(|b| matches!(b, b'I' | b'V' | b'X')) {
+        return None;
+    }
+    // Tens, then units, each in its one strict spelling.
+    const UNITS: [&str; 10] = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX"];
+    let tens = text.bytes().take_while(|&b| b == b'X').count();
+    let units = UNITS.iter().position(|&u| u == &text[tens..])?;
+    (tens <= 3).then_some(10 * tens as u64 + units as u64)
+}
+
+/// Nouns a Roman numeral after them counts (`Chapter IV` → chapter four).
+const COUNTED: [&str; 18] = [
+    "chapter", "part", "book", "act", "scene", "volume", "vol", "section", "level", "stage", "phase", "episode", "season", "round", "tier", "class", "war", "mark",
+];
+
+/// A Roman numeral `n` after the word `prev` (as written): a count after a counting noun (`Chapter IV` →
+/// four), a regnal number after another capitalised word (`Henry VIII` → the eighth), else the
+/// number.
+fn roman_words(n: u64, prev: &str) -> Vec<String> {
+    if prev.starts_with(char::is_uppercase) && !COUNTED.contains(&prev.to_lowercase().as_str()) {
+        let mut w = vec!["the".to_string()];
+        w.extend(ordinal(n));
+        w
+    } else {
+        cardinal(n)
+    }
+}
+
 /// Whether a token is the word `am`/`pm` (dotted or not).
 fn is_ampm(t: Option<&Token>) -> bool {
     matches!(t, Some(Token::Word { text, .. }) if matches!(text.to_lowercase().as_str(), "am" | "pm"))
@@ -251,6 +282,11 @@ pub(super) fn normalize(tokens: &[Token]) -> Vec<Item> {
                     )
                 {
                     out.push(Item::Spell(lower));
+                } else if let Some((n, prev)) = roman(text).zip(i.checked_sub(1).and_then(|j| match &tokens[j] {
+                    Token::Word { text, .. } => Some(text),
+                    _ => None,
+                })) {
+                    out.extend(words(roman_words(n, prev)));
                 } else {
                     out.push(Item::Word(text.clone()));
                 }
@@ -396,6 +432,9 @@ mod tests {
         assert_eq!(norm("3/4/2024"), "march fourth two thousand twenty four");
         assert_eq!(norm("1/2 price 2/3 of 3/4 and 5/8"), "one half price two thirds of three quarters and five eighths");
         assert_eq!(norm("on 5/14 and 12/3"), "on may fourteenth and december third");
+        assert_eq!(norm("King Henry VIII and Louis XIV"), "King Henry the eighth and Louis the fourteenth");
+        assert_eq!(norm("Chapter IV of World War II"), "Chapter four of World War two");
+        assert_eq!(norm("I said XI IIII VX MIX"), "I said eleven IIII VX MIX");
         assert_eq!(norm("0.5"), "zero point five");
         assert_eq!(
             norm("Dr. Smith, St. Louis, Baker St. now"),
