@@ -219,6 +219,7 @@ mod tests {
         // them, whether the dictionary spells them (NPC is not in it, TV is) or not.
         assert_eq!(ph("GET OUT, YOU DOG! RUN!"), ph("Get out, you dog! Run!"));
         assert_eq!(ph("FOR ZORGATH!"), ph("For Zorgath!"), "a shouted unknown name is a word");
+        assert_eq!(ph("Psst, pfft, grr!"), ["pst, pft, ɡɹ!"], "vowelless interjections are their sounds");
         assert_eq!(ph("NSFW AFK"), ["ˌɛnˌɛsˌɛfdˈʌbəljˌuː ˌeɪˌɛfkˈeɪ"], "as espeak-ng spells them");
         assert_eq!(ph("The NPC saw TV at the UN."), ["ðɪʲ ˌɛnpˌiːsˈiː sˈɔː tˌiːvˈiːʲ æt ðə jˌuːˈɛn."], "as espeak-ng");
     }

@@ -39,6 +39,40 @@ fn push_s(phones: &mut Vec<Phone>) {
     }
 }
 
+/// The sounds of a vowelless word's letters, a doubled letter once (`psst` → pst, `grr` → ɡɹ,
+/// `pfft` → pft, `hmph` → hmf).
+fn consonant_sounds(ascii: &str) -> String {
+    let b = ascii.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        let pair = b.get(i + 1).map(|&n| (b[i], n));
+        let (sound, len) = match pair {
+            Some((b's', b'h')) => ("ʃ", 2),
+            Some((b'c', b'h')) => ("tʃ", 2),
+            Some((b't', b'h')) => ("θ", 2),
+            Some((b'p', b'h')) => ("f", 2),
+            _ => (
+                match b[i] {
+                    b'c' | b'q' => "k",
+                    b'g' => "ɡ",
+                    b'j' => "dʒ",
+                    b'r' => "ɹ",
+                    b'x' => "ks",
+                    b'y' => "j",
+                    c => std::str::from_utf8(std::slice::from_ref(&b[i])).ok().filter(|_| c.is_ascii_lowercase()).unwrap_or(""),
+                },
+                1,
+            ),
+        };
+        if !out.ends_with(sound) {
+            out.push_str(sound);
+        }
+        i += len;
+    }
+    out
+}
+
 /// Whether `phones` are the names of the letters of `lower`, one after another (`fbi` → EH F B
 /// IY AY), as CMUdict writes an acronym read letter by letter.
 fn is_spelling(lower: &str, phones: &[Phone]) -> bool {
@@ -81,6 +115,11 @@ pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
     }
     if ascii.len() == 1 {
         return lexicon::spell(&ascii);
+    }
+    // An unknown word without a vowel is an interjection (psst, pfft, grr, tsk): its letters'
+    // sounds, not the model's guess at a word.
+    if !vowel && ascii.len() <= 6 {
+        return consonant_sounds(&ascii);
     }
     // An unknown possessive: the word, then -s.
     if let Some(base) = lower.strip_suffix("'s") {
