@@ -368,6 +368,19 @@ pub(super) fn normalize(tokens: &[Token]) -> Vec<Item> {
                         }
                         _ => out.push(Item::Word(one.into())),
                     }
+                } else if *c == '°' {
+                    // `1°` one degree, `20°C` twenty degrees Celsius.
+                    let one = matches!(i.checked_sub(1).map(|j| &tokens[j]), Some(Token::Number { digits, .. }) if digits == "1");
+                    out.push(Item::Word(if one { "degree" } else { "degrees" }.into()));
+                    let scale = match next {
+                        Some(Token::Word { text, .. }) if text == "C" => Some("celsius"),
+                        Some(Token::Word { text, .. }) if text == "F" => Some("fahrenheit"),
+                        _ => None,
+                    };
+                    if let Some(scale) = scale {
+                        out.push(Item::Word(scale.into()));
+                        i += 1;
+                    }
                 } else {
                     let w = match c {
                         '%' => "percent",
@@ -432,6 +445,7 @@ mod tests {
         assert_eq!(norm("3/4/2024"), "march fourth two thousand twenty four");
         assert_eq!(norm("1/2 price 2/3 of 3/4 and 5/8"), "one half price two thirds of three quarters and five eighths");
         assert_eq!(norm("on 5/14 and 12/3"), "on may fourteenth and december third");
+        assert_eq!(norm("5°C and 1° and 90 °F"), "five degrees celsius and one degree and ninety degrees fahrenheit");
         assert_eq!(norm("King Henry VIII and Louis XIV"), "King Henry the eighth and Louis the fourteenth");
         assert_eq!(norm("Chapter IV of World War II"), "Chapter four of World War two");
         assert_eq!(norm("I said XI IIII VX MIX"), "I said eleven IIII VX MIX");
