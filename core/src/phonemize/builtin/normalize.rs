@@ -388,6 +388,8 @@ pub(super) fn normalize(tokens: &[Token]) -> Vec<Item> {
                         '+' => "plus",
                         '@' => "at",
                         '=' => "equals",
+                        // `#1` number one; a `#` elsewhere (a hashtag) is not read.
+                        '#' if matches!(next, Some(Token::Number { .. })) => "number",
                         _ => "",
                     };
                     if !w.is_empty() {
@@ -445,6 +447,7 @@ mod tests {
         assert_eq!(norm("3/4/2024"), "march fourth two thousand twenty four");
         assert_eq!(norm("1/2 price 2/3 of 3/4 and 5/8"), "one half price two thirds of three quarters and five eighths");
         assert_eq!(norm("on 5/14 and 12/3"), "on may fourteenth and december third");
+        assert_eq!(norm("#1 and #fun"), "number one and fun");
         assert_eq!(norm("5°C and 1° and 90 °F"), "five degrees celsius and one degree and ninety degrees fahrenheit");
         assert_eq!(norm("King Henry VIII and Louis XIV"), "King Henry the eighth and Louis the fourteenth");
         assert_eq!(norm("Chapter IV of World War II"), "Chapter four of World War two");

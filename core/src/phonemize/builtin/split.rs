@@ -24,7 +24,7 @@ pub(super) enum Token {
         negative: bool,
         suffix: String,
     },
-    /// A symbol read as a word: `$ £ € ¥ % & + @ = °`.
+    /// A symbol read as a word: `$ £ € ¥ % & + @ = ° #`.
     Symbol(char),
 }
 
@@ -251,7 +251,7 @@ pub(super) fn split(text: &str) -> Vec<Vec<Clause>> {
                 end_clause(&mut clause, &mut sentence, &mut sentences, ":", false);
                 i += 1;
             }
-            '$' | '£' | '€' | '¥' | '%' | '&' | '+' | '@' | '=' | '°' => {
+            '$' | '£' | '€' | '¥' | '%' | '&' | '+' | '@' | '=' | '°' | '#' => {
                 clause.tokens.push(Token::Symbol(c));
                 i += 1;
             }
