@@ -52,18 +52,7 @@ fn consonant_sounds(ascii: &str) -> String {
             Some((b'c', b'h')) => ("tʃ", 2),
             Some((b't', b'h')) => ("θ", 2),
             Some((b'p', b'h')) => ("f", 2),
-            _ => (
-                match b[i] {
-                    b'c' | b'q' => "k",
-                    b'g' => "ɡ",
-                    b'j' => "dʒ",
-                    b'r' => "ɹ",
-                    b'x' => "ks",
-                    b'y' => "j",
-                    c => std::str::from_utf8(std::slice::from_ref(&b[i])).ok().filter(|_| c.is_ascii_lowercase()).unwrap_or(""),
-                },
-                1,
-            ),
+            _ => (consonant(b[i]), 1),
         };
         if !out.ends_with(sound) {
             out.push_str(sound);
@@ -71,6 +60,32 @@ fn consonant_sounds(ascii: &str) -> String {
         i += len;
     }
     out
+}
+
+/// The sound of a consonant letter (`y` at a word's start: `j`); "" for anything else.
+fn consonant(letter: u8) -> &'static str {
+    match letter {
+        b'b' => "b",
+        b'c' | b'k' | b'q' => "k",
+        b'd' => "d",
+        b'f' => "f",
+        b'g' => "ɡ",
+        b'h' => "h",
+        b'j' => "dʒ",
+        b'l' => "l",
+        b'm' => "m",
+        b'n' => "n",
+        b'p' => "p",
+        b'r' => "ɹ",
+        b's' => "s",
+        b't' => "t",
+        b'v' => "v",
+        b'w' => "w",
+        b'x' => "ks",
+        b'y' => "j",
+        b'z' => "z",
+        _ => "",
+    }
 }
 
 /// Whether `phones` are the names of the letters of `lower`, one after another (`fbi` → EH F B
