@@ -48,6 +48,10 @@ fn phonemes_printed_by_phonemize_speak_the_same_as_the_text() {
     assert!(out.status.success());
     let phonemes = String::from_utf8(out.stdout).unwrap();
     assert_eq!(phonemes.lines().count(), 2, "two sentences: {phonemes}");
+    // Text may start with a hyphen (not an option).
+    let minus = tvtts().args(["phonemize", "--voice"]).arg(&voice).args(["--text", "-5 degrees"]).output().unwrap();
+    assert!(minus.status.success(), "{}", String::from_utf8_lossy(&minus.stderr));
+    assert!(String::from_utf8_lossy(&minus.stdout).starts_with("mˈaɪnəs fˈaɪv"));
 
     let render = |args: &[&str], name: &str| {
         let path = dir.path().join(name);
