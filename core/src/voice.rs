@@ -295,15 +295,14 @@ impl Voice {
     /// phoneme table (`enc_p.emb.weight`), or one whose rows are all used, counts every phoneme
     /// of its map as learned.
     pub fn learned_symbols(&self) -> Result<std::collections::HashSet<char>> {
-        let all = || self.ids.entries().map(|(c, _)| c).collect();
         let Some(emb) = self.model.parameters().get(crate::model::text_encoder::PHONEME_EMBEDDING) else {
-            return Ok(all());
+            return Ok(self.map_symbols());
         };
         let norms: Vec<f32> = emb.sqr()?.sum(1)?.sqrt()?.to_vec1()?;
         let used: std::collections::HashSet<i64> = self.ids.entries().flat_map(|(_, ids)| ids.iter().copied()).collect();
         let mut unused: Vec<f32> = norms.iter().enumerate().filter(|(i, _)| !used.contains(&(*i as i64))).map(|(_, n)| *n).collect();
         if unused.is_empty() {
-            return Ok(all());
+            return Ok(self.map_symbols());
         }
         unused.sort_by(f32::total_cmp);
         let threshold = 1.5 * unused[unused.len() / 2];
@@ -313,6 +312,11 @@ impl Voice {
             .filter(|(_, ids)| ids.iter().all(|&i| norms.get(i as usize).is_some_and(|&n| n > threshold)))
             .map(|(c, _)| c)
             .collect())
+    }
+
+    /// Every symbol of the voice's phoneme map.
+    fn map_symbols(&self) -> std::collections::HashSet<char> {
+        self.ids.entries().map(|(c, _)| c).collect()
     }
 
     /// Uses `lexicon` for the words it has (replacing the one before). Every symbol of its IPA
@@ -371,8 +375,7 @@ impl Voice {
                 // the embedding cannot be read, every symbol of the map counts as learned, as in
                 // `learned_symbols`).
                 let learned = std::cell::OnceCell::new();
-                let all = || self.ids.entries().map(|(c, _)| c).collect();
-                let symbol_problem = |c: char| self.symbol_problem(learned.get_or_init(|| self.learned_symbols().unwrap_or_else(|_| all())), c);
+                let symbol_problem = |c: char| self.symbol_problem(learned.get_or_init(|| self.learned_symbols().unwrap_or_else(|_| self.map_symbols())), c);
                 line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon, symbol_problem: &symbol_problem })
             }
             Say::Phonemes(p) => {
