@@ -319,6 +319,12 @@ impl Voice {
         self.ids.entries().map(|(c, _)| c).collect()
     }
 
+    /// [`Voice::learned_symbols`] for checks that must not fail a line: if the embedding cannot
+    /// be read, every symbol of the map counts as learned.
+    fn learned_or_all(&self) -> std::collections::HashSet<char> {
+        self.learned_symbols().unwrap_or_else(|_| self.map_symbols())
+    }
+
     /// Uses `lexicon` for the words it has (replacing the one before). Every symbol of its IPA
     /// must be one the voice reads ([`Voice::check_lexicon`]): an error names the entry's line
     /// otherwise.
@@ -371,17 +377,15 @@ impl Voice {
         match say {
             Say::Text(t) => {
                 let phonemize = |text: &str| self.phonemize_with(&Say::text(text), phonemizer);
-                // Learned symbols are found only for a line with `<phoneme>` IPA to check (if
-                // the embedding cannot be read, every symbol of the map counts as learned, as in
-                // `learned_symbols`).
+                // Learned symbols are found only for a line with `<phoneme>` IPA to check.
                 let learned = std::cell::OnceCell::new();
-                let symbol_problem = |c: char| self.symbol_problem(learned.get_or_init(|| self.learned_symbols().unwrap_or_else(|_| self.map_symbols())), c);
+                let symbol_problem = |c: char| self.symbol_problem(learned.get_or_init(|| self.learned_or_all()), c);
                 line::plan_text(t, &line::Tools { phonemize: &phonemize, ids: &self.ids, lexicon, symbol_problem: &symbol_problem })
             }
             Say::Phonemes(p) => {
                 // Raw IPA is spoken as given (as Piper does), but a symbol the voice never
                 // learned comes out as noise: say so.
-                let learned = self.learned_symbols()?;
+                let learned = self.learned_or_all();
                 let unlearned: std::collections::BTreeSet<char> = p.chars().filter(|&c| self.ids.knows(c) && !c.is_whitespace() && !learned.contains(&c)).collect();
                 if !unlearned.is_empty() {
                     log::warn!("phonemes the voice never learned (its training used none; they come out as noise): {unlearned:?}");
