@@ -220,6 +220,13 @@ mod tests {
         assert_eq!(ph("GET OUT, YOU DOG! RUN!"), ph("Get out, you dog! Run!"));
         assert_eq!(ph("FOR ZORGATH!"), ph("For Zorgath!"), "a shouted unknown name is a word");
         assert_eq!(ph("Psst, pfft, grr!"), ["pst, pft, ɡɹ!"], "vowelless interjections are their sounds");
+        // Unknown compounds of two dictionary words are the words, stressed as compounds (as
+        // espeak-ng reads these); an s between them goes with the second.
+        assert_eq!(
+            ph("Ravenhollow's gate, Ironforge, Silverpine and Hearthstone."),
+            ["ɹˈeɪvənhˌɑːloʊz ɡˈeɪt, ˈaɪɚnfˌɔːɹdʒ, sˈɪlvɚpˌaɪn ænd hˈɑːɹθstoʊn."]
+        );
+        assert_eq!(ph("Sunspear, Windhelm"), ["sˈʌnspɪɹ, wˈɪndhɛlm"]);
         assert_eq!(ph("NSFW AFK"), ["ˌɛnˌɛsˌɛfdˈʌbəljˌuː ˌeɪˌɛfkˈeɪ"], "as espeak-ng spells them");
         assert_eq!(ph("The NPC saw TV at the UN."), ["ðɪʲ ˌɛnpˌiːsˈiː sˈɔː tˌiːvˈiːʲ æt ðə jˌuːˈɛn."], "as espeak-ng");
     }

@@ -97,6 +97,55 @@ fn is_spelling(lower: &str, phones: &[Phone]) -> bool {
     }) && names.next().is_none()
 }
 
+/// Word endings that are suffixes, not words, at the end of a compound (`hapless`,
+/// `wantable`): said with a reduced vowel, which the dictionary's word does not have.
+const NOT_SECOND: [&str; 6] = ["able", "ably", "ness", "less", "ment", "ments"];
+
+/// `wind` the noun (the dictionary's first reading is the verb's, `waɪnd`).
+const WIND_NOUN: [&str; 4] = ["W", "IH1", "N", "D"];
+
+/// First parts that leave the main stress on what follows (`overpowered`, `underworld`).
+const PREFIXES: [&str; 10] = ["over", "under", "out", "super", "counter", "anti", "inter", "semi", "multi", "non"];
+
+/// An unknown word made of two dictionary words of at least 4 letters each (`ravenhollow`,
+/// `ironforge`, `silverpine`: a game's place names): their phones, the first keeping the main
+/// stress and the second's made secondary, as English compounds are said (after a prefix such
+/// as `over`, the other way round). Of several splits, the one whose shorter part is longest,
+/// then the one with the longer second part (`sell|sword`, not `sells|word`); an `s` between
+/// the parts goes with the second where both are still words (`sun|spear`, not `suns|pear`).
+/// Shorter parts are left to the g2p model: a name split into 3-letter words (`mort|hal`,
+/// `lun|aria`) is more often wrong than right.
+fn compound(dict: &CmuDict, ascii: &str) -> Option<Vec<Phone>> {
+    let known = |w: &str| dict.get(w).filter(|p| !is_spelling(w, p));
+    let (a, b) = (4..=ascii.len().saturating_sub(4))
+        .filter(|&i| ascii.is_char_boundary(i))
+        .map(|i| ascii.split_at(i))
+        .filter(|&(a, b)| !NOT_SECOND.contains(&b) && known(a).is_some() && known(b).is_some())
+        .max_by_key(|(a, b)| (a.len().min(b.len()), b.len()))?;
+    let shifted = a.strip_suffix('s').map(|a| (a, format!("s{b}")));
+    let (a, b) = match shifted {
+        Some((a, b)) if known(a).is_some() && known(&b).is_some() => (a, b),
+        _ => (a, b.to_owned()),
+    };
+    // A part read as its noun where the dictionary's first reading is another (`windhelm`).
+    let part = |w: &str| match w {
+        "wind" => Some(WIND_NOUN.iter().map(|p| Phone::parse(p).expect("a phone")).collect::<Vec<_>>()),
+        _ => known(w).map(<[Phone]>::to_vec),
+    };
+    let (pa, pb) = (part(a)?, part(&b)?);
+    let demote = |p: &Phone| if p.stress == 1 { Phone { stress: 2, ..*p } } else { *p };
+    let prefix = PREFIXES.contains(&a);
+    let first = pa.iter().map(|p| if prefix { demote(p) } else { *p });
+    let second = pb.iter().map(|p| if prefix { *p } else { demote(p) });
+    Some(first.chain(second).collect())
+}
+
+/// The phones of an unknown lower-case word: the two dictionary words it is made of, else the
+/// g2p model's guess.
+fn unknown(dict: &CmuDict, g2p: &G2p, ascii: &str) -> Vec<Phone> {
+    compound(dict, ascii).unwrap_or_else(|| g2p.predict(ascii))
+}
+
 /// IPA of one word (`word` as written, case kept).
 pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
     let lower = word.to_lowercase();
@@ -140,12 +189,12 @@ pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
     if let Some(base) = lower.strip_suffix("'s") {
         let base: String = base.chars().filter(|c| c.is_ascii_lowercase()).collect();
         if !base.is_empty() {
-            let mut phones = g2p.predict(&base);
+            let mut phones = unknown(dict, g2p, &base);
             push_s(&mut phones);
             return to_ipa(&lower, &phones);
         }
     }
-    let phones = g2p.predict(&ascii);
+    let phones = unknown(dict, g2p, &ascii);
     to_ipa(&ascii, &phones)
 }
 
