@@ -55,6 +55,22 @@ fn is_vowel_letter(word: &[u8], i: usize) -> bool {
 
 /// The vowel-letter groups of `word` (byte ranges), one per vowel phone, when their number
 /// matches `vowels` (after dropping a silent final `e`, `-es`, `-ed`); else `None`.
+/// Whether the word's first i/e + vowel spelling is one where espeak-ng writes an unstressed
+/// `iː`-ə hiatus as ɪʲə: an o not in -ion/-iou (`axiom`, `radiological`, `osteopathic`), -ial
+/// (`filial`) and -iat (`immediately`); elsewhere (`various`, `champion`, `Indian`, `area`,
+/// `medium`) it writes iə.
+fn glided_hiatus(word: &str) -> bool {
+    let b = word.as_bytes();
+    let at = (0..b.len().saturating_sub(1)).find(|&i| matches!(b[i], b'i' | b'e') && matches!(b[i + 1], b'a' | b'o' | b'u'));
+    let Some(i) = at else { return false };
+    let after = b.get(i + 2).copied();
+    match b[i + 1] {
+        b'o' => !matches!(after, Some(b'n' | b'u')),
+        b'a' => matches!(after, Some(b'l' | b't')),
+        _ => false,
+    }
+}
+
 pub(super) fn vowel_letters(word: &str, vowels: usize) -> Option<Vec<(usize, usize)>> {
     let b = word.as_bytes();
     if !word.is_ascii() {
@@ -265,7 +281,12 @@ pub(super) fn to_ipa(word: &str, phones: &[Phone]) -> String {
             ("IY", 1 | 2) => "iː",
             ("IY", _) if i + 1 == n && word.ends_with("day") => "eɪ",
             ("IY", _) => {
-                if i + 1 == n || rest.iter().all(|r| matches!(*r, "Z" | "S" | "D")) {
+                // Word-final, before a final -s/-d, and before an unstressed ə (`various`
+                // vˈɛɹiəs, `Indian`, `area`): i; else ɪ, before another vowel with espeak-ng's
+                // glide (below: `video` vˈɪdɪʲoʊ), which it also writes before an ə spelled o
+                // or -al (`axiom` ˈæksɪʲəm, `radiological`, `filial` fˈɪlɪʲəl).
+                let before_schwa = next_name == Some("AH") && stress.get(i + 1) == Some(&0) && !glided_hiatus(word);
+                if i + 1 == n || rest.iter().all(|r| matches!(*r, "Z" | "S" | "D")) || before_schwa {
                     "i"
                 } else {
                     "ɪ"
@@ -295,8 +316,8 @@ pub(super) fn to_ipa(word: &str, phones: &[Phone]) -> String {
             continue;
         }
         out.push_str(ipa);
-        if ipa == "iː" && next.is_some_and(|p| p.is_vowel()) {
-            out.push('ʲ'); // espeak-ng 1.52's glide (`seeing` sˈiːʲɪŋ)
+        if (ipa == "iː" || ipa == "ɪ" && p.name() == "IY") && next.is_some_and(|p| p.is_vowel()) {
+            out.push('ʲ'); // espeak-ng 1.52's glide (`seeing` sˈiːʲɪŋ, `reality` ɹɪʲˈælᵻɾi)
         }
         if link_r {
             out.push('ɹ');

@@ -227,6 +227,12 @@ mod tests {
             ["ɹˈeɪvənhˌɑːloʊz ɡˈeɪt, ˈaɪɚnfˌɔːɹdʒ, sˈɪlvɚpˌaɪn ænd hˈɑːɹθstoʊn."]
         );
         assert_eq!(ph("Sunspear, Windhelm"), ["sˈʌnspɪɹ, wˈɪndhɛlm"]);
+        // An unstressed i before a vowel, as espeak-ng writes it: iə in -ious/-ian, a glide
+        // before o, -ial, -iat and stressed vowels.
+        assert_eq!(
+            ph("Various Indian radios, an axiom, immediately."),
+            ["vˈɛɹiəs ˈɪndiən ɹˈeɪdɪʲˌoʊz, ɐn ˈæksɪʲəm, ɪmˈiːdɪʲətli."]
+        );
         assert_eq!(ph("NSFW AFK"), ["ˌɛnˌɛsˌɛfdˈʌbəljˌuː ˌeɪˌɛfkˈeɪ"], "as espeak-ng spells them");
         assert_eq!(ph("The NPC saw TV at the UN."), ["ðɪʲ ˌɛnpˌiːsˈiː sˈɔː tˌiːvˈiːʲ æt ðə jˌuːˈɛn."], "as espeak-ng");
     }
