@@ -53,10 +53,8 @@ fn is_vowel_letter(word: &[u8], i: usize) -> bool {
     }
 }
 
-/// The vowel-letter groups of `word` (byte ranges), one per vowel phone, when their number
-/// matches `vowels` (after dropping a silent final `e`, `-es`, `-ed`); else `None`.
 /// Whether the word's first i/e + vowel spelling is one where espeak-ng writes an unstressed
-/// `iː`-ə hiatus as ɪʲə: an o not in -ion/-iou (`axiom`, `radiological`, `osteopathic`), -ial
+/// i before ə as ɪʲə: an o not in -ion/-iou (`axiom`, `radiological`, `osteopathic`), -ial
 /// (`filial`) and -iat (`immediately`); elsewhere (`various`, `champion`, `Indian`, `area`,
 /// `medium`) it writes iə.
 fn glided_hiatus(word: &str) -> bool {
@@ -71,6 +69,8 @@ fn glided_hiatus(word: &str) -> bool {
     }
 }
 
+/// The vowel-letter groups of `word` (byte ranges), one per vowel phone, when their number
+/// matches `vowels` (after dropping a silent final `e`, `-es`, `-ed`); else `None`.
 pub(super) fn vowel_letters(word: &str, vowels: usize) -> Option<Vec<(usize, usize)>> {
     let b = word.as_bytes();
     if !word.is_ascii() {
