@@ -248,6 +248,12 @@ pub(super) fn to_ipa(word: &str, phones: &[Phone]) -> String {
             ("AH", _) if demoted[i] => "ʌ",
             ("AH", _) => reduced_ah(word, g, first && onset == 0, last, &rest),
             ("AW", _) => "aʊ",
+            ("AY", _) if r_next && !vowel_after_r => {
+                // A final or preconsonantal r after aɪ is its schwa (`retire` ɹᵻtˈaɪɚ, as
+                // `fire`); before a vowel it stays (`pirate` pˈaɪɹət).
+                consumed_r = true;
+                "aɪɚ"
+            }
             ("AY", _) => "aɪ",
             ("EH", _) => "ɛ",
             ("ER", s) => {
@@ -280,6 +286,17 @@ pub(super) fn to_ipa(word: &str, phones: &[Phone]) -> String {
             ("IY", 1 | 2) if next_name == Some("AH") && stress.get(i + 1) == Some(&0) => "i",
             ("IY", 1 | 2) => "iː",
             ("IY", _) if i + 1 == n && word.ends_with("day") => "eɪ",
+            // The prefix re-/de-/be- before a consonant and a stressed vowel (`release` ɹᵻlˈiːs,
+            // `reload`), as the dictionary's IH0 there.
+            ("IY", 0)
+                if first
+                    && onset <= 1
+                    && g == Some("e")
+                    && next.is_some_and(|p| !p.is_vowel())
+                    && phones[i + 1..].iter().find(|p| p.is_vowel()).is_some_and(|p| p.stress == 1) =>
+            {
+                "ᵻ"
+            }
             ("IY", _) => {
                 // Word-final, before a final -s/-d, and before an unstressed ə (`various`
                 // vˈɛɹiəs, `Indian`, `area`): i; else ɪ, before another vowel with espeak-ng's

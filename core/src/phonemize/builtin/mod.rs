@@ -233,6 +233,9 @@ mod tests {
             ph("Various Indian radios, an axiom, immediately."),
             ["vˈɛɹiəs ˈɪndiən ɹˈeɪdɪʲˌoʊz, ɐn ˈæksɪʲəm, ɪmˈiːdɪʲətli."]
         );
+        // re- before a consonant (the dictionary's IY0), r after aɪ, and the linking r after
+        // it before a vowel.
+        assert_eq!(ph("Retreat and reload; the spire is on fire."), ["ɹᵻtɹˈiːt ænd ɹᵻlˈoʊd; ðə spˈaɪɚɹ ɪz ˌɔn fˈaɪɚ."]);
         assert_eq!(ph("NSFW AFK"), ["ˌɛnˌɛsˌɛfdˈʌbəljˌuː ˌeɪˌɛfkˈeɪ"], "as espeak-ng spells them");
         assert_eq!(ph("The NPC saw TV at the UN."), ["ðɪʲ ˌɛnpˌiːsˈiː sˈɔː tˌiːvˈiːʲ æt ðə jˌuːˈɛn."], "as espeak-ng");
     }

@@ -238,10 +238,7 @@ pub(super) fn clause(dict: &CmuDict, g2p: &G2p, items: &[Item]) -> String {
             _ => {
                 if ipa.ends_with('i') || ipa.ends_with("iː") {
                     ipa.push('ʲ');
-                } else if (ipa.ends_with('ɚ') && !ipa.ends_with("aɪɚ") && !ipa.ends_with("aʊɚ")
-                    || ipa.ends_with("ɜː"))
-                    && !next_and
-                {
+                } else if (ipa.ends_with('ɚ') || ipa.ends_with("ɜː")) && !next_and {
                     ipa.push('ɹ');
                 }
             }
