@@ -63,7 +63,13 @@ pub(super) fn word(w: &str) -> Option<&'static str> {
         "their" => "ðɛɹ",
         "so" => "sˌoʊ",
         "does" => "dʌz",
-        "did" => "dɪd",
+        // Stressed (`He did it`), but not before "not" (see `pronounce::clause`).
+        "did" => "dˈɪd",
+        // Demonstratives: unstressed inside a clause, stressed at its end (see `stressed_last`).
+        "this" => "ðɪs",
+        "these" => "ðiːz",
+        "those" => "ðoʊz",
+        "yours" => "jˈɔːɹz",
         "if" => "ɪf",
         "than" => "ðɐn",
         "when" => "wɛn",
@@ -147,9 +153,10 @@ pub(super) fn word(w: &str) -> Option<&'static str> {
     })
 }
 
-/// Words that espeak-ng leaves with secondary stress inside a clause but stresses when they
-/// end it (`look down.` → dˈaʊn).
-pub(super) fn stressed_at_end(w: &str) -> bool {
+/// Words that espeak-ng leaves unstressed or with secondary stress inside a clause but stresses
+/// when no stressed word follows them in it (`look down at him` → dˈaʊn, `have you been?` →
+/// hˈæv; see `pronounce::clause_stress`).
+pub(super) fn stressed_in_tail(w: &str) -> bool {
     matches!(
         w,
         "about"
@@ -169,13 +176,40 @@ pub(super) fn stressed_at_end(w: &str) -> bool {
             | "how"
             | "where"
             | "what"
+            | "who"
             | "on"
-            | "some"
-            | "so"
-            | "upon"
             | "up"
-            | "by"
+            | "in"
+            | "that"
+            | "those"
+            | "could"
+            | "would"
+            | "should"
+            | "can"
+            | "will"
+            | "does"
+            | "have"
+            | "be"
+            | "my"
+            | "his"
+            | "i"
     )
+}
+
+/// Words that espeak-ng stresses only as the last word of a clause (`stand by.` → bˈaɪ, but `go
+/// by them` baɪ; `not him` nˌɑːt).
+pub(super) fn stressed_last(w: &str) -> bool {
+    matches!(w, "by" | "upon" | "not" | "when" | "so" | "this" | "these" | "nor")
+}
+
+/// espeak-ng's form of a word that ends a clause where it differs from the word's in-clause form
+/// by more than its stress (`has` hɐz → hˈæz, `to` tə → tuː).
+pub(super) fn at_end(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "has" => "hˈæz",
+        "to" => "tuː",
+        _ => return None,
+    })
 }
 
 /// Whether espeak-ng spells the word `lower` when it is written in capitals, though it reads the

@@ -191,6 +191,13 @@ mod tests {
                 vec!["wiː hæv θɹˈiːʲ ˈɑːpʃənz: fˈaɪt, flˈiː, ɔːɹ hˈaɪd."],
             ),
             ("Is it?", vec!["ɪz ɪt?"]),
+            // A clause's last stress: demonstratives, modals, `what`, `did`.
+            ("Take this sword, or leave that.", vec!["tˈeɪk ðɪs sˈɔːɹd, ɔːɹ lˈiːv ðˈæt."]),
+            ("I know what they are.", vec!["aɪ nˈoʊ wˈʌt ðeɪ ɑːɹ."]),
+            ("We did what we could.", vec!["wiː dˈɪd wʌt wiː kˈʊd."]),
+            ("Tell me where it is.", vec!["tˈɛl mˌiː wˌɛɹ ɪɾ ˈɪz."]),
+            ("Have you been?", vec!["hˈæv juː bˌɪn?"]),
+            ("But he did not.", vec!["bˌʌt hiː dɪd nˈɑːt."]),
         ] {
             assert_eq!(ph(text), expected, "{text:?}");
         }

@@ -198,6 +198,46 @@ pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
     to_ipa(&ascii, &phones)
 }
 
+/// Where espeak-ng puts a clause's last stress: of the words after its last stressed one
+/// (primary stress; a secondary does not count), the last that takes stress there
+/// ([`lexicon::stressed_in_tail`]: `I know what they are` → wˈʌt, `have you been?` → hˈæv,
+/// `so could we` → kˈʊd), or the clause's last word if stressed only there
+/// ([`lexicon::stressed_last`]: `leave this.` ðˈɪs) or `is`/`was` after an unstressed word
+/// (`here it is` → ˈɪz; after a stressed word they stay ɪz, wʌz). `what` is unstressed inside
+/// a clause (`we did what we could` → wʌt) and keeps its secondary stress first in it; `did`
+/// before `not` is unstressed (`I did not` dɪd, else dˈɪd).
+fn clause_stress(ipas: &mut [(String, String)]) {
+    let Some(last) = ipas.len().checked_sub(1) else { return };
+    for k in 0..ipas.len() {
+        if k > 0 && ipas[k].0 == "what" {
+            ipas[k].1 = "wʌt".into();
+        }
+        if ipas[k].0 == "did" && ipas.get(k + 1).is_some_and(|(w, _)| w == "not") {
+            ipas[k].1 = "dɪd".into();
+        }
+    }
+    if let Some(end) = lexicon::at_end(&ipas[last].0) {
+        ipas[last].1 = end.into();
+    }
+    let tail = ipas.iter().rposition(|(_, ipa)| ipa.contains('ˈ')).map_or(0, |k| k + 1);
+    let after_unstressed = last > 0 && !ipas[last - 1].1.contains('ˈ');
+    let takes = |k: usize| {
+        let w = ipas[k].0.as_str();
+        // `what` first in a clause keeps its secondary stress (`what is it?` wˌʌt).
+        (lexicon::stressed_in_tail(w) && !(k == 0 && w == "what"))
+            || (k == last && (lexicon::stressed_last(w) || (after_unstressed && matches!(w, "is" | "was"))))
+    };
+    let Some(k) = (tail..ipas.len()).rev().find(|&k| takes(k)) else { return };
+    let ipa = &mut ipas[k].1;
+    *ipa = ipa.replacen('ˌ', "ˈ", 1);
+    if !ipa.contains('ˈ') {
+        // No stress at all (`there`): before the first vowel.
+        if let Some(pos) = ipa.find(|c: char| "aeiouæɑɐɒɔəɚɛɜɪʊʌᵻ".contains(c)) {
+            ipa.insert(pos, 'ˈ');
+        }
+    }
+}
+
 /// A clause's words as espeak-ng joins them: `the`/`to` before a vowel (ðɪ, tʊ), `it`/`at`
 /// flapped before a vowel, a linking `ʲ` after `i`/`iː` and `ɹ` after `ɚ`/`ɜː` before a vowel.
 pub(super) fn clause(dict: &CmuDict, g2p: &G2p, items: &[Item]) -> String {
@@ -209,18 +249,7 @@ pub(super) fn clause(dict: &CmuDict, g2p: &G2p, items: &[Item]) -> String {
         })
         .filter(|(_, ipa)| !ipa.is_empty())
         .collect();
-    if let Some((w, ipa)) = ipas.last_mut() {
-        if lexicon::stressed_at_end(w) && !ipa.contains('ˈ') {
-            *ipa = ipa.replacen('ˌ', "ˈ", 1);
-            if !ipa.contains('ˈ') {
-                // No stress at all (`there`): before the first vowel.
-                if let Some(pos) = ipa.find(|c: char| "aeiouæɑɐɒɔəɚɛɜɪʊʌᵻ".contains(c))
-                {
-                    ipa.insert(pos, 'ˈ');
-                }
-            }
-        }
-    }
+    clause_stress(&mut ipas);
     for k in 0..ipas.len() {
         let next_and = ipas.get(k + 1).is_some_and(|(w, _)| w == "and");
         let vowel_next = ipas
