@@ -63,7 +63,7 @@ pub(super) fn word(w: &str) -> Option<&'static str> {
         "their" => "ðɛɹ",
         "so" => "sˌoʊ",
         "does" => "dʌz",
-        // Stressed (`He did it`), but not before "not" (see `pronounce::clause`).
+        // Stressed (`He did it`), but not before "not" (see `pronounce::clause_stress`).
         "did" => "dˈɪd",
         // Demonstratives: unstressed inside a clause, stressed at its end (see `stressed_last`).
         "this" => "ðɪs",
