@@ -70,6 +70,8 @@ pub(super) fn word(w: &str) -> Option<&'static str> {
         "these" => "ðiːz",
         "those" => "ðoʊz",
         "yours" => "jˈɔːɹz",
+        // Secondary before a stressed word (`go home` ɡˌoʊ); see `stressed_in_tail`.
+        "go" => "ɡˌoʊ",
         "if" => "ɪf",
         "than" => "ðɐn",
         "when" => "wɛn",
@@ -193,6 +195,7 @@ pub(super) fn stressed_in_tail(w: &str) -> bool {
             | "my"
             | "his"
             | "i"
+            | "go"
     )
 }
 

@@ -198,6 +198,8 @@ mod tests {
             ("Tell me where it is.", vec!["tˈɛl mˌiː wˌɛɹ ɪɾ ˈɪz."]),
             ("Have you been?", vec!["hˈæv juː bˌɪn?"]),
             ("But he did not.", vec!["bˌʌt hiː dɪd nˈɑːt."]),
+            ("When I was young, we go home.", vec!["wˌɛn aɪ wʌz jˈʌŋ, wiː ɡˌoʊ hˈoʊm."]),
+            ("I will go with you.", vec!["aɪ wɪl ɡˈoʊ wɪð juː."]),
         ] {
             assert_eq!(ph(text), expected, "{text:?}");
         }

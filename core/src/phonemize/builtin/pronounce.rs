@@ -204,13 +204,16 @@ pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
 /// `so could we` → kˈʊd), or the clause's last word if stressed only there
 /// ([`lexicon::stressed_last`]: `leave this.` ðˈɪs) or `is`/`was` after an unstressed word
 /// (`here it is` → ˈɪz; after a stressed word they stay ɪz, wʌz). `what` is unstressed inside
-/// a clause (`we did what we could` → wʌt) and keeps its secondary stress first in it; `did`
-/// before `not` is unstressed (`I did not` dɪd, else dˈɪd).
+/// a clause (`we did what we could` → wʌt); it and `when` keep a secondary stress first in one
+/// (`when I was young` wˌɛn); `did` before `not` is unstressed (`I did not` dɪd, else dˈɪd).
 fn clause_stress(ipas: &mut [(String, String)]) {
     let Some(last) = ipas.len().checked_sub(1) else { return };
     for k in 0..ipas.len() {
         if k > 0 && ipas[k].0 == "what" {
             ipas[k].1 = "wʌt".into();
+        }
+        if k == 0 && ipas[k].0 == "when" {
+            ipas[k].1 = "wˌɛn".into();
         }
         if ipas[k].0 == "did" && ipas.get(k + 1).is_some_and(|(w, _)| w == "not") {
             ipas[k].1 = "dɪd".into();
@@ -223,9 +226,10 @@ fn clause_stress(ipas: &mut [(String, String)]) {
     let after_unstressed = last > 0 && !ipas[last - 1].1.contains('ˈ');
     let takes = |k: usize| {
         let w = ipas[k].0.as_str();
-        // `what` first in a clause keeps its secondary stress (`what is it?` wˌʌt).
-        (lexicon::stressed_in_tail(w) && !(k == 0 && w == "what"))
-            || (k == last && (lexicon::stressed_last(w) || (after_unstressed && matches!(w, "is" | "was"))))
+        // `what` and `when` first in a clause keep their secondary stress (`what is it?` wˌʌt,
+        // `when?` wˌɛn).
+        let first_wh = k == 0 && matches!(w, "what" | "when");
+        !first_wh && (lexicon::stressed_in_tail(w) || (k == last && (lexicon::stressed_last(w) || (after_unstressed && matches!(w, "is" | "was")))))
     };
     let Some(k) = (tail..ipas.len()).rev().find(|&k| takes(k)) else { return };
     let ipa = &mut ipas[k].1;
