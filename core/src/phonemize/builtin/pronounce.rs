@@ -9,9 +9,12 @@ use super::normalize::Item;
 
 /// Whether an IPA word starts with a vowel (after any stress mark).
 fn starts_with_vowel(ipa: &str) -> bool {
-    ipa.chars()
-        .find(|c| !matches!(c, 'ˈ' | 'ˌ'))
-        .is_some_and(|c| "aeiouæɑɐɒɔəɚɛɜɪʊʌᵻ".contains(c))
+    ipa.chars().find(|c| !matches!(c, 'ˈ' | 'ˌ')).is_some_and(is_vowel)
+}
+
+/// Whether `c` is a vowel symbol of the IPA the phonemizer writes.
+fn is_vowel(c: char) -> bool {
+    "aeiouæɑɐɒɔəɚɛɜɪʊʌᵻ".contains(c)
 }
 
 /// The phones of `lower` (a lower-case word) from the dictionary, with `'s` endings.
@@ -229,14 +232,15 @@ fn clause_stress(ipas: &mut [(String, String)]) {
         // `what` and `when` first in a clause keep their secondary stress (`what is it?` wˌʌt,
         // `when?` wˌɛn).
         let first_wh = k == 0 && matches!(w, "what" | "when");
-        !first_wh && (lexicon::stressed_in_tail(w) || (k == last && (lexicon::stressed_last(w) || (after_unstressed && matches!(w, "is" | "was")))))
+        let at_end = k == last && (lexicon::stressed_last(w) || (after_unstressed && matches!(w, "is" | "was")));
+        !first_wh && (lexicon::stressed_in_tail(w) || at_end)
     };
     let Some(k) = (tail..ipas.len()).rev().find(|&k| takes(k)) else { return };
     let ipa = &mut ipas[k].1;
     *ipa = ipa.replacen('ˌ', "ˈ", 1);
     if !ipa.contains('ˈ') {
         // No stress at all (`there`): before the first vowel.
-        if let Some(pos) = ipa.find(|c: char| "aeiouæɑɐɒɔəɚɛɜɪʊʌᵻ".contains(c)) {
+        if let Some(pos) = ipa.find(is_vowel) {
             ipa.insert(pos, 'ˈ');
         }
     }
