@@ -20,6 +20,7 @@ pub mod cpu_winograd;
 pub mod duration;
 pub mod flow;
 pub mod generator;
+pub mod layouts;
 pub mod lora;
 pub mod modules;
 pub mod noise;

@@ -1,6 +1,8 @@
 //! Building blocks shared by the VITS parts: 1-D convolutions as Piper configures them and the
 //! channels-first layer norm of VITS (`modules.LayerNorm`).
 
+use std::sync::Arc;
+
 use candle_core::{Module, Result, Tensor};
 use candle_nn::ops::leaky_relu;
 use candle_nn::VarBuilder;
@@ -10,6 +12,7 @@ use super::cpu::is_cpu_f32;
 use super::cpu_amx;
 use super::cpu_conv;
 use super::cpu_winograd;
+use super::layouts;
 pub use super::activations::NormFused;
 pub use super::cpu_conv::Fused;
 use super::lora::{Adapters, ParamId};
@@ -41,8 +44,11 @@ pub struct Conv1d {
     spec: ConvSpec,
     /// `{vb}.weight` as an id: what LoRA adapters are keyed by (see [`super::lora`]).
     id: ParamId,
-    /// The weight in the CPU kernel's layout, made at the first CPU forward.
-    packed: std::sync::OnceLock<cpu_conv::PackedWeights>,
+    /// The weight in the CPU kernel's layout, made (or found in [`layouts`]) at the first CPU
+    /// forward.
+    packed: std::sync::OnceLock<Arc<cpu_conv::PackedWeights>>,
+    /// What that layout is made from: the weight, or the scaled weights of a stacked conv.
+    sources: layouts::Sources,
     /// Whether that layout may be AMX tiles ([`cpu_amx::tiles_for`] of the module's path).
     tiles: bool,
     /// Whether it may run as Winograd's F(4, k) off the tiles ([`Self::winograd`]).
@@ -55,7 +61,8 @@ impl Conv1d {
         let weight = vb.get((out_ch, in_ch / spec.groups, kernel), "weight")?;
         let bias = if bias { Some(vb.get(out_ch, "bias")?) } else { None };
         let tiles = cpu_amx::tiles_for(&vb.prefix());
-        Ok(Conv1d { weight, bias, spec, id: ParamId::of(&format!("{}.weight", vb.prefix())), packed: Default::default(), tiles, winograd: false })
+        let sources = layouts::Sources::of(&[&weight]);
+        Ok(Conv1d { weight, bias, spec, id: ParamId::of(&format!("{}.weight", vb.prefix())), packed: Default::default(), sources, tiles, winograd: false })
     }
 
     /// Lets a conv run as Winograd's F(4, k) on the CPU's FMA levels where that is faster
@@ -87,7 +94,8 @@ impl Conv1d {
             Some(_) => Some(Tensor::cat(&convs.iter().map(|(c, s)| c.bias.as_ref().expect("checked") * *s).collect::<Result<Vec<_>>>()?, 0)?),
             None => None,
         };
-        Ok(Conv1d { weight: Tensor::cat(&weights, 0)?, bias, spec: first.spec, id: ParamId::of(path), packed: Default::default(), tiles: first.tiles, winograd: false })
+        let sources = layouts::Sources::scaled(&convs.iter().map(|(c, s)| (&c.weight, *s)).collect::<Vec<_>>());
+        Ok(Conv1d { weight: Tensor::cat(&weights, 0)?, bias, spec: first.spec, id: ParamId::of(path), packed: Default::default(), sources, tiles: first.tiles, winograd: false })
     }
 
     /// `[b, in, t]` → `[b, out, t]` (for "same" padding), plus this conv's `lora` adapters.
@@ -123,7 +131,10 @@ impl Conv1d {
             let packed = match self.packed.get() {
                 Some(p) => p,
                 None => {
-                    let p = if self.winograd { cpu_conv::PackedWeights::winograd(&self.weight, self.tiles)? } else { cpu_conv::PackedWeights::new(&self.weight, self.tiles)? };
+                    let (w, tiles) = (&self.weight, self.tiles);
+                    let p = layouts::shared(self.sources.clone(), &[tiles as u64, self.winograd as u64], || {
+                        if self.winograd { cpu_conv::PackedWeights::winograd(w, tiles) } else { cpu_conv::PackedWeights::new(w, tiles) }
+                    })?;
                     self.packed.get_or_init(|| p)
                 }
             };
@@ -204,8 +215,9 @@ pub struct ConvTranspose1d {
     bias: Tensor,
     stride: usize,
     padding: usize,
-    /// The same weights rearranged for the CPU kernel (when they live on the CPU).
-    polyphase: Option<cpu_conv::Polyphase>,
+    /// The same weights rearranged for the CPU kernel (when they live on the CPU; shared by
+    /// model copies with the same weight and bias, see [`layouts`]).
+    polyphase: Option<Arc<cpu_conv::Polyphase>>,
 }
 
 impl ConvTranspose1d {
@@ -214,7 +226,11 @@ impl ConvTranspose1d {
         let weight = vb.get((in_ch, out_ch, kernel), "weight")?;
         let bias = vb.get(out_ch, "bias")?;
         let tiles = cpu_amx::tiles_for(&vb.prefix());
-        let polyphase = weight.device().is_cpu().then(|| cpu_conv::Polyphase::new(&weight, &bias, stride, tiles)).transpose()?;
+        let polyphase = weight
+            .device()
+            .is_cpu()
+            .then(|| layouts::shared(layouts::Sources::of(&[&weight, &bias]), &[stride as u64, tiles as u64], || cpu_conv::Polyphase::new(&weight, &bias, stride, tiles)))
+            .transpose()?;
         Ok(ConvTranspose1d { weight, bias, stride, padding, polyphase })
     }
 
@@ -289,9 +305,12 @@ pub fn flip_channels(x: &Tensor) -> Result<Tensor> {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{Device, Tensor};
+    use std::sync::Arc;
 
-    use super::depthwise_by_taps;
+    use candle_core::{DType, Device, Tensor};
+    use candle_nn::VarBuilder;
+
+    use super::{depthwise_by_taps, Adapters, Conv1d, ConvSpec, ConvTranspose1d};
 
     /// The GPU's depthwise path equals candle's grouped conv1d (run here on the CPU), for the
     /// DDSConv's kernel and dilations, "same" padding and none.
@@ -311,5 +330,36 @@ mod tests {
             }
         }
         assert!(depthwise_by_taps(&x.narrow(2, 0, 5).unwrap(), &w, 0, 3).is_err(), "too short for its taps");
+    }
+
+    /// Convs built on the same weight tensors (a model copy's unchanged parameters) share one
+    /// CPU layout; a changed weight, even of equal values, gets its own. Outputs are the same.
+    #[test]
+    fn convs_on_the_same_weights_share_their_layout() {
+        let dev = Device::Cpu;
+        let w = Tensor::randn(0f32, 1.0, (8, 6, 5), &dev).unwrap();
+        let b = Tensor::randn(0f32, 1.0, 8, &dev).unwrap();
+        let params = |w: &Tensor| VarBuilder::from_tensors([("c.weight".to_string(), w.clone()), ("c.bias".to_string(), b.clone())].into(), DType::F32, &dev);
+        let conv = |w: &Tensor| Conv1d::load(params(w).pp("c"), 6, 8, 5, ConvSpec::same(5, 1), true).unwrap();
+        let (base, copy, changed) = (conv(&w), conv(&w), conv(&w.copy().unwrap()));
+        let x = Tensor::randn(0f32, 1.0, (1, 6, 20), &dev).unwrap();
+        let none = Adapters::default();
+        let ys: Vec<Vec<f32>> = [&base, &copy, &changed].iter().map(|c| c.forward(&x, &none).unwrap().flatten_all().unwrap().to_vec1().unwrap()).collect();
+        assert_eq!(ys[0], ys[1]);
+        assert_eq!(ys[0], ys[2]);
+        let layout = |c: &Conv1d| c.packed.get().cloned().expect("packed at the first CPU forward");
+        assert!(Arc::ptr_eq(&layout(&base), &layout(&copy)));
+        assert!(!Arc::ptr_eq(&layout(&base), &layout(&changed)));
+
+        let bu = b.narrow(0, 0, 6).unwrap();
+        let up = |w: &Tensor| {
+            let vb = VarBuilder::from_tensors([("u.weight".to_string(), w.clone()), ("u.bias".to_string(), bu.clone())].into(), DType::F32, &dev);
+            ConvTranspose1d::load(vb.pp("u"), 8, 6, 5, 2, 1).unwrap()
+        };
+        let wt = Tensor::randn(0f32, 1.0, (8, 6, 5), &dev).unwrap();
+        let (base, copy, changed) = (up(&wt), up(&wt), up(&wt.copy().unwrap()));
+        let polyphase = |u: &ConvTranspose1d| u.polyphase.clone().expect("made on the CPU");
+        assert!(Arc::ptr_eq(&polyphase(&base), &polyphase(&copy)));
+        assert!(!Arc::ptr_eq(&polyphase(&base), &polyphase(&changed)));
     }
 }
