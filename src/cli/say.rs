@@ -59,7 +59,7 @@ pub struct SayArgs {
     pub report: bool,
     /// Apply a style vector: `FILE=ALPHA`, optionally `FILE=ALPHA@GROUPS` (comma-separated module
     /// groups overriding the vector's own). ALPHA must lie in the α range the vector was made
-    /// for (its metadata; `tvtts vector info FILE` shows it). Repeatable; implies --stream. The
+    /// for (its metadata; `tvtts vector inspect FILE` shows it). Repeatable; implies --stream. The
     /// control is named by the file's stem (`angry.safetensors` → `angry`), which markup's
     /// `<style name="angry" alpha="…">` sets for the words it encloses (α 0 here: only there).
     #[arg(long = "style", value_name = "FILE=ALPHA[@GROUPS]")]
