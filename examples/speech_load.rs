@@ -47,9 +47,19 @@ struct Args {
     /// Largest synthesis window in frames of 256 samples (default: the engine's, 256).
     #[arg(long)]
     max_window: Option<usize>,
-    /// Seconds after the request at which every NPC's `excited` α goes from 0 to 2.
+    /// Seconds after the request at which every NPC's emotion α goes from 0 to `--to`.
     #[arg(long, default_value_t = 4.0)]
     change_after: f64,
+    /// The emotion changed: a control every preset of `--presets` has (`excited`: a steering
+    /// vector; `angry` on the guard: a `weights` vector, each new α a model copy).
+    #[arg(long, default_value = "excited")]
+    emotion: String,
+    /// The α it goes to (within the control's range).
+    #[arg(long, default_value_t = 2.0)]
+    to: f32,
+    /// The NPCs' presets (`assets/voices/NAME.voice.ron`), in turn.
+    #[arg(long, value_delimiter = ',', default_value = "guard,innkeeper,traveler")]
+    presets: Vec<String>,
     /// The text every NPC says (default: bench/texts/L.txt, 16.9 s of speech).
     #[arg(long)]
     text: Option<std::path::PathBuf>,
@@ -110,7 +120,8 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
         AssetPlugin { file_path: tavern::assets_dir().to_string_lossy().into_owned(), meta_check: AssetMetaCheck::Never, ..default() },
         plugin,
     ));
-    let presets = ["guard", "innkeeper", "traveler"];
+    let presets = &args.presets;
+    anyhow::ensure!(!presets.is_empty(), "--presets: no preset given");
     let world = app.world_mut();
     world.spawn((SpeechListener, GlobalTransform::IDENTITY));
     let npcs: Vec<Entity> = (0..speakers)
@@ -118,7 +129,7 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
             let angle = i as f32 / speakers as f32 * std::f32::consts::TAU;
             let preset = world.resource::<AssetServer>().load(format!("voices/{}.voice.ron", presets[i % presets.len()]));
             let at = GlobalTransform::from_xyz(5.0 * angle.cos(), 0.0, 5.0 * angle.sin());
-            world.spawn((Voice(preset), Emotion::new("excited", 0.0), at)).id()
+            world.spawn((Voice(preset), Emotion::new(&args.emotion, 0.0), at)).id()
         })
         .collect();
     let t0 = Instant::now();
@@ -132,8 +143,8 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
     }
     let output = if app.world().resource::<SpeechMixer>().is_device() { "sound card" } else { "silent real-time output (no sound card)" };
     println!(
-        "{} speakers, {workers} synthesis workers, look-ahead {} samples (ring buffer {}), windows ≤ {} frames, worker nice {}, audio to the {output}",
-        speakers, engine.ahead_samples, engine.ring_samples, engine.windows.max, engine.worker_nice
+        "{} speakers, {workers} synthesis workers, look-ahead {} samples (ring buffer {}), windows ≤ {} frames, worker nice {}, audio to the {output}; `{}` α 0 → {} after {} s",
+        speakers, engine.ahead_samples, engine.ring_samples, engine.windows.max, engine.worker_nice, args.emotion, args.to, args.change_after
     );
 
     // A frame: the update (timed), then what the game does with its results, then the wait
@@ -179,7 +190,7 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
                     played_at_change.insert(line, played);
                 }
                 if let Some(mut e) = app.world_mut().get_mut::<Emotion>(*npc) {
-                    e.alpha = 2.0;
+                    e.alpha = args.to;
                 }
             }
             changed_at = Some(Instant::now());
@@ -187,7 +198,7 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
         let started_frame = frame(&mut app, &mut busy);
         let w = app.world();
         for a in applied.read(w.resource::<Messages<StyleApplied>>()) {
-            if let (Some(played), true) = (played_at_change.get(&a.line), a.controls.contains(&("excited".to_string(), 2.0))) {
+            if let (Some(played), true) = (played_at_change.get(&a.line), a.controls.contains(&(args.emotion.clone(), args.to))) {
                 alpha_latency.push(a.at_sample.saturating_sub(*played) as f64 * 1e3 / voice_rate);
                 first_changed.entry(a.line).or_insert(a.at_sample);
             }
