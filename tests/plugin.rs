@@ -394,6 +394,27 @@ fn a_silent_real_time_output_plays_lines_through() {
     assert!(app.world().resource::<Seen>().started.iter().any(|s| s.line == id));
 }
 
+/// Presets that load at once and name the same voice file share one loaded voice (its weights
+/// and their CPU layouts once in memory, not once per preset).
+#[test]
+fn presets_loading_at_once_share_their_voice() {
+    let mut app = app(&repo_assets(), 22_050);
+    let names = ["guard", "innkeeper", "traveler"];
+    let handles: Vec<Handle<VoicePreset>> = names.iter().map(|n| app.world().resource::<AssetServer>().load(format!("voices/{n}.voice.ron"))).collect();
+    update_until(&mut app, 180, "the presets to load", |app| handles.iter().all(|h| app.world().resource::<Assets<VoicePreset>>().contains(h.id())));
+    let world = app.world();
+    let voices: Vec<_> = handles
+        .iter()
+        .map(|h| {
+            let key = &world.resource::<Assets<VoicePreset>>().get(h).expect("loaded").engine_key;
+            world.resource::<SpeechEngine>().0.voice(key).expect("registered").voice.clone()
+        })
+        .collect();
+    for (name, voice) in names.iter().zip(&voices).skip(1) {
+        assert!(std::sync::Arc::ptr_eq(voice, &voices[0]), "{name} loaded its own copy of the voice");
+    }
+}
+
 #[test]
 fn emotion_and_dialect_drive_two_styles_independently() {
     let mut app = app(&repo_assets(), 22_050);

@@ -39,8 +39,10 @@ pub struct VoicePresetLoader {
     engine: Arc<Engine>,
     errors: Sender<PresetError>,
     /// Voices already loaded, by asset path, with the SHA-256 of their `.onnx` bytes: presets
-    /// sharing a voice (and reloads of one preset) share its weights.
-    voices: Mutex<HashMap<String, CachedVoice>>,
+    /// sharing a voice (and reloads of one preset) share its weights. One slot per path, held
+    /// while its voice loads, so presets loading at once wait for the first one's voice instead
+    /// of each loading (and packing) a copy of its weights.
+    voices: Mutex<HashMap<String, Arc<Mutex<Option<CachedVoice>>>>>,
     versions: AtomicU64,
 }
 
@@ -60,14 +62,17 @@ impl VoicePresetLoader {
     /// The voice at asset path `path`, from the cache when its bytes are unchanged.
     async fn voice(&self, path: &str, ctx: &mut LoadContext<'_>) -> Result<Arc<tvtts_core::Voice>, String> {
         let model = ctx.read_asset_bytes(path.to_string()).await.map_err(|e| format!("voice `{path}`: {e}"))?;
+        let config_path = format!("{path}.json");
+        let config = ctx.read_asset_bytes(config_path.clone()).await.map_err(|e| format!("voice config `{config_path}`: {e}"))?;
         let digest: [u8; 32] = Sha256::digest(&model).into();
-        if let Some((d, v)) = self.voices.lock().unwrap_or_else(PoisonError::into_inner).get(path) {
+        // No await from here on: the slot stays locked while the voice loads and warms up.
+        let slot = self.voices.lock().unwrap_or_else(PoisonError::into_inner).entry(path.to_string()).or_default().clone();
+        let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((d, v)) = slot.as_ref() {
             if *d == digest {
                 return Ok(v.clone());
             }
         }
-        let config_path = format!("{path}.json");
-        let config = ctx.read_asset_bytes(config_path.clone()).await.map_err(|e| format!("voice config `{config_path}`: {e}"))?;
         let device = self.engine.config().device.clone();
         let voice = tvtts_core::Voice::from_bytes(Path::new(path), &model, &config, &device).map_err(|e| e.to_string())?;
         // Here, on the asset task, not in an NPC's first line. A voice that cannot speak the
@@ -76,7 +81,7 @@ impl VoicePresetLoader {
             warn!("voice `{path}`: warming up failed: {e}");
         }
         let voice = Arc::new(voice);
-        self.voices.lock().unwrap_or_else(PoisonError::into_inner).insert(path.to_string(), (digest, voice.clone()));
+        *slot = Some((digest, voice.clone()));
         Ok(voice)
     }
 
