@@ -171,6 +171,7 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
     // audio synthesized ahead at the change, and as wall-clock time from the change until the
     // mixer took the first sample made with the new α.
     let (mut played_at_change, mut alpha_latency) = (HashMap::new(), Vec::new());
+    let changed = (args.emotion.clone(), args.to);
     let (mut changed_at, mut first_changed, mut heard_ms) = (None, HashMap::new(), Vec::new());
     let voice_rate = app.world().resource::<Assets<VoicePreset>>().iter().next().map_or(22_050.0, |(_, p)| p.sample_rate as f64);
     let said = Instant::now();
@@ -198,7 +199,7 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
         let started_frame = frame(&mut app, &mut busy);
         let w = app.world();
         for a in applied.read(w.resource::<Messages<StyleApplied>>()) {
-            if let (Some(played), true) = (played_at_change.get(&a.line), a.controls.contains(&(args.emotion.clone(), args.to))) {
+            if let (Some(played), true) = (played_at_change.get(&a.line), a.controls.contains(&changed)) {
                 alpha_latency.push(a.at_sample.saturating_sub(*played) as f64 * 1e3 / voice_rate);
                 first_changed.entry(a.line).or_insert(a.at_sample);
             }
@@ -230,6 +231,10 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
     println!("main thread per frame, no speech:       {}", stats(&mut idle));
     println!("main thread per frame, {speakers:2} NPCs talking: {}", stats(&mut busy));
     println!("first audio at the mixer after the request: {}", stats(&mut ttfa).replace("frames", "lines"));
+    if !played_at_change.is_empty() && alpha_latency.is_empty() {
+        // The engine clamps α to the control's range, and windows report the clamped value.
+        println!("α change never applied as `{}` = {}: is the value within the control's range?", args.emotion, args.to);
+    }
     if !alpha_latency.is_empty() {
         println!("α change heard after (synthesized ahead when it was made): {}", stats(&mut alpha_latency).replace("frames", "lines"));
     }
