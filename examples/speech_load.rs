@@ -231,7 +231,8 @@ fn measure(args: &Args, speakers: usize, text: &str) -> anyhow::Result<()> {
     println!("main thread per frame, no speech:       {}", stats(&mut idle));
     println!("main thread per frame, {speakers:2} NPCs talking: {}", stats(&mut busy));
     println!("first audio at the mixer after the request: {}", stats(&mut ttfa).replace("frames", "lines"));
-    // In order: with more NPCs than workers the starts come in turns, one per worker.
+    // In order (`stats` sorted them): with more NPCs than workers the starts come in turns,
+    // one per worker.
     println!("first audio per line, in order: {} ms", ttfa.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", "));
     if !played_at_change.is_empty() && alpha_latency.is_empty() {
         // The engine clamps α to the control's range, and windows report the clamped value.
