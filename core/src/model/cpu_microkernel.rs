@@ -352,7 +352,7 @@ unsafe fn run<L: Lanes, const R: usize, const NV: usize>(s: Tile, y: *mut f32, s
 /// vector's loads under `last`. The runs that prefetch (a conv's first) and those that do not
 /// are instances of their own, and the loop walks its input and weight pointers: with the
 /// prefetch test and the index arithmetic in every channel's loop, AVX2's (12 multiply-adds a
-/// tap) ran a Winograd contraction, one tap per channel, 5–14 % slower. Both instances add the
+/// tap) ran a Winograd contraction, one tap per channel, 2–14 % slower. Both instances add the
 /// same products in the same order.
 #[inline(always)]
 unsafe fn sums<L: Lanes, const R: usize, const NV: usize>(s: Tile, w: *const f32, xa: *const f32, chunk: (usize, usize), last: L::Mask, next: Option<*const f32>) -> [[L::V; NV]; R] {
@@ -377,9 +377,9 @@ unsafe fn sums_taps<L: Lanes, const R: usize, const NV: usize, const PREFETCH: b
         if PREFETCH {
             // One channel's worth of the next run's weights per channel of this one: a hint
             // every 16 f32 (a line) from the channel's first weight. A line may be asked for
-            // twice; working out each line once cost more (at `avx2` S's first window 7.1 →
-            // 6.7 ms without it). The next run may hold fewer channels: its end may pass the
-            // packed array's (wrapping: only an address, never read).
+            // more than once; working out each line once cost more (at `avx2` S's first
+            // window 7.1 → 6.7 ms without it). The next run may hold fewer channels: its end
+            // may pass the packed array's (wrapping: only an address, never read).
             let off = (i - i0) * per_channel;
             for blk in 0..blocks {
                 let at = next.wrapping_add(blk * block_len + off);
