@@ -151,16 +151,73 @@ unsafe fn chain_separate(s: Tile, y: *mut f32, start: f32, xa: *const f32, w: *c
 mod portable {
     use super::*;
 
+    /// Time steps per register tile: arrays the compiler keeps in whatever vector registers the
+    /// target has (two of SSE2's or NEON's four lanes), so the portable level is vectorised too.
+    const STEPS: usize = 8;
+    /// Rows per register tile: one block of the packed weights ([`block_rows`]).
+    const ROWS: usize = 4;
+
+    /// Register tiles of [`ROWS`] × [`STEPS`] where whole, [`chain_separate`] for the steps
+    /// after the last whole tile: the same chain per element either way (start, then per chunk
+    /// a sum from zero over channels and taps in order, added to it), so the same bits.
     pub unsafe fn tile(s: Tile, rows: usize, n: usize, y: *mut f32, seed: Seed, xa: *const f32, wp: *const f32) {
-        for r in 0..rows {
-            let w = weight_row(s, wp, r);
-            for t in 0..n {
-                let start = match seed.res.is_null() {
-                    true => *seed.bias.add(r),
-                    false => *seed.res.add(r * s.y_row + t) + *seed.bias.add(r),
-                };
-                chain_separate(s, y.add(r * s.y_row + t), start, xa.add(t), w);
+        debug_assert_eq!(s.block, ROWS);
+        let whole = n - n % STEPS;
+        for r0 in (0..rows).step_by(ROWS) {
+            let (w, nr) = (weight_row(s, wp, r0), ROWS.min(rows - r0));
+            for t0 in (0..whole).step_by(STEPS) {
+                register_tile(s, nr, y.add(r0 * s.y_row + t0), seed.at(s, r0, t0), xa.add(t0), w);
             }
+            for r in r0..r0 + nr {
+                for t in whole..n {
+                    chain_separate(s, y.add(r * s.y_row + t), start(s, seed, r, t), xa.add(t), weight_row(s, wp, r));
+                }
+            }
+        }
+    }
+
+    /// Where row `r`, step `t`'s sum starts.
+    #[inline(always)]
+    unsafe fn start(s: Tile, seed: Seed, r: usize, t: usize) -> f32 {
+        match seed.res.is_null() {
+            true => *seed.bias.add(r),
+            false => *seed.res.add(r * s.y_row + t) + *seed.bias.add(r),
+        }
+    }
+
+    /// Rows `0..nr` (≤ [`ROWS`]) × [`STEPS`] steps; `w` is the start of their packed block
+    /// (its rows past `nr` are the packing's zeros: computed, not written).
+    #[inline(always)]
+    unsafe fn register_tile(s: Tile, nr: usize, y: *mut f32, seed: Seed, xa: *const f32, w: *const f32) {
+        let mut total = [[0f32; STEPS]; ROWS];
+        for (r, row) in total.iter_mut().enumerate().take(nr) {
+            for (t, v) in row.iter_mut().enumerate() {
+                *v = start(s, seed, r, t);
+            }
+        }
+        let per = chunk_channels(s.c_in, s.k);
+        for i0 in (0..s.c_in).step_by(per) {
+            let mut acc = [[0f32; STEPS]; ROWS];
+            for i in i0..(i0 + per).min(s.c_in) {
+                let (x, wi) = (xa.add(i * s.xa_row), w.add(i * s.k * ROWS));
+                for tap in 0..s.k {
+                    let xv = std::ptr::read_unaligned(x.add(tap * s.dilation) as *const [f32; STEPS]);
+                    let wv = std::ptr::read_unaligned(wi.add(tap * ROWS) as *const [f32; ROWS]);
+                    for (row, wr) in acc.iter_mut().zip(wv) {
+                        for (a, xt) in row.iter_mut().zip(xv) {
+                            *a += wr * xt;
+                        }
+                    }
+                }
+            }
+            for (trow, arow) in total.iter_mut().zip(&acc) {
+                for (t, a) in trow.iter_mut().zip(arow) {
+                    *t += a;
+                }
+            }
+        }
+        for (r, row) in total.iter().enumerate().take(nr) {
+            std::ptr::copy_nonoverlapping(row.as_ptr(), y.add(r * s.y_row), STEPS);
         }
     }
 }
