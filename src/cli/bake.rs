@@ -76,7 +76,7 @@ pub fn run(a: BakeArgs) -> anyhow::Result<()> {
         workers,
         kernel_threads: 1,
         // Fixed windows: the audio does not depend on how fast lines are read.
-        windows: WindowSchedule::fixed(128),
+        windows: WindowSchedule::offline(),
         max_active: workers,
         queue_limit: lines.len().max(64),
         stall_timeout: Duration::from_secs(600),

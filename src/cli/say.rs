@@ -10,6 +10,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 use tvtts::core::engine::{ControlSpec, Engine, EngineConfig, Event, Request, Say};
+use tvtts::core::model::stream::WindowSchedule;
 use tvtts::core::style::{Group, StyleVector};
 use tvtts::core::timing::Timings;
 use tvtts::core::{Scales, SynthesisOptions};
@@ -178,6 +179,9 @@ fn say_streamed(a: &SayArgs, text: Option<String>, opts: SynthesisOptions) -> an
         device: tvtts::core::device::parse(&a.voice.device)?,
         workers: 1,
         kernel_threads: threads,
+        // To a file without `--stream` (a style or markup's styles brought it here): the same
+        // bits every run, as `bake`. With `--stream`, the windows a listener would get.
+        windows: if a.stream { WindowSchedule::default() } else { WindowSchedule::offline() },
         ..EngineConfig::default()
     };
     let engine = Engine::new(config)?;

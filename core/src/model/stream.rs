@@ -64,6 +64,14 @@ impl WindowSchedule {
         WindowSchedule { start: frames, first: frames, growth: 0, max: frames }
     }
 
+    /// For rendering to a file (`bake`, `say` without `--stream`): fixed windows of 128 frames
+    /// (1.5 s), so the audio does not depend on how fast it is computed or read. The adaptive
+    /// schedule sizes windows from timing, and where a conv runs as Winograd the rounding of an
+    /// output depends on its window's edges (≈ 3e-5 between runs).
+    pub fn offline() -> Self {
+        Self::fixed(128)
+    }
+
     /// Checks that windows are non-empty.
     pub fn validate(&self) -> Result<()> {
         if self.start == 0 || self.first < self.start || self.max < self.first {
