@@ -31,7 +31,7 @@ pub fn block_rows(level: CpuLevel) -> usize {
         CpuLevel::Avx512 | CpuLevel::Amx => <avx512::Avx512 as Lanes>::G,
         #[cfg(target_arch = "x86_64")]
         CpuLevel::Avx2 => <avx2::Avx2 as Lanes>::G,
-        _ => 4,
+        _ => portable::ROWS,
     }
 }
 
@@ -155,7 +155,7 @@ mod portable {
     /// target has (two of SSE2's or NEON's four lanes), so the portable level is vectorised too.
     const STEPS: usize = 8;
     /// Rows per register tile: one block of the packed weights ([`block_rows`]).
-    const ROWS: usize = 4;
+    pub const ROWS: usize = 4;
 
     /// Register tiles of [`ROWS`] × [`STEPS`] where whole, [`chain_separate`] for the steps
     /// after the last whole tile: the same chain per element either way (start, then per chunk
