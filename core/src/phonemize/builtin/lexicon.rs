@@ -151,6 +151,10 @@ pub(super) fn word(w: &str) -> Option<&'static str> {
         "yourself" => "jɔːɹsˈɛlf",
         "yourselves" => "jɔːɹsˈɛlvz",
         "already" => "ɔːlɹˌɛdi",
+        // Read as letters by espeak-ng in any case ("the AI", "your ID"); the dictionary's
+        // first readings are the word "ai" and Freud's "id".
+        "ai" => "ˌeɪˈaɪ",
+        "id" => "aɪdˈiː",
         _ => return None,
     })
 }

@@ -247,6 +247,13 @@ mod tests {
         assert_eq!(ph("Retreat and reload; the spire is on fire."), ["ɹᵻtɹˈiːt ænd ɹᵻlˈoʊd; ðə spˈaɪɚɹ ɪz ˌɔn fˈaɪɚ."]);
         assert_eq!(ph("NSFW AFK"), ["ˌɛnˌɛsˌɛfdˈʌbəljˌuː ˌeɪˌɛfkˈeɪ"], "as espeak-ng spells them");
         assert_eq!(ph("The NPC saw TV at the UN."), ["ðɪʲ ˌɛnpˌiːsˈiː sˈɔː tˌiːvˈiːʲ æt ðə jˌuːˈɛn."], "as espeak-ng");
+        // Their plurals and possessives: spelled, then -s (as espeak-ng reads NPC's, CEOs, GPUs
+        // and ABCs; it drops the s of TVs and MPs, which here keep it).
+        assert_eq!(
+            ph("The NPC's NPCs, CEOs, GPUs, ABCs, TVs, MPs and FBI's."),
+            ["ðɪʲ ˌɛnpˌiːsˈiːz ˌɛnpˌiːsˈiːz, sˌiːʲˌiːʲˈoʊz, dʒˌiːpˌiːjˈuːz, ˌeɪbˌiːsˈiːz, tˌiːvˈiːz, ˌɛmpˈiːz ænd ˌɛfbˌiːʲˈaɪz."]
+        );
+        assert_eq!(ph("The AI's plan: show your ID."), ["ðɪʲ ˌeɪˈaɪz plˈæn: ʃˈoʊ jʊɹ aɪdˈiː."], "as espeak-ng");
     }
 
     #[test]

@@ -42,6 +42,20 @@ fn push_s(phones: &mut Vec<Phone>) {
     }
 }
 
+/// `ipa` (one word) with the `-s` ending as [`push_s`] chooses it: `ɪz` after a sibilant, `s`
+/// after a voiceless stop or fricative, else `z` (`ˌɛnpˌiːsˈiː` → `…sˈiːz`, `ˈɛf` → `ˈɛfs`).
+fn with_s(ipa: &str) -> String {
+    let sound = ipa.trim_end_matches(['ˈ', 'ˌ', 'ː', 'ʲ']);
+    let ending = if sound.ends_with(['s', 'z', 'ʃ', 'ʒ']) {
+        "ɪz"
+    } else if sound.ends_with(['p', 't', 'k', 'f', 'θ']) {
+        "s"
+    } else {
+        "z"
+    };
+    format!("{ipa}{ending}")
+}
+
 /// The sounds of a vowelless word's letters, a doubled letter once (`psst` → pst, `grr` → ɡɹ,
 /// `pfft` → pft, `hmph` → hmf).
 fn consonant_sounds(ascii: &str) -> String {
@@ -154,6 +168,13 @@ pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
     let lower = word.to_lowercase();
     if let Some(ipa) = lexicon::word(&lower) {
         return ipa.to_owned();
+    }
+    // An acronym's plural or possessive (NPCs, NPC's, GPUs, ABCs): the lower-case `s` fails
+    // the capitals test below, and the letters would be read as a word ("npks"). The acronym
+    // as read in capitals, then -s.
+    let caps = word.strip_suffix("'s").or_else(|| word.strip_suffix('s'));
+    if let Some(caps) = caps.filter(|c| c.len() >= 2 && c.chars().all(|c| c.is_ascii_uppercase())) {
+        return with_s(&self::word(dict, g2p, caps));
     }
     let letters = word.chars().filter(char::is_ascii_alphabetic).count();
     let all_caps = letters >= 2 && word.chars().all(|c| !c.is_alphabetic() || c.is_uppercase());
