@@ -155,6 +155,7 @@ pub(super) fn word(w: &str) -> Option<&'static str> {
         // first readings are the word "ai" and Freud's "id".
         "ai" => "ˌeɪˈaɪ",
         "id" => "aɪdˈiː",
+        "www" => "dˌʌbəljˌuːdˌʌbəljˌuːdˈʌbəljˌuː",
         _ => return None,
     })
 }
@@ -222,9 +223,9 @@ pub(super) fn at_end(w: &str) -> Option<&'static str> {
 /// Whether espeak-ng spells the word `lower` when it is written in capitals, though it reads the
 /// lower-case word (`UN`, `LA`, `MIT`; `IT` and `US` too, which the function words above keep
 /// as words: a shouted "HELP US" is not "help U.S."). Found by reading every 2–3-letter word of
-/// the CMU dictionary both ways (2026-12-05).
+/// the CMU dictionary both ways (2026-12-05); `AD` ("AD 1250") added when met (2026-12-06).
 pub(super) fn spelled_in_capitals(lower: &str) -> bool {
-    matches!(lower, "un" | "la" | "mit" | "lbs")
+    matches!(lower, "un" | "la" | "mit" | "lbs" | "ad")
 }
 
 /// The name of a letter, stressed (`f` → ˈɛf), for spelling acronyms.

@@ -254,6 +254,9 @@ mod tests {
             ["ðɪʲ ˌɛnpˌiːsˈiːz ˌɛnpˌiːsˈiːz, sˌiːʲˌiːʲˈoʊz, dʒˌiːpˌiːjˈuːz, ˌeɪbˌiːsˈiːz, tˌiːvˈiːz, ˌɛmpˈiːz ænd ˌɛfbˌiːʲˈaɪz."]
         );
         assert_eq!(ph("The AI's plan: show your ID."), ["ðɪʲ ˌeɪˈaɪz plˈæn: ʃˈoʊ jʊɹ aɪdˈiː."], "as espeak-ng");
+        // Units after a number spelled, a dot inside an address said, as espeak-ng reads them.
+        assert_eq!(ph("40 km or 10 ft in AD 1250"), ["fˈɔːɹɾi kˌeɪˈɛm ɔːɹ tˈɛn ˌɛftˈiːʲ ɪn ˌeɪdˈiː twˈɛlv fˈɪfti"]);
+        assert_eq!(ph("See www.example.com now."), ["sˈiː dˌʌbəljˌuːdˌʌbəljˌuːdˈʌbəljˌuː dˈɑːt ɛɡzˈæmpəl dˈɑːt kˈɑːm nˈaʊ."]);
     }
 
     #[test]

@@ -216,6 +216,17 @@ fn roman_words(n: u64, prev: &str) -> Vec<String> {
 }
 
 /// Whether a token is the word `am`/`pm` (dotted or not).
+/// Whether `text` after a number is a unit's abbreviation to spell: two to four lower-case
+/// letters without a vowel (`y` first is none: `km`, `kg`, `mm`, `ft`, `yd`, `hrs`), but
+/// `lb`/`lbs`, which the dictionary reads as "pounds".
+fn is_unit_letters(text: &str) -> bool {
+    let vowel = |(k, b): (usize, u8)| b"aeiou".contains(&b) || (b == b'y' && k > 0);
+    (2..=4).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_lowercase())
+        && !text.bytes().enumerate().any(vowel)
+        && !matches!(text, "lb" | "lbs")
+}
+
 fn is_ampm(t: Option<&Token>) -> bool {
     matches!(t, Some(Token::Word { text, .. }) if matches!(text.to_lowercase().as_str(), "am" | "pm"))
 }
@@ -281,6 +292,10 @@ pub(super) fn normalize(tokens: &[Token]) -> Vec<Item> {
                         Some(Token::Number { .. })
                     )
                 {
+                    out.push(Item::Spell(lower));
+                } else if matches!(i.checked_sub(1).map(|j| &tokens[j]), Some(Token::Number { .. })) && is_unit_letters(text) {
+                    // `40 km`, `5 kg`, `10 ft`: a unit's letters, spelled as espeak-ng spells
+                    // them (read as an unknown vowelless word they were its consonants, "kɡ").
                     out.push(Item::Spell(lower));
                 } else if let Some((n, prev)) = roman(text).zip(i.checked_sub(1).and_then(|j| match &tokens[j] {
                     Token::Word { text, .. } => Some(text),
@@ -453,6 +468,7 @@ mod tests {
         assert_eq!(norm("Chapter IV of World War II"), "Chapter four of World War two");
         assert_eq!(norm("I said XI IIII VX MIX"), "I said eleven IIII VX MIX");
         assert_eq!(norm("0.5"), "zero point five");
+        assert_eq!(norm("40 km, 5kg, 3 mm, 4 yd, 2 hrs, 180 lbs, 2 days, psst"), "forty <km> five <kg> three <mm> four <yd> two <hrs> one hundred eighty lbs two days psst");
         assert_eq!(
             norm("Dr. Smith, St. Louis, Baker St. now"),
             "doctor Smith saint Louis Baker street now"
