@@ -228,6 +228,12 @@ pub(super) fn spelled_in_capitals(lower: &str) -> bool {
     matches!(lower, "un" | "la" | "mit" | "lbs" | "ad")
 }
 
+/// Whether a lower-case word has a vowel letter (`y` after its first letter counts: `gym`, not
+/// `yd`): words without one are interjections (psst) or letters to spell (NSFW, km).
+pub(super) fn has_vowel_letter(lower: &str) -> bool {
+    lower.char_indices().any(|(i, c)| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u') || (c == 'y' && i > 0))
+}
+
 /// The name of a letter, stressed (`f` → ˈɛf), for spelling acronyms.
 pub(super) fn letter(c: char) -> Option<&'static str> {
     Some(match c.to_ascii_lowercase() {

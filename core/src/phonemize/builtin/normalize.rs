@@ -1,6 +1,7 @@
 //! A clause's raw tokens → words to pronounce: numbers, ordinals, years, times, dates,
 //! currency, percentages and abbreviations written out.
 
+use super::lexicon;
 use super::numbers::{cardinal, cardinal_str, decade, digits, ordinal, plural, year};
 use super::split::Token;
 
@@ -215,18 +216,17 @@ fn roman_words(n: u64, prev: &str) -> Vec<String> {
     }
 }
 
-/// Whether a token is the word `am`/`pm` (dotted or not).
 /// Whether `text` after a number is a unit's abbreviation to spell: two to four lower-case
-/// letters without a vowel (`y` first is none: `km`, `kg`, `mm`, `ft`, `yd`, `hrs`), but
-/// `lb`/`lbs`, which the dictionary reads as "pounds".
+/// letters without a vowel (`km`, `kg`, `mm`, `ft`, `yd`, `hrs`), but `lb`/`lbs`, which the
+/// dictionary reads as "pounds".
 fn is_unit_letters(text: &str) -> bool {
-    let vowel = |(k, b): (usize, u8)| b"aeiou".contains(&b) || (b == b'y' && k > 0);
     (2..=4).contains(&text.len())
         && text.bytes().all(|b| b.is_ascii_lowercase())
-        && !text.bytes().enumerate().any(vowel)
+        && !lexicon::has_vowel_letter(text)
         && !matches!(text, "lb" | "lbs")
 }
 
+/// Whether a token is the word `am`/`pm` (dotted or not).
 fn is_ampm(t: Option<&Token>) -> bool {
     matches!(t, Some(Token::Word { text, .. }) if matches!(text.to_lowercase().as_str(), "am" | "pm"))
 }

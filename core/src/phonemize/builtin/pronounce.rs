@@ -193,7 +193,7 @@ pub(super) fn word(dict: &CmuDict, g2p: &G2p, word: &str) -> String {
     // An unknown word in capitals is an acronym when short (AFK, OMG) or without a vowel
     // (NSFW); a longer one with a vowel is read as a word, as espeak-ng reads it (a shouted
     // name, "ZORG!", or IMHO, ROFL).
-    let vowel = lower.char_indices().any(|(i, c)| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u') || (c == 'y' && i > 0));
+    let vowel = lexicon::has_vowel_letter(&lower);
     if all_caps && (letters <= 3 || (letters <= 5 && !vowel)) {
         return lexicon::spell(&lower);
     }

@@ -174,8 +174,8 @@ pub(super) fn split(text: &str) -> Vec<Vec<Clause>> {
             });
             // A dot between two words of two or more letters, no space (`example.com`,
             // `bob@example.com`): said, as espeak-ng says it; it ended nothing and was dropped.
-            let letters_after = chars[(i + 1).min(n)..].iter().take_while(|c| c.is_alphabetic()).count();
-            if !abbrev && at(i) == '.' && word.chars().count() >= 2 && letters_after >= 2 {
+            let letters_after = || chars[(i + 1).min(n)..].iter().take_while(|c| c.is_alphabetic()).count();
+            if !abbrev && at(i) == '.' && word.chars().count() >= 2 && letters_after() >= 2 {
                 clause.tokens.push(Token::Word { text: "dot".into(), abbrev: false, initialism: false });
                 i += 1;
             }
