@@ -31,18 +31,9 @@ import re  # noqa: E402
 
 import whisper_tiny  # noqa: E402
 from espeak_synth import Espeak, accent_voices  # noqa: E402
+from whisper_tiny import heard, words  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def words(text):
-    """The words Whisper's output and the reference are compared on."""
-    return re.sub(r"[^a-z' ]", " ", text.lower()).split()
-
-
-def heard(asr, wav):
-    segs, _ = asr.transcribe(str(wav), language="en", beam_size=1)
-    return words(" ".join(s.text for s in segs))
 
 
 def judged(ref, hyp):

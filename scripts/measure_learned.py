@@ -24,7 +24,6 @@ from refvenv import ensure_venv  # noqa: E402
 ensure_venv(__file__, "measure")
 
 import argparse  # noqa: E402
-import re  # noqa: E402
 import tempfile  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -39,10 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def wer(asr, texts, wavs):
     errors = words = 0
     for text, wav in zip(texts, wavs):
-        segs, _ = asr.transcribe(str(wav), language="en", beam_size=1)
-        ref = re.sub(r"[^a-z' ]", " ", text.lower()).split()
-        hyp = re.sub(r"[^a-z' ]", " ", " ".join(s.text for s in segs).lower()).split()
-        errors += whisper_tiny.word_errors(ref, hyp)
+        ref = whisper_tiny.words(text)
+        errors += whisper_tiny.word_errors(ref, whisper_tiny.heard(asr, wav))
         words += len(ref)
     return 100.0 * errors / max(1, words)
 

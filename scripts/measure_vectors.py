@@ -23,7 +23,6 @@ ensure_venv(__file__, "measure")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import re  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 
@@ -48,13 +47,10 @@ def prosody(wav: Path) -> dict:
     }
 
 
-def words(s: str) -> list:
-    return re.sub(r"[^a-z' ]", " ", s.lower()).split()
-
-
-def wer(ref: str, hyp: str) -> float:
-    r = words(ref)
-    return whisper_tiny.word_errors(r, words(hyp)) / max(1, len(r))
+def wer(ref: str, hyp: list) -> float:
+    """Word error rate of the words heard, `hyp` ([`whisper_tiny.heard`]), against `ref`."""
+    r = whisper_tiny.words(ref)
+    return whisper_tiny.word_errors(r, hyp) / max(1, len(r))
 
 
 def main() -> None:
@@ -85,8 +81,7 @@ def main() -> None:
                         check=True, stderr=subprocess.DEVNULL,
                     )
                     m = prosody(wav)
-                    segments, _ = asr.transcribe(str(wav), language="en", beam_size=1)
-                    m["wer"] = wer(text, " ".join(s.text for s in segments))
+                    m["wer"] = wer(text, whisper_tiny.heard(asr, wav))
                     rows.append(m)
                 per_alpha[alpha] = rows
             base = per_alpha[alphas[0]]

